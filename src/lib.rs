@@ -1,0 +1,8 @@
+//! costbench: measure real training-step workloads on this CPU and turn them into sourced cost
+//! comparisons between accelerators. See `../shared/DESIGN.md` and the README.
+
+pub mod execute;
+pub mod kernels;
+pub mod summary;
+pub mod train;
+pub mod workload;

@@ -1,0 +1,178 @@
+//! The workloads shipped inside the binary (the files of `workloads/`), and the rule that turns a
+//! command-line argument into a workload: a bundled name, else a file path.
+
+use crate::workload::parse::{
+    WorkloadError, load_workload, parse_workload, parse_workload_with_memory,
+};
+use crate::workload::spec::Workload;
+use std::path::Path;
+
+/// `(name, TOML text)` of every bundled workload, in the order `costbench list` shows them.
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "gemm-sweep",
+        include_str!("../../workloads/gemm-sweep.toml"),
+    ),
+    ("mlp-small", include_str!("../../workloads/mlp-small.toml")),
+    ("gpt2-124m", include_str!("../../workloads/gpt2-124m.toml")),
+    ("llama2-7b", include_str!("../../workloads/llama2-7b.toml")),
+    ("llama3-8b", include_str!("../../workloads/llama3-8b.toml")),
+];
+
+/// The workload run when none is named.
+pub const DEFAULT_WORKLOAD: &str = "gpt2-124m";
+
+/// Names of the bundled workloads.
+pub fn names() -> Vec<&'static str> {
+    BUNDLED.iter().map(|(n, _)| *n).collect()
+}
+
+/// The TOML text of a bundled workload.
+pub fn text(name: &str) -> Option<&'static str> {
+    BUNDLED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+fn origin(name: &str) -> String {
+    format!("workloads/{name}.toml (bundled)")
+}
+
+fn unknown(name: &str) -> WorkloadError {
+    WorkloadError::UnknownWorkload {
+        name: name.to_string(),
+        known: names().into_iter().map(String::from).collect(),
+    }
+}
+
+/// Parses and validates a bundled workload, checking its slice against this machine's memory.
+pub fn load_bundled(name: &str) -> Result<Workload, WorkloadError> {
+    let text = text(name).ok_or_else(|| unknown(name))?;
+    parse_workload(text, &origin(name))
+}
+
+/// [`load_bundled`] with the available memory given (`u64::MAX` skips the memory check, e.g. to
+/// list workloads on a machine too small to run some of them).
+pub fn load_bundled_with_memory(
+    name: &str,
+    available_bytes: u64,
+) -> Result<Workload, WorkloadError> {
+    let text = text(name).ok_or_else(|| unknown(name))?;
+    parse_workload_with_memory(text, &origin(name), available_bytes)
+}
+
+/// A command-line workload argument: a bundled name if it is one; else a file, if it looks like
+/// a path (contains a path separator, ends in `.toml`, or exists); else an error listing the
+/// bundled names.
+pub fn resolve(arg: &str) -> Result<Workload, WorkloadError> {
+    if text(arg).is_some() {
+        return load_bundled(arg);
+    }
+    let path = Path::new(arg);
+    let looks_like_path = arg.contains('/')
+        || arg.contains(std::path::MAIN_SEPARATOR)
+        || arg.ends_with(".toml")
+        || path.exists();
+    if !looks_like_path {
+        return Err(unknown(arg));
+    }
+    load_workload(path).map_err(|e| match e {
+        // `gpt2-124m.toml` typed for the bundled `gpt2-124m`.
+        WorkloadError::Unreadable { path: p, reason }
+            if !path.exists()
+                && path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| text(s).is_some()) =>
+        {
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            WorkloadError::Unreadable {
+                path: p,
+                reason: format!("{reason} (the bundled workload is named '{stem}', without .toml)"),
+            }
+        }
+        e => e,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::spec::WorkloadKind;
+
+    const GIB64: u64 = 64 << 30;
+
+    #[test]
+    fn every_bundled_workload_is_valid_and_named_after_its_file() {
+        assert!(names().contains(&DEFAULT_WORKLOAD));
+        for (name, text) in BUNDLED {
+            let w = parse_workload_with_memory(text, &origin(name), GIB64)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(w.name, *name);
+        }
+    }
+
+    #[test]
+    fn bundled_files_match_the_design() {
+        let get = |n| load_bundled_with_memory(n, GIB64).unwrap().kind;
+        let WorkloadKind::Transformer(g) = get("gpt2-124m") else {
+            panic!()
+        };
+        assert_eq!(
+            crate::workload::plan::transformer_params(&g.target) / 1_000_000,
+            124
+        );
+        assert_eq!(
+            (g.slice.layers, g.slice.seq_len, g.slice_batch),
+            (2, 256, 4)
+        );
+        let WorkloadKind::Transformer(l2) = get("llama2-7b") else {
+            panic!()
+        };
+        // Touvron et al. 2023 round 6.74B to 7B.
+        assert_eq!(
+            crate::workload::plan::transformer_params(&l2.target) / 10_000_000,
+            673
+        );
+        assert_eq!(l2.target_tokens, 2_000_000_000_000);
+        let WorkloadKind::Transformer(l3) = get("llama3-8b") else {
+            panic!()
+        };
+        assert_eq!(
+            (l3.target.kv_heads, l3.target.vocab, l3.slice.vocab),
+            (8, 128_256, 32_000)
+        );
+        assert_eq!(
+            crate::workload::plan::transformer_params(&l3.target) / 100_000_000,
+            80
+        );
+        let WorkloadKind::Gemm(s) = get("gemm-sweep") else {
+            panic!()
+        };
+        assert_eq!(s.shapes.len(), 6 + 6 + 4);
+        assert_eq!(s.dtypes, vec![crate::workload::spec::Dtype::F32]);
+        assert!(matches!(get("mlp-small"), WorkloadKind::Mlp(_)));
+    }
+
+    #[test]
+    fn resolve_distinguishes_names_paths_and_unknowns() {
+        assert!(
+            resolve(DEFAULT_WORKLOAD).is_ok()
+                || crate::workload::parse::available_memory_bytes() < GIB64
+        );
+        let e = resolve("gpt5").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unknown workload 'gpt5': not a bundled name (gemm-sweep, mlp-small, gpt2-124m, \
+             llama2-7b, llama3-8b) nor a file"
+        );
+        let e = resolve("gpt2-124m.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("could not read 'gpt2-124m.toml': no such file (the bundled"),
+            "{e}"
+        );
+        let e = resolve("no/such/file.toml").unwrap_err().to_string();
+        assert_eq!(e, "could not read 'no/such/file.toml': no such file");
+    }
+}
