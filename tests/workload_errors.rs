@@ -524,7 +524,7 @@ fn integer_beyond_64_bits() {
 }
 
 #[test]
-fn target_step_too_large_to_count() {
+fn target_sequence_too_large_to_count() {
     let mut text = VALID.to_string();
     for (line, key) in [
         (6, "layers"),
@@ -538,9 +538,9 @@ fn target_step_too_large_to_count() {
     }
     fails_at(
         &text,
-        "16:9",
+        "11:11",
         &[
-            "target.batch: one optimizer step of the target executes about",
+            "target.seq_len: training on one sequence of the target executes about",
             "FLOPs",
             "2^62",
         ],

@@ -996,8 +996,16 @@ impl<'a> Doc<'a> {
             ..target.clone()
         };
 
-        let step_flops = transformer_step_flops_f64(&target, target_batch);
-        self.check_step_flops(step_flops, batch_v, "target.batch")?;
+        // The plan of the target is evaluated one sequence at a time
+        // (`plan::target_training_flops`), so one sequence must fit its counters.
+        let step_flops = transformer_step_flops_f64(&target, 1);
+        self.check_step_flops(
+            step_flops,
+            t.seq_len.as_ref().unwrap_or(batch_v),
+            "target.seq_len",
+            "training on one sequence of the target",
+            "a shorter target.seq_len or a smaller model",
+        )?;
         let w = Workload {
             name,
             description,
@@ -1080,7 +1088,13 @@ impl<'a> Doc<'a> {
         };
 
         let step_flops = mlp_step_flops_f64(&target, target_batch);
-        self.check_step_flops(step_flops, batch_v, "target.batch")?;
+        self.check_step_flops(
+            step_flops,
+            batch_v,
+            "target.batch",
+            "one optimizer step of the target",
+            "a smaller target.batch (or a smaller model)",
+        )?;
         let rough = mlp_bytes_f64(&slice, slice_batch);
         let w = Workload {
             name,
@@ -1296,15 +1310,16 @@ impl<'a> Doc<'a> {
         flops: f64,
         at: &Spanned<Int>,
         path: &str,
+        what: &str,
+        remedy: &str,
     ) -> Result<(), WorkloadError> {
         if flops > MAX_STEP_FLOPS {
             return Err(self.at(
                 at,
                 path,
                 format!(
-                    "one optimizer step of the target executes about {flops:.1e} FLOPs, more \
-                     than costbench's 64-bit counters hold ({MAX_STEP_FLOPS:.1e} = 2^62); \
-                     expected a smaller target.batch (or a smaller model)"
+                    "{what} executes about {flops:.1e} FLOPs, more than costbench's 64-bit \
+                     counters hold ({MAX_STEP_FLOPS:.1e} = 2^62); expected {remedy}"
                 ),
             ));
         }
@@ -1749,7 +1764,7 @@ seq_len = 64
         );
         let e = err(&replace("vocab = 1000", "vocab = 99999999999999999999999"));
         assert!(e.contains("target.vocab: expected at most 16777216"), "{e}");
-        // Every size at the limit: the target step would overflow u64 FLOP counters.
+        // Every size at the limit: one target sequence would overflow u64 FLOP counters.
         let mut big = GPT.to_string();
         for k in [
             "layers = 4",
@@ -1764,7 +1779,7 @@ seq_len = 64
         }
         let e = err(&big);
         assert!(
-            e.contains("target.batch: one optimizer step of the target executes about"),
+            e.contains("target.seq_len: training on one sequence of the target executes about"),
             "{e}"
         );
     }

@@ -535,11 +535,19 @@ pub fn palm_flops_per_token(t: &TransformerShape) -> f64 {
         + 12.0 * t.layers as f64 * t.d_model as f64 * t.seq_len as f64
 }
 
-/// FLOPs of the whole target run: this crate's executed-FLOP formula per token (products,
-/// attention and every non-product op, optimizer updates once per global batch) times tokens.
+/// FLOPs of the whole target run: this crate's executed-FLOP formula (products, attention and
+/// every non-product op) for every sequence, plus one optimizer update per global batch.
+///
+/// Computed from the plan of a single sequence, scaled in f64: a whole global batch of a large
+/// model (Llama 3 405B at 16M tokens is ~4e19 FLOPs) does not fit the plan's u64 counters, one
+/// sequence does.
 pub fn target_training_flops(w: &TransformerWorkload) -> f64 {
-    let step = transformer_step(&w.target, w.target_batch);
-    step.total_flops() as f64 / step.tokens as f64 * w.target_tokens as f64
+    let one = transformer_step(&w.target, 1);
+    let optimizer = one.by_class().get(&OpClass::Optimizer).map_or(0, |c| c.flops) as f64;
+    let per_sequence = one.total_flops() as f64 - optimizer;
+    let sequences = w.target_tokens as f64 / w.target.seq_len as f64;
+    let steps = sequences / w.target_batch as f64;
+    per_sequence * sequences + optimizer * steps
 }
 
 #[cfg(test)]
