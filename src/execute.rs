@@ -4,7 +4,7 @@
 //! harness, not here.
 
 use crate::kernels::{OpClass, Tally};
-use crate::train::{GemmRunner, MlpTrainer, TransformerTrainer};
+use crate::train::{GemmRunner, MlpTrainer, TrainingStep, TransformerTrainer};
 use crate::workload::plan::{self, StepPlan};
 use crate::workload::{Workload, WorkloadKind};
 use std::time::Instant;
@@ -44,45 +44,30 @@ pub enum Outcome {
     Sweep { cases: Vec<CaseSamples> },
 }
 
-/// A built slice, ready to step.
-enum Slice {
-    Transformer(Box<TransformerTrainer>),
-    Mlp(Box<MlpTrainer>),
-}
-
-impl Slice {
-    fn step(&mut self, tally: &mut Tally) -> f32 {
-        match self {
-            Slice::Transformer(t) => t.step(tally),
-            Slice::Mlp(m) => m.step(tally),
-        }
-    }
-}
-
 /// Builds the slice of `w` (allocating its memory), runs one warm-up step and `steps` timed
 /// steps. `seed` fixes the initial weights and the synthetic data.
 pub fn run(w: &Workload, steps: usize, seed: u64) -> Outcome {
     let steps = steps.max(1);
-    let (mut slice, plan) = match &w.kind {
+    let (mut slice, plan): (Box<dyn TrainingStep>, _) = match &w.kind {
         WorkloadKind::Transformer(t) => (
-            Slice::Transformer(Box::new(TransformerTrainer::new(
-                &t.slice,
-                t.slice_batch,
-                seed,
-            ))),
+            Box::new(TransformerTrainer::new(&t.slice, t.slice_batch, seed)),
             plan::transformer_step(&t.slice, t.slice_batch),
         ),
         WorkloadKind::Mlp(m) => (
-            Slice::Mlp(Box::new(MlpTrainer::new(&m.slice, m.slice_batch, seed))),
+            Box::new(MlpTrainer::new(&m.slice, m.slice_batch, seed)),
             plan::mlp_step(&m.slice, m.slice_batch),
         ),
         WorkloadKind::Gemm(sweep) => return run_sweep(sweep, steps),
     };
+    // Drawing synthetic data is not part of a training step: it happens before each timer
+    // starts.
+    slice.next_batch();
     let start = Instant::now();
     slice.step(&mut Tally::new());
     let warmup_seconds = start.elapsed().as_secs_f64();
     let samples = (0..steps)
         .map(|_| {
+            slice.next_batch();
             let mut tally = Tally::new();
             let start = Instant::now();
             let loss = slice.step(&mut tally);

@@ -9,6 +9,8 @@ use std::fmt::Write;
 
 fn si(x: f64) -> String {
     let (v, unit) = match x.abs() {
+        a if a >= 1e24 => (x / 1e24, "Y"),
+        a if a >= 1e21 => (x / 1e21, "Z"),
         a if a >= 1e18 => (x / 1e18, "E"),
         a if a >= 1e15 => (x / 1e15, "P"),
         a if a >= 1e12 => (x / 1e12, "T"),

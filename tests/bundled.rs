@@ -20,6 +20,7 @@ fn bundled_architectures_execute_their_planned_flops() {
                 shape.seq_len = 7;
                 let mut model = TransformerTrainer::new(&shape, 2, 1);
                 let mut tally = Tally::new();
+                model.next_batch();
                 model.step(&mut tally);
                 (tally, plan::transformer_step(&shape, 2))
             }
@@ -30,6 +31,7 @@ fn bundled_architectures_execute_their_planned_flops() {
                 shape.classes = 10;
                 let mut model = MlpTrainer::new(&shape, 5, 1);
                 let mut tally = Tally::new();
+                model.next_batch();
                 model.step(&mut tally);
                 (tally, plan::mlp_step(&shape, 5))
             }

@@ -24,6 +24,7 @@ fn assert_tally_matches(tally: &Tally, plan: &StepPlan) {
 fn transformer_matches(shape: &TransformerShape, batch: usize) {
     let mut model = TransformerTrainer::new(shape, batch, 3);
     let mut tally = Tally::new();
+    model.next_batch();
     model.step(&mut tally);
     let plan = plan::transformer_step(shape, batch);
     assert_eq!(model.params(), plan.params);
@@ -47,6 +48,7 @@ fn mlp_step_executes_the_planned_flops() {
         };
         let mut model = MlpTrainer::new(&shape, 9, 1);
         let mut tally = Tally::new();
+        model.next_batch();
         model.step(&mut tally);
         let plan = plan::mlp_step(&shape, 9);
         assert_eq!(model.params(), plan.params);
@@ -112,7 +114,8 @@ proptest! {
         let shape = MlpShape { d_in, d_hidden, hidden_layers, classes };
         let mut model = MlpTrainer::new(&shape, batch, 2);
         let mut tally = Tally::new();
-        model.step(&mut tally);
+        model.next_batch();
+    model.step(&mut tally);
         assert_tally_matches(&tally, &plan::mlp_step(&shape, batch));
     }
 }
@@ -130,7 +133,12 @@ fn tiny_transformer_learns_the_successor_task() {
                 ..Default::default()
             });
         let mut tally = Tally::new();
-        let losses: Vec<f32> = (0..30).map(|_| model.step(&mut tally)).collect();
+        let losses: Vec<f32> = (0..30)
+            .map(|_| {
+                model.next_batch();
+                model.step(&mut tally)
+            })
+            .collect();
         let first = losses[0];
         let last = losses[27..].iter().sum::<f32>() / 3.0;
         assert!(

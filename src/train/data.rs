@@ -1,5 +1,7 @@
 //! Synthetic, learnable training data, generated from a seed.
 
+use crate::kernels::gemm::{Threads, product_into};
+use ndarray::{Array2, ArrayView2};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -65,15 +67,17 @@ impl TeacherTask {
     /// Fills `inputs` (rows × d_in) and `labels` (rows).
     pub fn fill(&mut self, inputs: &mut [f32], labels: &mut [u32]) {
         let normal = rand_distr::StandardNormal;
-        for (x, label) in inputs.chunks_exact_mut(self.d_in).zip(labels.iter_mut()) {
-            x.iter_mut().for_each(|v| *v = self.rng.sample(normal));
+        inputs.iter_mut().for_each(|v| *v = self.rng.sample(normal));
+        let rows = labels.len();
+        let mut scores = Array2::<f32>::zeros((rows, self.classes));
+        let x =
+            ArrayView2::from_shape((rows, self.d_in), &inputs[..]).expect("inputs are rows × d_in");
+        let t = ArrayView2::from_shape((self.d_in, self.classes), &self.teacher[..])
+            .expect("teacher is d_in × classes");
+        product_into(x, t, scores.view_mut(), false, Threads::Auto);
+        for (label, row) in labels.iter_mut().zip(scores.rows()) {
             let mut best = (f32::NEG_INFINITY, 0u32);
-            for c in 0..self.classes {
-                let score: f32 = x
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| v * self.teacher[i * self.classes + c])
-                    .sum();
+            for (c, &score) in row.iter().enumerate() {
                 if score > best.0 {
                     best = (score, c as u32);
                 }

@@ -2,14 +2,11 @@
 //! `d_in → d_hidden (× hidden_layers, GELU) → classes`, softmax cross-entropy, AdamW.
 
 use super::data::TeacherTask;
-use super::{mat, mat_mut};
+use super::{mat, mat_mut, normal_init};
 use crate::kernels::adamw::{self, AdamW, Slot};
 use crate::kernels::gemm::matmul;
 use crate::kernels::{OpClass, Tally, activation, loss};
 use crate::workload::MlpShape;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand_distr::{Distribution, Normal};
 
 /// An MLP with its optimizer state, activations and a synthetic data stream. Buffers are
 /// allocated once.
@@ -37,13 +34,13 @@ pub struct MlpTrainer {
 impl MlpTrainer {
     /// He-style initialisation (σ = √(2/fan_in)) from `seed`.
     pub fn new(shape: &MlpShape, batch: usize, seed: u64) -> Self {
-        let mut rng = StdRng::seed_from_u64(seed);
         let dims = layer_dims(shape);
         let slots = dims
             .iter()
-            .map(|&(i, o)| {
-                let dist = Normal::new(0.0f32, (2.0 / i as f32).sqrt()).expect("positive σ");
-                Slot::new((0..i * o).map(|_| dist.sample(&mut rng)).collect(), true)
+            .enumerate()
+            .map(|(l, &(i, o))| {
+                let sd = (2.0 / i as f32).sqrt();
+                Slot::new(normal_init(i * o, sd, seed.wrapping_add(l as u64)), true)
             })
             .collect();
         let hd = shape.d_hidden;
@@ -73,9 +70,13 @@ impl MlpTrainer {
         self.slots.iter().map(|s| s.len() as u64).sum()
     }
 
-    /// Draws a fresh batch, then runs one training step; returns the loss before the update.
-    pub fn step(&mut self, tally: &mut Tally) -> f32 {
+    /// Draws the next batch from the synthetic task (outside any timed region).
+    pub fn next_batch(&mut self) {
         self.task.fill(&mut self.inputs, &mut self.labels);
+    }
+
+    /// One training step on the current batch; returns the loss before the update.
+    pub fn step(&mut self, tally: &mut Tally) -> f32 {
         let (b, hd, c) = (self.batch, self.shape.d_hidden, self.shape.classes);
         let dims = layer_dims(&self.shape);
         let layers = self.shape.hidden_layers;

@@ -7,15 +7,12 @@
 //! `workload::plan::transformer_step`, which the tests check call by call through the tally.
 
 use super::data::SuccessorTask;
-use super::{mat, mat_mut};
+use super::{mat, mat_mut, normal_init};
 use crate::kernels::adamw::{self, AdamW, Slot};
 use crate::kernels::attention::{self, AttentionShape};
 use crate::kernels::gemm::matmul;
 use crate::kernels::{OpClass, Tally, activation, embedding, loss, norm, residual};
 use crate::workload::{Activation, Norm, Positions, TransformerShape};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand_distr::{Distribution, Normal};
 
 /// Indices into the parameter slots of one block.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +89,6 @@ impl TransformerTrainer {
     /// Builds the model with GPT-2's initialisation (normal, σ = 0.02; residual output
     /// projections σ = 0.02/√(2·layers)) from `seed`.
     pub fn new(shape: &TransformerShape, batch: usize, seed: u64) -> Self {
-        let mut rng = StdRng::seed_from_u64(seed);
         let (h, f, v, s) = (shape.d_model, shape.d_ff, shape.vocab, shape.seq_len);
         let a = attention_shape(shape, batch);
         let up_w = up_width(shape);
@@ -103,9 +99,17 @@ impl TransformerTrainer {
             slots.push(slot);
             slots.len() - 1
         };
+        // Each tensor gets its own stream, so initialisation runs in parallel and does not
+        // depend on the thread count.
+        let mut tensor = 0u64;
         let mut normal = |n: usize, sd: f32| -> Vec<f32> {
-            let dist = Normal::new(0.0f32, sd).expect("positive σ");
-            (0..n).map(|_| dist.sample(&mut rng)).collect()
+            tensor += 1;
+            normal_init(
+                n,
+                sd,
+                seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                    .wrapping_add(tensor),
+            )
         };
         let norm_slot = |shape: &TransformerShape| {
             let mut w = vec![1.0f32; h];
@@ -198,10 +202,15 @@ impl TransformerTrainer {
         self.slots.iter().map(|s| s.len() as u64).sum()
     }
 
-    /// Draws a fresh batch from the synthetic task, then runs one training step on it.
-    pub fn step(&mut self, tally: &mut Tally) -> f32 {
+    /// Draws the next batch from the synthetic task (outside any timed region).
+    pub fn next_batch(&mut self) {
         self.task
             .fill(self.shape.seq_len, &mut self.tokens, &mut self.targets);
+    }
+
+    /// One training step on the current batch: forward, backward, AdamW update. Returns the
+    /// loss before the update.
+    pub fn step(&mut self, tally: &mut Tally) -> f32 {
         let loss = self.forward(tally);
         self.backward(tally);
         self.steps += 1;

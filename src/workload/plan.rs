@@ -543,7 +543,10 @@ pub fn palm_flops_per_token(t: &TransformerShape) -> f64 {
 /// sequence does.
 pub fn target_training_flops(w: &TransformerWorkload) -> f64 {
     let one = transformer_step(&w.target, 1);
-    let optimizer = one.by_class().get(&OpClass::Optimizer).map_or(0, |c| c.flops) as f64;
+    let optimizer = one
+        .by_class()
+        .get(&OpClass::Optimizer)
+        .map_or(0, |c| c.flops) as f64;
     let per_sequence = one.total_flops() as f64 - optimizer;
     let sequences = w.target_tokens as f64 / w.target.seq_len as f64;
     let steps = sequences / w.target_batch as f64;
