@@ -1,168 +1,404 @@
-//! Running a workload's measured slice: build it once, run a warm-up step, then time a handful
-//! of steps, keeping every sample and every step's per-op-class tally. No statistics beyond
-//! median, minimum and maximum of the samples: confidence intervals belong to the measurement
-//! harness, not here.
+//! Measuring a workload's slice: build it once (allocating its memory), then hand its training
+//! step — or each product of a sweep — to the sampling harness, and turn the samples into the
+//! report's measurement, with the FLOP accounting and each op class placed on this machine's
+//! roofline.
 
 use crate::kernels::{OpClass, Tally};
+use crate::measure::probe::Roofline;
+use crate::measure::sampler::{self, Progress, Run, SampleSet, SamplingSettings};
+use crate::measure::scaling::{ScalingCheck, ScalingPoint};
+use crate::measure::stats::{self, Estimate};
+use crate::report::schema::{
+    FlopAccounting, Measurement, OpClassMeasurement, StepMeasurement, SweepCaseMeasurement,
+    SweepMeasurement,
+};
 use crate::train::{GemmRunner, MlpTrainer, TrainingStep, TransformerTrainer};
 use crate::workload::plan::{self, StepPlan};
-use crate::workload::{Workload, WorkloadKind};
+use crate::workload::{TransformerShape, Workload, WorkloadKind};
 use std::time::Instant;
 
-/// One timed step.
-#[derive(Debug, Clone)]
-pub struct StepSample {
-    /// Wall time of the whole step, seconds.
-    pub seconds: f64,
-    /// Training loss of the step (before its update); `None` for a product sweep.
-    pub loss: Option<f32>,
-    /// Executed work of the step per op class.
-    pub tally: Tally,
+/// Largest relative difference between executed and analytic FLOPs that a run accepts.
+pub const ACCOUNTING_TOLERANCE: f64 = 0.005;
+
+/// How to choose the sampling settings of each unit of work.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SamplingChoice {
+    /// `--quick`: short warm-up, ±3%, 5 s budget.
+    pub quick: bool,
+    /// `--min-samples`.
+    pub min_samples: Option<usize>,
+    /// `--max-time` in seconds: the sampling budget of a whole workload (a sweep shares it among
+    /// its products).
+    pub max_time_s: Option<f64>,
+    /// `--warmup` in seconds.
+    pub warmup_s: Option<f64>,
+    /// `--target` relative half-width (0.01 = ±1%).
+    pub target: Option<f64>,
+    pub seed: u64,
 }
 
-/// A product-sweep case's samples.
-#[derive(Debug, Clone)]
-pub struct CaseSamples {
-    pub label: String,
-    /// FLOPs of one run of the case.
-    pub flops: u64,
-    /// Wall time of each timed run, seconds.
-    pub seconds: Vec<f64>,
-}
-
-/// What running a workload produced.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// A training step (transformer or MLP).
-    Steps {
-        plan: StepPlan,
-        /// Wall time of the untimed warm-up step, seconds.
-        warmup_seconds: f64,
-        samples: Vec<StepSample>,
-    },
-    /// A product sweep: every case timed on its own.
-    Sweep { cases: Vec<CaseSamples> },
-}
-
-/// Builds the slice of `w` (allocating its memory), runs one warm-up step and `steps` timed
-/// steps. `seed` fixes the initial weights and the synthetic data.
-pub fn run(w: &Workload, steps: usize, seed: u64) -> Outcome {
-    let steps = steps.max(1);
-    let (mut slice, plan): (Box<dyn TrainingStep>, _) = match &w.kind {
-        WorkloadKind::Transformer(t) => (
-            Box::new(TransformerTrainer::new(&t.slice, t.slice_batch, seed)),
-            plan::transformer_step(&t.slice, t.slice_batch),
-        ),
-        WorkloadKind::Mlp(m) => (
-            Box::new(MlpTrainer::new(&m.slice, m.slice_batch, seed)),
-            plan::mlp_step(&m.slice, m.slice_batch),
-        ),
-        WorkloadKind::Gemm(sweep) => return run_sweep(sweep, steps),
-    };
-    // Drawing synthetic data is not part of a training step: it happens before each timer
-    // starts.
-    slice.next_batch();
-    let start = Instant::now();
-    slice.step(&mut Tally::new());
-    let warmup_seconds = start.elapsed().as_secs_f64();
-    let samples = (0..steps)
-        .map(|_| {
-            slice.next_batch();
-            let mut tally = Tally::new();
-            let start = Instant::now();
-            let loss = slice.step(&mut tally);
-            StepSample {
-                seconds: start.elapsed().as_secs_f64(),
-                loss: Some(loss),
-                tally,
-            }
-        })
-        .collect();
-    Outcome::Steps {
-        plan,
-        warmup_seconds,
-        samples,
+impl SamplingChoice {
+    /// Settings for a unit whose first run took `first_s`, when `units` share the budget.
+    pub fn settings(&self, first_s: f64, units: usize) -> SamplingSettings {
+        let mut s = if self.quick {
+            SamplingSettings::quick(self.seed)
+        } else {
+            SamplingSettings::default_for(first_s, self.seed)
+        };
+        if let Some(t) = self.max_time_s {
+            s.max_time_s = t;
+        }
+        s.max_time_s /= units.max(1) as f64;
+        if let Some(n) = self.min_samples {
+            s.min_samples = n;
+        }
+        if let Some(w) = self.warmup_s {
+            s.warmup_s = w;
+        }
+        if let Some(t) = self.target {
+            s.target_rel_half_width = t;
+        }
+        s
     }
 }
 
-fn run_sweep(sweep: &crate::workload::GemmSweep, runs: usize) -> Outcome {
+/// What measuring one workload produced.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub measurement: Measurement,
+    /// The settings used (for a sweep: those of its first product; the budget is per product).
+    pub settings: SamplingSettings,
+    pub warnings: Vec<String>,
+}
+
+/// Measures `w`. `progress(label, event)` is called as the harness works.
+pub fn measure(
+    w: &Workload,
+    choice: &SamplingChoice,
+    roofline: Option<&Roofline>,
+    mut progress: impl FnMut(&str, Progress),
+) -> Measured {
+    let (mut slice, plan): (Box<dyn TrainingStep>, StepPlan) = match &w.kind {
+        WorkloadKind::Transformer(t) => (
+            Box::new(TransformerTrainer::new(
+                &t.slice,
+                t.slice_batch,
+                choice.seed,
+            )),
+            plan::transformer_step(&t.slice, t.slice_batch),
+        ),
+        WorkloadKind::Mlp(m) => (
+            Box::new(MlpTrainer::new(&m.slice, m.slice_batch, choice.seed)),
+            plan::mlp_step(&m.slice, m.slice_batch),
+        ),
+        WorkloadKind::Gemm(sweep) => return measure_sweep(sweep, choice, roofline, progress),
+    };
+    // The first step decides the default budget; it is part of the warm-up.
+    slice.next_batch();
+    let first = time_step(slice.as_mut());
+    let settings = choice.settings(first.seconds, 1);
+    let mut set = sampler::sample(
+        &settings,
+        || {
+            slice.next_batch();
+            time_step(slice.as_mut())
+        },
+        |p| progress(&w.name, p),
+    );
+    set.warmup_s.insert(0, first.seconds);
+    let mut warnings = set.warnings(&settings, &w.name);
+    let step = step_measurement(w, &plan, &set, &settings, roofline);
+    if step.flops.relative_difference.abs() > ACCOUNTING_TOLERANCE {
+        warnings.push(format!(
+            "{}: executed FLOPs differ from the analytic formula by {:.3}%: the step does not run \
+             the ops its plan lists; please report this",
+            w.name,
+            step.flops.relative_difference * 100.0
+        ));
+    }
+    Measured {
+        measurement: Measurement::Step(Box::new(step)),
+        settings,
+        warnings,
+    }
+}
+
+fn time_step(slice: &mut dyn TrainingStep) -> Run {
+    let mut tally = Tally::new();
+    let start = Instant::now();
+    let loss = slice.step(&mut tally);
+    Run {
+        seconds: start.elapsed().as_secs_f64(),
+        tally: Some(tally),
+        loss: Some(loss),
+    }
+}
+
+/// GFLOP/s from a time estimate in seconds: the interval bounds swap (a longer time is a lower
+/// rate).
+pub fn rate_gflops(flops: u64, time_s: &Estimate) -> Estimate {
+    let g = flops as f64 / 1e9;
+    let rate = |t: f64| if t > 0.0 { g / t } else { f64::NAN };
+    let point = rate(time_s.point);
+    Estimate {
+        point,
+        lower: rate(time_s.upper),
+        upper: rate(time_s.lower),
+        confidence_level: time_s.confidence_level,
+        // First-order propagation: se(g/t) ≈ g·se(t)/t².
+        standard_error: if time_s.point > 0.0 {
+            g * time_s.standard_error / (time_s.point * time_s.point)
+        } else {
+            f64::NAN
+        },
+    }
+}
+
+/// `rate` as a fraction of the roofline at `intensity`: the f32 roofline, or with `f64` the
+/// f64 peak under the same bandwidth.
+fn roofline_fraction(
+    roofline: Option<&Roofline>,
+    rate: &Estimate,
+    intensity: f64,
+    f64_peak: bool,
+) -> Option<Estimate> {
+    let r = roofline?;
+    let attainable = if f64_peak {
+        r.f64_gflops_all_threads
+            .median
+            .min(r.triad_gbps_all_threads.median * intensity)
+    } else {
+        r.attainable_gflops(intensity)
+    };
+    (attainable > 0.0).then(|| Estimate {
+        point: rate.point / attainable,
+        lower: rate.lower / attainable,
+        upper: rate.upper / attainable,
+        confidence_level: rate.confidence_level,
+        standard_error: rate.standard_error / attainable,
+    })
+}
+
+fn step_measurement(
+    w: &Workload,
+    plan: &StepPlan,
+    set: &SampleSet,
+    settings: &SamplingSettings,
+    roofline: Option<&Roofline>,
+) -> StepMeasurement {
+    let tallies: Vec<&Tally> = set.runs.iter().filter_map(|r| r.tally.as_ref()).collect();
+    let executed = tallies.first().map_or(0, |t| t.total_flops());
+    let analytic = plan.total_flops();
+    let op_classes = OpClass::ALL
+        .iter()
+        .filter_map(|&class| {
+            let first = tallies.first()?.class(class);
+            if first.calls == 0 {
+                return None;
+            }
+            let samples_s: Vec<f64> = tallies
+                .iter()
+                .map(|t| t.class(class).nanos as f64 * 1e-9)
+                .collect();
+            let time_s = stats::summarize(
+                &samples_s,
+                settings.confidence_level,
+                settings.resamples,
+                settings.seed,
+            );
+            let gflops = rate_gflops(first.flops, &time_s.median);
+            let intensity = first.flops as f64 / first.bytes.max(1) as f64;
+            Some(OpClassMeasurement {
+                class,
+                flops: first.flops,
+                bytes: first.bytes,
+                calls: first.calls,
+                arithmetic_intensity: intensity,
+                roofline_fraction: roofline_fraction(roofline, &gflops, intensity, false),
+                samples_s,
+                time_s,
+                gflops,
+            })
+        })
+        .collect();
+    StepMeasurement {
+        warmup_s: set.warmup_s.clone(),
+        samples_s: set.times(),
+        losses: set.runs.iter().filter_map(|r| r.loss).collect(),
+        gflops: rate_gflops(executed, &set.summary.median),
+        step_time_s: set.summary.clone(),
+        stop: set.stop,
+        flops: accounting(w, plan, executed, analytic),
+        op_classes,
+    }
+}
+
+fn accounting(w: &Workload, plan: &StepPlan, executed: u64, analytic: u64) -> FlopAccounting {
+    let relative_difference = (executed as f64 - analytic as f64) / analytic.max(1) as f64;
+    match &w.kind {
+        WorkloadKind::Transformer(t) => {
+            let n = plan::transformer_params(&t.target);
+            FlopAccounting {
+                executed_per_step: executed,
+                analytic_per_step: analytic,
+                relative_difference,
+                slice_params: plan.params,
+                target_params: n,
+                target_tokens: t.target_tokens,
+                target_training_flops: Some(plan::target_training_flops(t)),
+                target_six_nd: plan::six_nd(n, t.target_tokens),
+                target_palm_flops: Some(
+                    plan::palm_flops_per_token(&t.target) * t.target_tokens as f64,
+                ),
+            }
+        }
+        WorkloadKind::Mlp(m) => {
+            let n = plan::mlp_params(&m.target);
+            FlopAccounting {
+                executed_per_step: executed,
+                analytic_per_step: analytic,
+                relative_difference,
+                slice_params: plan.params,
+                target_params: n,
+                target_tokens: m.target_samples,
+                target_training_flops: None,
+                target_six_nd: plan::six_nd(n, m.target_samples),
+                target_palm_flops: None,
+            }
+        }
+        WorkloadKind::Gemm(_) => unreachable!("sweeps have no step accounting"),
+    }
+}
+
+fn measure_sweep(
+    sweep: &crate::workload::GemmSweep,
+    choice: &SamplingChoice,
+    roofline: Option<&Roofline>,
+    mut progress: impl FnMut(&str, Progress),
+) -> Measured {
     let mut runner = GemmRunner::new(sweep);
+    let units = runner.cases.len();
+    let mut warnings = Vec::new();
+    let mut first_settings = None;
     let cases = runner
         .cases
         .iter_mut()
         .map(|case| {
             let mut tally = Tally::new();
-            case.run(&mut tally);
-            let seconds = (0..runs).map(|_| case.run(&mut tally)).collect();
-            CaseSamples {
-                label: case.label.clone(),
+            let first = case.run(&mut tally);
+            let settings = choice.settings(first, units);
+            let label = case.label.clone();
+            let mut set = sampler::sample(
+                &settings,
+                || Run {
+                    seconds: case.run(&mut tally),
+                    tally: None,
+                    loss: None,
+                },
+                |p| progress(&label, p),
+            );
+            set.warmup_s.insert(0, first);
+            warnings.extend(set.warnings(&settings, &label));
+            let s = &case.shape;
+            let bytes = s.batch as u64
+                * crate::kernels::gemm::product_bytes(s.m, s.n, s.k, case.dtype.bytes());
+            let gflops = rate_gflops(case.flops(), &set.summary.median);
+            let intensity = case.flops() as f64 / bytes as f64;
+            first_settings.get_or_insert(settings);
+            SweepCaseMeasurement {
+                label,
+                m: s.m,
+                n: s.n,
+                k: s.k,
+                batch: s.batch,
+                dtype: case.dtype.name().to_string(),
                 flops: case.flops(),
-                seconds,
+                bytes,
+                warmup_s: set.warmup_s.clone(),
+                samples_s: set.times(),
+                time_s: set.summary.clone(),
+                stop: set.stop,
+                roofline_fraction: roofline_fraction(
+                    roofline,
+                    &gflops,
+                    intensity,
+                    case.dtype == crate::workload::Dtype::F64,
+                ),
+                gflops,
             }
         })
         .collect();
-    Outcome::Sweep { cases }
-}
-
-impl Outcome {
-    /// Relative difference of executed (tallied) and analytic (planned) FLOPs of a step;
-    /// `None` for a product sweep.
-    pub fn accounting_difference(&self) -> Option<f64> {
-        match self {
-            Outcome::Steps { plan, samples, .. } => {
-                let analytic = plan.total_flops() as f64;
-                let worst = samples
-                    .iter()
-                    .map(|s| ((s.tally.total_flops() as f64 - analytic) / analytic).abs())
-                    .fold(0.0, f64::max);
-                Some(worst)
-            }
-            Outcome::Sweep { .. } => None,
-        }
+    Measured {
+        measurement: Measurement::Sweep(SweepMeasurement { cases }),
+        settings: first_settings.unwrap_or_else(|| choice.settings(1.0, 1)),
+        warnings,
     }
 }
 
-/// Largest relative difference between executed and analytic FLOPs that a run accepts.
-pub const ACCOUNTING_TOLERANCE: f64 = 0.005;
-
-/// Median of `xs` (mean of the middle two for an even count).
-pub fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
+/// Measures a transformer workload's slice at three or four sizes — 1 to 4 layers, or, when the
+/// target has fewer than three layers, 1 to 3 sequences per step — and fits time = a + b·FLOPs.
+/// Refuses (before allocating) sizes whose memory exceeds `available_bytes`.
+pub fn scaling_check(
+    w: &Workload,
+    choice: &SamplingChoice,
+    available_bytes: u64,
+    mut progress: impl FnMut(&str, Progress),
+) -> anyhow::Result<ScalingCheck> {
+    let WorkloadKind::Transformer(t) = &w.kind else {
+        anyhow::bail!(
+            "--scaling: '{}' is not a transformer workload; the scaling check varies a transformer slice's layers",
+            w.name
+        );
+    };
+    let sizes: Vec<(String, TransformerShape, usize)> = if t.target.layers >= 3 {
+        (1..=t.target.layers.min(4))
+            .map(|l| {
+                (
+                    format!("layers = {l}"),
+                    TransformerShape {
+                        layers: l,
+                        ..t.slice.clone()
+                    },
+                    t.slice_batch,
+                )
+            })
+            .collect()
     } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+        (1..=3)
+            .map(|b| (format!("batch = {b}"), t.slice.clone(), b))
+            .collect()
+    };
+    for (label, shape, batch) in &sizes {
+        let need = plan::transformer_memory_bytes(shape, *batch);
+        anyhow::ensure!(
+            need <= available_bytes,
+            "--scaling: '{}' at {label} needs about {:.1} GiB, more than the {:.1} GiB available; reduce measure.seq_len or measure.batch",
+            w.name,
+            need as f64 / (1u64 << 30) as f64,
+            available_bytes as f64 / (1u64 << 30) as f64
+        );
     }
-}
-
-/// Per-class median over samples of (seconds, FLOPs) — FLOPs are the same every step.
-pub fn class_medians(samples: &[StepSample]) -> Vec<(OpClass, u64, f64)> {
-    OpClass::ALL
-        .iter()
-        .map(|&c| {
-            let secs: Vec<f64> = samples
-                .iter()
-                .map(|s| s.tally.class(c).nanos as f64 * 1e-9)
-                .collect();
-            let flops = samples.first().map_or(0, |s| s.tally.class(c).flops);
-            (c, flops, median(&secs))
-        })
-        .filter(|&(_, flops, secs)| flops > 0 || secs > 0.0)
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert!(median(&[]).is_nan());
+    let units = sizes.len();
+    let mut points = Vec::new();
+    for (label, shape, batch) in sizes {
+        let mut trainer = TransformerTrainer::new(&shape, batch, choice.seed);
+        trainer.next_batch();
+        let first = time_step(&mut trainer);
+        let settings = choice.settings(first.seconds, units);
+        let set = sampler::sample(
+            &settings,
+            || {
+                trainer.next_batch();
+                time_step(&mut trainer)
+            },
+            |p| progress(&format!("{} scaling, {label}", w.name), p),
+        );
+        points.push(ScalingPoint {
+            size: label,
+            flops: plan::transformer_step(&shape, batch).total_flops(),
+            median_s: set.summary.median.point,
+            samples_s: set.times(),
+        });
     }
+    Ok(ScalingCheck::fit(points))
 }

@@ -3,6 +3,8 @@
 
 pub mod execute;
 pub mod kernels;
+pub mod measure;
+pub mod report;
 pub mod summary;
 pub mod train;
 pub mod workload;

@@ -1,10 +1,17 @@
 //! The `costbench` command line: clap definitions turned into calls into the library.
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
-use costbench::execute;
+use clap::{Args, Parser, Subcommand};
+use costbench::execute::{self, SamplingChoice};
+use costbench::measure::machine::{self, MachineContext};
+use costbench::measure::probe::{self, Roofline};
+use costbench::measure::sampler::Progress;
+use costbench::report::{self, store};
 use costbench::summary;
 use costbench::workload::{bundled, plan};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -17,6 +24,9 @@ struct Cli {
     /// Worker threads for the kernels (default: one per logical core).
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// No progress bars or warnings on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,18 +40,87 @@ enum Command {
         /// Bundled workload name or path to a workload TOML file.
         workload: String,
     },
-    /// Run workloads' measured slices on this CPU: step time, executed FLOPs by op class,
-    /// achieved GFLOP/s.
-    Run {
-        /// Bundled workload names or workload files (default: the bundled default, gpt2-124m).
-        workloads: Vec<String>,
-        /// Timed steps after one warm-up step.
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-        steps: u64,
-        /// Seed of the initial weights and the synthetic training data.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+    /// Measure workloads' slices on this CPU and save a report per workload in results/.
+    Run(RunArgs),
+    /// Measure this machine's roofline: peak GFLOP/s (f32, f64; one thread and all) and memory
+    /// bandwidth. Cached per machine and reused by `run`.
+    Probe {
+        /// Measure again even if a cached result exists.
+        #[arg(long)]
+        force: bool,
+        /// Fewer, shorter samples.
+        #[arg(long)]
+        quick: bool,
+        /// Print the roofline as JSON.
+        #[arg(long)]
+        json: bool,
     },
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Bundled workload names or workload files (default: the bundled default, gpt2-124m).
+    workloads: Vec<String>,
+    /// A short run: 0.5 s warm-up, ±3% target, 5 s budget per workload.
+    #[arg(long)]
+    quick: bool,
+    /// Samples to take before the precision target may stop sampling.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    min_samples: Option<u64>,
+    /// Sampling budget per workload in seconds (default: 30 steps' time, clamped to 10–60 s).
+    #[arg(long, value_parser = positive_seconds)]
+    max_time: Option<f64>,
+    /// Minimum warm-up in seconds (default 3; at least one step always runs).
+    #[arg(long, value_parser = non_negative_seconds)]
+    warmup: Option<f64>,
+    /// Stop when the median's 95% interval is within ±PERCENT (default 1).
+    #[arg(long, value_name = "PERCENT", value_parser = positive_percent)]
+    precision: Option<f64>,
+    /// Seed of the initial weights, the synthetic data and every bootstrap.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// A name for this testbed, recorded in the report (the hostname never is).
+    #[arg(long)]
+    label: Option<String>,
+    /// Write the report to FILE (replacing it) or to standard output with `-`, instead of a new
+    /// file in --results-dir. Only with a single workload.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Directory for new reports.
+    #[arg(long, default_value = "results")]
+    results_dir: PathBuf,
+    /// Do not measure or load this machine's roofline (no roofline fractions in the report).
+    #[arg(long)]
+    no_probe: bool,
+    /// Also measure each transformer slice at 3–4 sizes and fit time = a + b·FLOPs (R² < 0.98
+    /// warns that extrapolating the slice is not supported).
+    #[arg(long)]
+    scaling: bool,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "expected a positive number of seconds, found '{s}'"
+        )),
+    }
+}
+
+fn non_negative_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("expected a number of seconds ≥ 0, found '{s}'")),
+    }
+}
+
+fn positive_percent(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 100.0 => Ok(v),
+        _ => Err(format!(
+            "expected a percentage between 0 and 100, found '{s}'"
+        )),
+    }
 }
 
 fn main() -> ExitCode {
@@ -66,6 +145,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             .build_global()
             .context("could not start the thread pool")?;
     }
+    let quiet = cli.quiet;
     match cli.command {
         Command::List => {
             for name in bundled::names() {
@@ -85,42 +165,213 @@ fn dispatch(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Run {
-            workloads,
-            steps,
-            seed,
-        } => {
-            let names = if workloads.is_empty() {
-                vec![bundled::DEFAULT_WORKLOAD.to_string()]
+        Command::Probe { force, quick, json } => {
+            let machine = MachineContext::detect(None, rayon::current_num_threads());
+            let dir = probe::default_cache_dir();
+            let roofline = probe::load_or_measure(&dir, &machine.fingerprint(), quick, force)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&roofline)?);
             } else {
-                workloads
-            };
-            // Validate every workload before running any, so a typo in the last one does not
-            // waste the time of the first.
-            let parsed = names
-                .iter()
-                .map(|n| bundled::resolve(n))
-                .collect::<Result<Vec<_>, _>>()?;
-            println!(
-                "costbench {} on {} threads",
-                env!("CARGO_PKG_VERSION"),
-                rayon::current_num_threads()
-            );
-            for w in &parsed {
-                print!("{}", summary::describe(w));
-                let outcome = execute::run(w, steps as usize, seed);
-                print!("{}", summary::measured(&outcome));
-                if let Some(diff) = outcome.accounting_difference() {
-                    anyhow::ensure!(
-                        diff <= execute::ACCOUNTING_TOLERANCE,
-                        "{}: executed FLOPs differ from the analytic formula by {:.3}% (limit {:.1}%): the step does not run the ops its plan lists; please report this",
-                        w.name,
-                        diff * 100.0,
-                        execute::ACCOUNTING_TOLERANCE * 100.0
-                    );
-                }
+                print!("{}", summary::roofline(&roofline, &machine));
             }
             Ok(())
+        }
+        Command::Run(args) => run(args, quiet),
+    }
+}
+
+/// Whether to draw progress bars: only for a person watching a terminal.
+fn show_progress(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+fn run(args: RunArgs, quiet: bool) -> Result<()> {
+    let names = if args.workloads.is_empty() {
+        vec![bundled::DEFAULT_WORKLOAD.to_string()]
+    } else {
+        args.workloads.clone()
+    };
+    anyhow::ensure!(
+        args.output.is_none() || names.len() == 1,
+        "--output takes one report; {} workloads were named (leave --output out to save one file per workload in {})",
+        names.len(),
+        args.results_dir.display()
+    );
+    // Validate every workload, and the destination, before measuring anything.
+    let parsed = names
+        .iter()
+        .map(|n| bundled::resolve(n).map(|w| (n.clone(), w)))
+        .collect::<Result<Vec<_>, _>>()?;
+    match &args.output {
+        Some(p) if p.as_os_str() == "-" => {}
+        Some(p) => {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            store::check_writable(dir)?;
+            anyhow::ensure!(
+                !p.is_dir(),
+                "--output '{}' is a directory; expected a file path",
+                p.display()
+            );
+        }
+        None => store::check_writable(&args.results_dir)?,
+    }
+    let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    // With the report on stdout, the human summary goes to stderr.
+    let say = |text: &str| {
+        if to_stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
+
+    let threads = rayon::current_num_threads();
+    let machine = MachineContext::detect(args.label.clone(), threads);
+    let mut machine_warnings = Vec::new();
+    if let Some(w) = machine.frequency_scaling_warning() {
+        machine_warnings.push(w);
+    }
+    for (name, cpu) in machine::busy_processes(20.0) {
+        machine_warnings.push(format!(
+            "another process, '{name}', is using {cpu:.0}% of a core: measurements will be noisy; stop it or run later"
+        ));
+    }
+    let roofline: Option<Roofline> = if args.no_probe {
+        None
+    } else {
+        let bar = spinner(
+            show_progress(quiet),
+            "probing this machine's roofline (cached afterwards)",
+        );
+        let r = probe::load_or_measure(
+            &probe::default_cache_dir(),
+            &machine.fingerprint(),
+            false,
+            false,
+        )?;
+        bar.finish_and_clear();
+        Some(r)
+    };
+    let choice = SamplingChoice {
+        quick: args.quick,
+        min_samples: args.min_samples.map(|n| n as usize),
+        max_time_s: args.max_time,
+        warmup_s: args.warmup,
+        target: args.precision.map(|p| p / 100.0),
+        seed: args.seed,
+    };
+
+    say(&format!(
+        "costbench {} on {} threads; {}\n",
+        env!("CARGO_PKG_VERSION"),
+        threads,
+        machine.cpu_model
+    ));
+    for (source, w) in &parsed {
+        say(&summary::describe(w));
+        let bar = sampling_bar(show_progress(quiet));
+        let measured = execute::measure(w, &choice, roofline.as_ref(), |label, p| {
+            update_bar(&bar, label, p)
+        });
+        bar.finish_and_clear();
+        let scaling = if args.scaling {
+            let bar = sampling_bar(show_progress(quiet));
+            let available = costbench::workload::parse::available_memory_bytes();
+            let check = execute::scaling_check(w, &choice, available, |label, p| {
+                update_bar(&bar, label, p)
+            })?;
+            bar.finish_and_clear();
+            Some(check)
+        } else {
+            None
+        };
+        let created_at = chrono::Utc::now();
+        let mut report = report::build(
+            report::workload_record(w, source),
+            measured,
+            machine.clone(),
+            roofline.clone(),
+            &created_at,
+            &machine_warnings,
+        );
+        if let Some(check) = scaling {
+            report.warnings.extend(check.warning());
+            report.scaling = Some(check);
+        }
+        say(&summary::measured(&report));
+        if !quiet {
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+        }
+        match &args.output {
+            Some(_) if to_stdout => print!("{}", store::to_json(&report)),
+            Some(path) => {
+                store::save_to(&report, path)?;
+                say(&format!("  report: {}\n", path.display()));
+            }
+            None => {
+                let path = store::save_new(&report, &args.results_dir, &created_at)?;
+                say(&format!("  report: {}\n", path.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn spinner(visible: bool, message: &'static str) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+fn sampling_bar(visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix:.bold} [{bar:30}] {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Shows the phase, the current median and its interval width; the bar fills with the time
+/// budget.
+fn update_bar(bar: &ProgressBar, label: &str, p: Progress) {
+    bar.set_prefix(label.to_string());
+    match p {
+        Progress::Warmup {
+            elapsed_s,
+            planned_s,
+        } => {
+            bar.set_position((1000.0 * (elapsed_s / planned_s.max(1e-9)).min(1.0)) as u64);
+            bar.set_message(format!("warming up {elapsed_s:.1}/{planned_s:.1} s"));
+        }
+        Progress::Sampling {
+            samples,
+            elapsed_s,
+            budget_s,
+            median_s,
+            rel_half_width,
+        } => {
+            bar.set_position((1000.0 * (elapsed_s / budget_s.max(1e-9)).min(1.0)) as u64);
+            let ci = if rel_half_width.is_finite() {
+                format!("±{:.2}%", rel_half_width * 100.0)
+            } else {
+                "±?".to_string()
+            };
+            bar.set_message(format!(
+                "{samples} samples, median {median_s:.4} s {ci}, {elapsed_s:.0}/{budget_s:.0} s"
+            ));
         }
     }
 }

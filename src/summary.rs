@@ -2,8 +2,12 @@
 //! it comes from: measured (samples), counted (the kernels' tally) or modelled (the analytic
 //! plan, with its formula).
 
-use crate::execute::{Outcome, class_medians, median};
-use crate::workload::plan::{self, StepPlan};
+use crate::measure::machine::MachineContext;
+use crate::measure::probe::Roofline;
+use crate::measure::sampler::StopReason;
+use crate::measure::stats::Estimate;
+use crate::report::schema::{Measurement, Report};
+use crate::workload::plan;
 use crate::workload::{Workload, WorkloadKind};
 use std::fmt::Write;
 
@@ -112,103 +116,204 @@ pub fn describe(w: &Workload) -> String {
     out
 }
 
-/// The measurement: step time, executed FLOPs by op class, achieved GFLOP/s, and the check of
-/// executed against analytic FLOPs.
-pub fn measured(outcome: &Outcome) -> String {
+/// `point [lower, upper]` of an estimate in seconds, with the half-width in per cent.
+fn interval_s(e: &Estimate) -> String {
+    format!(
+        "{} [{} – {}] ±{:.2}%",
+        seconds(e.point),
+        seconds(e.lower),
+        seconds(e.upper),
+        e.relative_half_width() * 100.0
+    )
+}
+
+fn stop_text(stop: StopReason) -> &'static str {
+    match stop {
+        StopReason::TargetReached => "target precision reached",
+        StopReason::TimeBudget => "time budget spent",
+        StopReason::SampleCap => "sample cap reached",
+    }
+}
+
+/// What a run measured, read from its report: step time with its interval, executed FLOPs by op
+/// class with time, throughput and roofline fraction, and the FLOP accounting check.
+pub fn measured(report: &Report) -> String {
     let mut out = String::new();
-    match outcome {
-        Outcome::Steps {
-            plan,
-            warmup_seconds,
-            samples,
-        } => {
-            let secs: Vec<f64> = samples.iter().map(|s| s.seconds).collect();
-            let med = median(&secs);
-            let min = secs.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = secs.iter().copied().fold(0.0, f64::max);
-            let list: Vec<String> = secs.iter().map(|s| format!("{:.4}", s)).collect();
+    let conf = report.settings.confidence_level * 100.0;
+    match &report.measurement {
+        Measurement::Step(m) => {
+            let s = &m.step_time_s;
+            let warm: Vec<String> = m.warmup_s.iter().map(|t| format!("{t:.3}")).collect();
             let _ = writeln!(
                 out,
-                "  warm-up: 1 step, {} (not counted)",
-                seconds(*warmup_seconds)
+                "  warm-up: {} steps, {} s each (not in the statistics)",
+                m.warmup_s.len(),
+                warm.join(" ")
             );
             let _ = writeln!(
                 out,
-                "  step time (measured, {} steps): median {}, min {}, max {}; samples [s]: {}",
-                secs.len(),
-                seconds(med),
-                seconds(min),
-                seconds(max),
-                list.join(" ")
+                "  step time (measured): median {} ({conf:.0}% bootstrap CI); mean {}; σ {}; MAD {}; min {}; max {}",
+                interval_s(&s.median),
+                seconds(s.mean.point),
+                seconds(s.std_dev),
+                seconds(s.mad),
+                seconds(s.min),
+                seconds(s.max)
             );
-            if let (Some(first), Some(last)) = (
-                samples.first().and_then(|s| s.loss),
-                samples.last().and_then(|s| s.loss),
-            ) {
-                let _ = writeln!(out, "  loss: {first:.4} → {last:.4} over the timed steps");
+            let _ = writeln!(
+                out,
+                "  samples: {} ({}); outliers: {} (Tukey; kept)",
+                s.n,
+                stop_text(m.stop),
+                s.outliers.total()
+            );
+            if let (Some(first), Some(last)) = (m.losses.first(), m.losses.last()) {
+                let _ = writeln!(out, "  loss: {first:.4} → {last:.4} over the sampled steps");
             }
-            let executed = samples[0].tally.total_flops();
+            let executed = m.flops.executed_per_step;
             let _ = writeln!(
                 out,
-                "  {:<11} {:>12} {:>7} {:>12} {:>10}",
-                "op class", "FLOPs/step", "share", "time/step", "GFLOP/s"
+                "  {:<11} {:>12} {:>7} {:>11} {:>10} {:>9} {:>10}",
+                "op class", "FLOPs/step", "share", "median", "GFLOP/s", "FLOP/B", "roofline"
             );
-            for (class, flops, t) in class_medians(samples) {
-                let rate = if t > 0.0 { flops as f64 / t / 1e9 } else { 0.0 };
+            for c in &m.op_classes {
+                let roof = c
+                    .roofline_fraction
+                    .map_or("-".to_string(), |f| format!("{:.1}%", f.point * 100.0));
                 let _ = writeln!(
                     out,
-                    "  {:<11} {:>12} {:>6.2}% {:>12} {:>10.1}",
-                    class.name(),
-                    si(flops as f64),
-                    100.0 * flops as f64 / executed as f64,
-                    seconds(t),
-                    rate
+                    "  {:<11} {:>12} {:>6.2}% {:>11} {:>10.1} {:>9.2} {:>10}",
+                    c.class.name(),
+                    si(c.flops as f64),
+                    100.0 * c.flops as f64 / executed.max(1) as f64,
+                    seconds(c.time_s.median.point),
+                    c.gflops.point,
+                    c.arithmetic_intensity,
+                    roof
                 );
             }
             let _ = writeln!(
                 out,
-                "  {:<11} {:>12} {:>7} {:>12} {:>10.1}   (whole step, median)",
+                "  {:<11} {:>12} {:>7} {:>11} {:>10.1}   whole step [{:.1} – {:.1}]",
                 "total",
                 si(executed as f64),
                 "",
-                seconds(med),
-                executed as f64 / med / 1e9
+                seconds(s.median.point),
+                m.gflops.point,
+                m.gflops.lower,
+                m.gflops.upper
             );
-            out.push_str(&accounting_line(plan, executed));
-        }
-        Outcome::Sweep { cases } => {
             let _ = writeln!(
                 out,
-                "  {:<44} {:>12} {:>12} {:>10}",
-                "product", "FLOPs", "median", "GFLOP/s"
+                "  executed FLOPs {} vs analytic formula {}: difference {:.4}%",
+                m.flops.executed_per_step,
+                m.flops.analytic_per_step,
+                m.flops.relative_difference * 100.0
             );
-            for c in cases {
-                let med = median(&c.seconds);
+        }
+        Measurement::Sweep(sw) => {
+            let _ = writeln!(
+                out,
+                "  each product sampled on its own; median time with its {conf:.0}% bootstrap CI"
+            );
+            let _ = writeln!(
+                out,
+                "  {:<44} {:>10} {:>30} {:>9} {:>9} {:>9}",
+                "product", "FLOPs", "median time", "GFLOP/s", "samples", "roofline"
+            );
+            for c in &sw.cases {
+                let roof = c
+                    .roofline_fraction
+                    .map_or("-".to_string(), |f| format!("{:.1}%", f.point * 100.0));
                 let _ = writeln!(
                     out,
-                    "  {:<44} {:>12} {:>12} {:>10.1}",
+                    "  {:<44} {:>10} {:>30} {:>9.1} {:>9} {:>9}",
                     c.label,
                     si(c.flops as f64),
-                    seconds(med),
-                    c.flops as f64 / med / 1e9
+                    interval_s(&c.time_s.median),
+                    c.gflops.point,
+                    c.time_s.n,
+                    roof
                 );
             }
-            let n = cases.first().map_or(0, |c| c.seconds.len());
+        }
+    }
+    if let Some(sc) = &report.scaling {
+        let _ = writeln!(
+            out,
+            "  scaling check: time = a + b·FLOPs over {} sizes",
+            sc.points.len()
+        );
+        for p in &sc.points {
             let _ = writeln!(
                 out,
-                "  (median of {n} timed runs per product after one warm-up run)"
+                "    {:<12} {:>12} FLOPs  median {}",
+                p.size,
+                si(p.flops as f64),
+                seconds(p.median_s)
             );
         }
+        let _ = writeln!(
+            out,
+            "    a = {}, 1/b = {:.1} GFLOP/s (marginal rate), R² = {:.5}{}",
+            seconds(sc.intercept_s),
+            sc.marginal_gflops,
+            sc.r_squared,
+            if sc.warning().is_some() {
+                " — poor fit"
+            } else {
+                ""
+            }
+        );
     }
     out
 }
 
-/// Executed (counted) against analytic (planned) FLOPs, with the relative difference.
-fn accounting_line(plan: &StepPlan, executed: u64) -> String {
-    let analytic = plan.total_flops();
-    let diff = (executed as f64 - analytic as f64) / analytic as f64 * 100.0;
-    format!(
-        "  executed FLOPs {} vs analytic formula {}: difference {:.4}%\n",
-        executed, analytic, diff
-    )
+/// This machine's measured roofline.
+pub fn roofline(r: &Roofline, machine: &MachineContext) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({} logical cores), measured {} (fingerprint {})",
+        machine.cpu_model, machine.logical_cores, r.measured_at, r.fingerprint
+    );
+    let _ = writeln!(
+        out,
+        "  {:<26} {:>12} {:>12}",
+        "",
+        "1 thread",
+        format!("{} threads", r.threads)
+    );
+    let rows = [
+        (
+            "f32 FMA peak, GFLOP/s",
+            &r.f32_gflops_one_thread,
+            &r.f32_gflops_all_threads,
+        ),
+        (
+            "f64 FMA peak, GFLOP/s",
+            &r.f64_gflops_one_thread,
+            &r.f64_gflops_all_threads,
+        ),
+        (
+            "triad bandwidth, GB/s",
+            &r.triad_gbps_one_thread,
+            &r.triad_gbps_all_threads,
+        ),
+    ];
+    for (name, one, all) in rows {
+        let _ = writeln!(
+            out,
+            "  {name:<26} {:>12.1} {:>12.1}",
+            one.median, all.median
+        );
+    }
+    let ridge = r.f32_gflops_all_threads.median / r.triad_gbps_all_threads.median;
+    let _ = writeln!(
+        out,
+        "  ridge point: {ridge:.1} FLOP/byte (f32); medians of {} samples each",
+        r.f32_gflops_all_threads.samples.len()
+    );
+    let _ = writeln!(out, "  method: {}", r.method);
+    out
 }

@@ -5,11 +5,23 @@
 //! the per-element conventions of `docs/flops.md` for the rest), so that the analytic formula in
 //! `workload::plan` can be checked against them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// The classes of work a training step is made of. Reports and the cost model key on these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OpClass {
     /// Dense-layer products (projections, FFN, output head, MLP layers, sweeps), forward and

@@ -1,0 +1,351 @@
+//! The sampling harness: a time-based warm-up, then samples until the confidence interval of
+//! the median is as narrow as asked or the time budget is spent (criterion's rigour; the
+//! stopping rule is a sequential one, re-estimated after every sample).
+//!
+//! The harness knows nothing of workloads: it drives a closure that runs one unit of work (a
+//! training step, or one product of a sweep) and reports its wall time and, optionally, its
+//! per-op-class tally. Every sample is kept; outliers are counted, never dropped.
+
+use super::stats::{self, Summary};
+use crate::kernels::Tally;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// How long and how precisely to sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SamplingSettings {
+    /// Minimum warm-up time before the first sample, seconds (at least one unit always runs).
+    pub warmup_s: f64,
+    /// Stop once the median's confidence interval half-width is at most this fraction of the
+    /// median (0.01 = ±1%).
+    pub target_rel_half_width: f64,
+    /// Confidence level of every interval (0.95).
+    pub confidence_level: f64,
+    /// Samples taken before the stopping rule is consulted.
+    pub min_samples: usize,
+    /// Hard cap on samples.
+    pub max_samples: usize,
+    /// Sampling budget after warm-up, seconds: sampling stops when it runs out even if the
+    /// interval is still wider than the target.
+    pub max_time_s: f64,
+    /// Bootstrap resamples for the reported intervals.
+    pub resamples: usize,
+    /// Seed of every bootstrap.
+    pub seed: u64,
+}
+
+impl SamplingSettings {
+    /// Defaults for a unit of work whose first run took `first_s` seconds: 3 s warm-up (as
+    /// criterion), ±1% at 95%, at least 10 samples, and a budget of 30 units' time clamped to
+    /// 10–60 s — enough samples for a ±1% interval on a quiet machine without making a slow
+    /// workload run for minutes.
+    pub fn default_for(first_s: f64, seed: u64) -> Self {
+        Self {
+            warmup_s: 3.0,
+            target_rel_half_width: 0.01,
+            confidence_level: 0.95,
+            min_samples: 10,
+            max_samples: 10_000,
+            max_time_s: (30.0 * first_s).clamp(10.0, 60.0),
+            resamples: 10_000,
+            seed,
+        }
+    }
+
+    /// `--quick`: 0.5 s warm-up, ±3%, at least 5 samples, a 5 s budget.
+    pub fn quick(seed: u64) -> Self {
+        Self {
+            warmup_s: 0.5,
+            target_rel_half_width: 0.03,
+            confidence_level: 0.95,
+            min_samples: 5,
+            max_samples: 10_000,
+            max_time_s: 5.0,
+            resamples: 10_000,
+            seed,
+        }
+    }
+}
+
+/// What the harness reports while it works (for a progress bar).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Progress {
+    /// Warming up: elapsed and planned warm-up time, seconds.
+    Warmup { elapsed_s: f64, planned_s: f64 },
+    /// Sampling: samples so far, elapsed and budget seconds, current median and relative
+    /// half-width of its interval (NaN until estimated).
+    Sampling {
+        samples: usize,
+        elapsed_s: f64,
+        budget_s: f64,
+        median_s: f64,
+        rel_half_width: f64,
+    },
+}
+
+/// One run of the unit of work: its wall time and, for training steps, its tally and loss.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub seconds: f64,
+    pub tally: Option<Tally>,
+    pub loss: Option<f32>,
+}
+
+/// Everything a sampling session produced.
+#[derive(Debug, Clone)]
+pub struct SampleSet {
+    /// Wall times of the warm-up runs, seconds (not part of the statistics).
+    pub warmup_s: Vec<f64>,
+    pub runs: Vec<Run>,
+    /// Statistics of the run times.
+    pub summary: Summary,
+    /// Why sampling stopped.
+    pub stop: StopReason,
+    /// Sampling time after warm-up, seconds.
+    pub elapsed_s: f64,
+}
+
+/// Why sampling stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The median's interval reached the target width.
+    TargetReached,
+    /// The time budget ran out first.
+    TimeBudget,
+    /// The sample cap was reached.
+    SampleCap,
+}
+
+/// Bootstrap resamples used for the stopping rule while sampling (the final estimate uses
+/// `settings.resamples`): enough to estimate a half-width to a few per cent of itself, cheap
+/// enough to recompute after every sample.
+const STOPPING_RESAMPLES: usize = 2_000;
+
+/// Warms up, then samples `unit` until the stopping rule says so. `unit` times itself (so it
+/// can do untimed preparation, such as drawing data, first). `progress` is called after every
+/// unit.
+pub fn sample(
+    settings: &SamplingSettings,
+    mut unit: impl FnMut() -> Run,
+    mut progress: impl FnMut(Progress),
+) -> SampleSet {
+    let warm_start = Instant::now();
+    let mut warmup_s = Vec::new();
+    loop {
+        warmup_s.push(unit().seconds);
+        let elapsed = warm_start.elapsed().as_secs_f64();
+        progress(Progress::Warmup {
+            elapsed_s: elapsed,
+            planned_s: settings.warmup_s,
+        });
+        if elapsed >= settings.warmup_s {
+            break;
+        }
+    }
+
+    let start = Instant::now();
+    let budget = Duration::from_secs_f64(settings.max_time_s.max(0.0));
+    let mut runs: Vec<Run> = Vec::new();
+    let mut times: Vec<f64> = Vec::new();
+    let stop = loop {
+        let run = unit();
+        times.push(run.seconds);
+        runs.push(run);
+        let n = times.len();
+        let mut rel = f64::NAN;
+        if n >= settings.min_samples.max(2) {
+            let est = stats::bootstrap(
+                &times,
+                stats::median,
+                STOPPING_RESAMPLES,
+                settings.confidence_level,
+                settings.seed,
+            );
+            rel = est.relative_half_width();
+        }
+        progress(Progress::Sampling {
+            samples: n,
+            elapsed_s: start.elapsed().as_secs_f64(),
+            budget_s: settings.max_time_s,
+            median_s: stats::median(&times),
+            rel_half_width: rel,
+        });
+        if n >= settings.min_samples && rel <= settings.target_rel_half_width {
+            break StopReason::TargetReached;
+        }
+        if n >= settings.min_samples.max(2) && start.elapsed() >= budget {
+            break StopReason::TimeBudget;
+        }
+        if n >= settings.max_samples {
+            break StopReason::SampleCap;
+        }
+    };
+    let elapsed_s = start.elapsed().as_secs_f64();
+    let summary = stats::summarize(
+        &times,
+        settings.confidence_level,
+        settings.resamples,
+        settings.seed,
+    );
+    SampleSet {
+        warmup_s,
+        runs,
+        summary,
+        stop,
+        elapsed_s,
+    }
+}
+
+impl SampleSet {
+    /// Run times, seconds.
+    pub fn times(&self) -> Vec<f64> {
+        self.runs.iter().map(|r| r.seconds).collect()
+    }
+
+    /// Warnings that say what to do: a noisy machine, a slow first run, outliers, a missed
+    /// precision target.
+    pub fn warnings(&self, settings: &SamplingSettings, what: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let s = &self.summary;
+        let median = s.median.point;
+        let cv = s.std_dev / s.mean.point;
+        if cv > 0.05 {
+            out.push(format!(
+                "{what}: high noise (coefficient of variation {:.1}%): close other programs, check \
+                 `costbench` is not sharing its cores, or raise --max-time",
+                cv * 100.0
+            ));
+        }
+        if let Some(&first) = self.warmup_s.first()
+            && median > 0.0
+            && first > 2.0 * median
+        {
+            out.push(format!(
+                "{what}: the first run took {:.1}× the median ({:.3} s vs {:.3} s: page faults \
+                 and cold caches); it was part of the warm-up and is not in the statistics",
+                first / median,
+                first,
+                median
+            ));
+        }
+        let o = &s.outliers;
+        if o.total() > 0 {
+            out.push(format!(
+                "{what}: {} of {} samples are outliers ({} low severe, {} low mild, {} high mild, \
+                 {} high severe; Tukey's fences); they are kept in the statistics",
+                o.total(),
+                s.n,
+                o.low_severe,
+                o.low_mild,
+                o.high_mild,
+                o.high_severe
+            ));
+        }
+        if self.stop == StopReason::TimeBudget {
+            out.push(format!(
+                "{what}: the median's {:.0}% interval is ±{:.2}% after {:.1} s, wider than the \
+                 ±{:.2}% target: raise --max-time for more samples or use a quieter machine",
+                settings.confidence_level * 100.0,
+                s.median.relative_half_width() * 100.0,
+                self.elapsed_s,
+                settings.target_rel_half_width * 100.0
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> SamplingSettings {
+        SamplingSettings {
+            warmup_s: 0.0,
+            target_rel_half_width: 0.01,
+            confidence_level: 0.95,
+            min_samples: 5,
+            max_samples: 50,
+            max_time_s: 10.0,
+            resamples: 1000,
+            seed: 1,
+        }
+    }
+
+    /// A fake unit of work reporting scripted times, so the harness is tested without timing
+    /// anything.
+    fn scripted(times: Vec<f64>) -> impl FnMut() -> Run {
+        let mut i = 0;
+        move || {
+            let seconds = times[i % times.len()];
+            i += 1;
+            Run {
+                seconds,
+                tally: None,
+                loss: None,
+            }
+        }
+    }
+
+    #[test]
+    fn identical_samples_stop_at_the_minimum() {
+        let set = sample(&settings(), scripted(vec![0.5]), |_| {});
+        assert_eq!(set.stop, StopReason::TargetReached);
+        assert_eq!(set.runs.len(), 5);
+        assert_eq!(set.warmup_s, vec![0.5]);
+        assert_eq!(set.summary.median.point, 0.5);
+        assert!(set.warnings(&settings(), "x").is_empty());
+    }
+
+    #[test]
+    fn noisy_samples_run_to_the_cap_and_warn() {
+        let mut s = settings();
+        s.max_samples = 12;
+        let set = sample(&s, scripted(vec![1.0, 2.0, 0.5, 3.0]), |_| {});
+        assert_eq!(set.stop, StopReason::SampleCap);
+        assert_eq!(set.runs.len(), 12);
+        let w = set.warnings(&s, "step");
+        assert!(w.iter().any(|w| w.contains("high noise")), "{w:?}");
+    }
+
+    #[test]
+    fn a_slow_first_run_is_warm_up_and_is_reported() {
+        let times = vec![10.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+        let set = sample(&settings(), scripted(times), |_| {});
+        assert_eq!(set.warmup_s, vec![10.0]);
+        assert!(set.times().iter().all(|&t| t == 1.0));
+        let w = set.warnings(&settings(), "step");
+        assert!(
+            w.iter().any(|w| w.contains("first run took 10.0×")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn the_budget_stops_sampling() {
+        let mut s = settings();
+        s.max_time_s = 0.0;
+        s.max_samples = 1000;
+        let set = sample(&s, scripted(vec![1.0, 1.5]), |_| {});
+        assert_eq!(set.stop, StopReason::TimeBudget);
+        assert_eq!(set.runs.len(), 5);
+        assert!(
+            set.warnings(&s, "step")
+                .iter()
+                .any(|w| w.contains("raise --max-time"))
+        );
+    }
+
+    #[test]
+    fn progress_is_reported_for_warm_up_and_every_sample() {
+        let mut events = Vec::new();
+        let set = sample(&settings(), scripted(vec![0.2]), |p| events.push(p));
+        let sampling = events
+            .iter()
+            .filter(|p| matches!(p, Progress::Sampling { .. }))
+            .count();
+        assert_eq!(sampling, set.runs.len());
+        assert!(matches!(events[0], Progress::Warmup { .. }));
+    }
+}

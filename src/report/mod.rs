@@ -1,0 +1,191 @@
+//! Reports: the versioned schema (`schema`), reading and atomic writing (`store`), and building a
+//! report from a measurement (here). Renderers read only a `Report`.
+
+pub mod schema;
+pub mod store;
+
+use crate::execute::Measured;
+use crate::measure::machine::MachineContext;
+use crate::measure::probe::Roofline;
+use crate::measure::stats::Estimate;
+use crate::workload::{Workload, WorkloadKind};
+use chrono::{DateTime, SecondsFormat, Utc};
+use schema::{Direction, Measurement, Metric, Report, WorkloadRecord};
+use sha2::{Digest, Sha256};
+
+/// The workload as recorded in a report, with the hash of its validated form.
+pub fn workload_record(w: &Workload, source: &str) -> WorkloadRecord {
+    let spec = serde_json::to_value(w).expect("workloads serialise");
+    let compact = serde_json::to_string(&spec).expect("values serialise");
+    let kind = match w.kind {
+        WorkloadKind::Gemm(_) => "gemm",
+        WorkloadKind::Mlp(_) => "mlp",
+        WorkloadKind::Transformer(_) => "transformer",
+    };
+    WorkloadRecord {
+        name: w.name.clone(),
+        kind: kind.to_string(),
+        source: source.to_string(),
+        spec,
+        spec_hash: hex(&Sha256::digest(compact.as_bytes())),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Assembles the report of one measured workload.
+pub fn build(
+    workload: WorkloadRecord,
+    measured: Measured,
+    machine: MachineContext,
+    roofline: Option<Roofline>,
+    created_at: &DateTime<Utc>,
+    extra_warnings: &[String],
+) -> Report {
+    let metrics = metrics(&measured.measurement);
+    let mut warnings = extra_warnings.to_vec();
+    warnings.extend(measured.warnings);
+    Report {
+        schema_version: schema::schema_version(),
+        costbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        machine,
+        roofline,
+        workload,
+        settings: measured.settings,
+        measurement: measured.measurement,
+        metrics,
+        warnings,
+        scaling: None,
+    }
+}
+
+fn exact(value: f64) -> Estimate {
+    Estimate {
+        point: value,
+        lower: value,
+        upper: value,
+        confidence_level: 1.0,
+        standard_error: 0.0,
+    }
+}
+
+fn metric(
+    id: String,
+    unit: &str,
+    direction: Direction,
+    machine_independent: bool,
+    estimate: Estimate,
+) -> Metric {
+    Metric {
+        id,
+        unit: unit.to_string(),
+        direction,
+        machine_independent,
+        estimate,
+    }
+}
+
+/// The flat list of comparable figures of a measurement. Ids are stable across versions.
+pub fn metrics(m: &Measurement) -> Vec<Metric> {
+    use Direction::*;
+    let mut out = Vec::new();
+    match m {
+        Measurement::Step(s) => {
+            out.push(metric(
+                "step_time".into(),
+                "s",
+                SmallerIsBetter,
+                false,
+                s.step_time_s.median,
+            ));
+            out.push(metric(
+                "step_gflops".into(),
+                "GFLOP/s",
+                BiggerIsBetter,
+                false,
+                s.gflops,
+            ));
+            out.push(metric(
+                "step_flops".into(),
+                "FLOP",
+                SmallerIsBetter,
+                true,
+                exact(s.flops.executed_per_step as f64),
+            ));
+            for c in &s.op_classes {
+                let name = c.class.name();
+                out.push(metric(
+                    format!("op.{name}.time"),
+                    "s",
+                    SmallerIsBetter,
+                    false,
+                    c.time_s.median,
+                ));
+                out.push(metric(
+                    format!("op.{name}.gflops"),
+                    "GFLOP/s",
+                    BiggerIsBetter,
+                    false,
+                    c.gflops,
+                ));
+                out.push(metric(
+                    format!("op.{name}.flops"),
+                    "FLOP",
+                    SmallerIsBetter,
+                    true,
+                    exact(c.flops as f64),
+                ));
+                if let Some(f) = c.roofline_fraction {
+                    out.push(metric(
+                        format!("op.{name}.roofline_fraction"),
+                        "fraction",
+                        BiggerIsBetter,
+                        true,
+                        f,
+                    ));
+                }
+            }
+        }
+        Measurement::Sweep(s) => {
+            for c in &s.cases {
+                let id = format!("case.{}", c.label);
+                out.push(metric(
+                    format!("{id}.time"),
+                    "s",
+                    SmallerIsBetter,
+                    false,
+                    c.time_s.median,
+                ));
+                out.push(metric(
+                    format!("{id}.gflops"),
+                    "GFLOP/s",
+                    BiggerIsBetter,
+                    false,
+                    c.gflops,
+                ));
+                if let Some(f) = c.roofline_fraction {
+                    out.push(metric(
+                        format!("{id}.roofline_fraction"),
+                        "fraction",
+                        BiggerIsBetter,
+                        true,
+                        f,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The JSON Schema (draft 2020-12) of [`Report`], pretty-printed with a trailing newline: the
+/// content of `docs/report-schema.json`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schemas serialise");
+    s.push('\n');
+    s
+}

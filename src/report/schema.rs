@@ -1,0 +1,195 @@
+//! Report schema v1: what `costbench run` writes to `results/`, documented in
+//! `docs/report-schema.md` and as JSON Schema in `docs/report-schema.json` (generated from these
+//! types; a test keeps the file current).
+//!
+//! Compatibility rules: readers ignore unknown keys; a field added in a later minor version is
+//! optional (`#[serde(default)]`) so older files still load; a new major version is refused.
+
+use crate::kernels::OpClass;
+use crate::measure::machine::MachineContext;
+use crate::measure::probe::Roofline;
+use crate::measure::sampler::{SamplingSettings, StopReason};
+use crate::measure::scaling::ScalingCheck;
+use crate::measure::stats::{Estimate, Summary};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Major version: bumped when a reader of the previous major could misread a file.
+pub const SCHEMA_MAJOR: u32 = 1;
+/// Minor version: bumped when fields are added.
+pub const SCHEMA_MINOR: u32 = 0;
+
+/// `"<major>.<minor>"` of this build's schema.
+pub fn schema_version() -> String {
+    format!("{SCHEMA_MAJOR}.{SCHEMA_MINOR}")
+}
+
+/// One saved run of one workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// `"major.minor"` of the schema the file follows.
+    pub schema_version: String,
+    pub costbench_version: String,
+    /// When the run finished, RFC 3339, UTC.
+    pub created_at: String,
+    pub machine: MachineContext,
+    /// This machine's measured roofline, when probed.
+    #[serde(default)]
+    pub roofline: Option<Roofline>,
+    pub workload: WorkloadRecord,
+    pub settings: SamplingSettings,
+    pub measurement: Measurement,
+    /// Every comparable figure of the run, flat, with id, unit and direction (what `compare`
+    /// matches on).
+    pub metrics: Vec<Metric>,
+    /// Warnings raised while measuring, each saying what to do.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The slice measured at several sizes (`costbench run --scaling`).
+    #[serde(default)]
+    pub scaling: Option<ScalingCheck>,
+}
+
+/// The workload as it was run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WorkloadRecord {
+    pub name: String,
+    /// `transformer`, `mlp` or `gemm`.
+    pub kind: String,
+    /// Where it came from: a bundled name or the file path given.
+    pub source: String,
+    /// The validated workload (target and slice), as costbench understood it.
+    pub spec: serde_json::Value,
+    /// SHA-256 of `spec` serialised as compact JSON, hex: equal hashes mean the same workload.
+    pub spec_hash: String,
+}
+
+/// What was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Measurement {
+    /// A training step (transformer or MLP).
+    Step(Box<StepMeasurement>),
+    /// A product sweep: each product sampled on its own.
+    Sweep(SweepMeasurement),
+}
+
+/// A sampled training step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StepMeasurement {
+    /// Wall times of the warm-up steps, seconds (not in the statistics).
+    pub warmup_s: Vec<f64>,
+    /// Wall time of every sampled step, seconds.
+    pub samples_s: Vec<f64>,
+    /// Training loss of every sampled step (before its update).
+    pub losses: Vec<f32>,
+    /// Statistics of `samples_s`, seconds.
+    pub step_time_s: Summary,
+    pub stop: StopReason,
+    /// Whole-step throughput, GFLOP/s: executed FLOPs per step ÷ the step-time estimate (the
+    /// interval follows from the step time's).
+    pub gflops: Estimate,
+    pub flops: FlopAccounting,
+    pub op_classes: Vec<OpClassMeasurement>,
+}
+
+/// Executed against analytic FLOPs, and the target's training FLOPs by three conventions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FlopAccounting {
+    /// FLOPs one step executed, counted by the kernels.
+    pub executed_per_step: u64,
+    /// FLOPs of one step by the analytic formula (`docs/flops.md`).
+    pub analytic_per_step: u64,
+    /// (executed − analytic) / analytic.
+    pub relative_difference: f64,
+    /// Parameters of the slice run here.
+    pub slice_params: u64,
+    /// Parameters of the target.
+    pub target_params: u64,
+    /// Tokens (samples for an MLP) of the full training run.
+    pub target_tokens: u64,
+    /// Training FLOPs of the target by costbench's executed-op formula (transformers only).
+    #[serde(default)]
+    pub target_training_flops: Option<f64>,
+    /// 6·N·D (Kaplan et al. 2020).
+    pub target_six_nd: f64,
+    /// 6N + 12·l·h·s per token (PaLM, Chowdhery et al. 2022) (transformers only).
+    #[serde(default)]
+    pub target_palm_flops: Option<f64>,
+}
+
+/// One op class of a sampled step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OpClassMeasurement {
+    pub class: OpClass,
+    /// FLOPs per step.
+    pub flops: u64,
+    /// Minimum bytes moved per step.
+    pub bytes: u64,
+    /// Kernel calls per step.
+    pub calls: u64,
+    /// FLOPs per byte.
+    pub arithmetic_intensity: f64,
+    /// This class's time in every sampled step, seconds.
+    pub samples_s: Vec<f64>,
+    /// Statistics of `samples_s`, seconds.
+    pub time_s: Summary,
+    /// GFLOP/s from the median time.
+    pub gflops: Estimate,
+    /// Achieved GFLOP/s ÷ this machine's roofline at the class's arithmetic intensity
+    /// (machine-independent: what CI compares across machines). None without a probe.
+    #[serde(default)]
+    pub roofline_fraction: Option<Estimate>,
+}
+
+/// A sampled product sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SweepMeasurement {
+    pub cases: Vec<SweepCaseMeasurement>,
+}
+
+/// One product shape in one precision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SweepCaseMeasurement {
+    /// e.g. `gpt2 qkv (1024×2304×768) f32`.
+    pub label: String,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub batch: usize,
+    /// `f32` or `f64`.
+    pub dtype: String,
+    /// FLOPs of one run (all its batch).
+    pub flops: u64,
+    /// Minimum bytes of one run.
+    pub bytes: u64,
+    pub warmup_s: Vec<f64>,
+    pub samples_s: Vec<f64>,
+    pub time_s: Summary,
+    pub stop: StopReason,
+    pub gflops: Estimate,
+    #[serde(default)]
+    pub roofline_fraction: Option<Estimate>,
+}
+
+/// Whether a larger value of a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    SmallerIsBetter,
+    BiggerIsBetter,
+}
+
+/// A comparable figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Metric {
+    /// Stable identifier, e.g. `step_time`, `op.matmul.gflops`, `case.<label>.time`.
+    pub id: String,
+    /// Unit of `estimate`, e.g. `s`, `GFLOP/s`, `fraction`, `FLOP`.
+    pub unit: String,
+    pub direction: Direction,
+    /// Whether the figure depends on the machine (times, rates) or not (FLOP counts, fractions
+    /// of the machine's own roofline).
+    pub machine_independent: bool,
+    pub estimate: Estimate,
+}

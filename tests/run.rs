@@ -1,0 +1,210 @@
+//! `costbench run` end to end on a tiny workload: reports written where they should be, in the
+//! documented schema, and refused destinations caught before anything is measured.
+
+use assert_cmd::Command;
+use costbench::report::schema::Measurement;
+use costbench::report::store;
+use predicates::prelude::*;
+use std::fs;
+use std::path::Path;
+
+const TINY: &str = r#"name = "tiny"
+kind = "transformer"
+description = "a tiny transformer for tests"
+[target]
+layers = 4
+d_model = 32
+heads = 4
+kv_heads = 2
+d_ff = 64
+vocab = 50
+seq_len = 16
+norm = "rmsnorm"
+activation = "swiglu"
+positions = "none"
+tied_embeddings = false
+tokens = 1e6
+batch = 8
+[measure]
+layers = 1
+batch = 2
+seq_len = 8
+"#;
+
+fn tiny(dir: &Path) -> String {
+    let path = dir.join("tiny.toml");
+    fs::write(&path, TINY).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// A fast, probe-free run.
+fn costbench(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("costbench").unwrap();
+    cmd.current_dir(dir)
+        .env("CI", "true")
+        .args(["--threads", "1"]);
+    cmd
+}
+
+const FAST: [&str; 6] = [
+    "--quick",
+    "--no-probe",
+    "--warmup",
+    "0",
+    "--max-time",
+    "0.3",
+];
+
+#[test]
+fn run_writes_one_loadable_report_into_the_results_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny(dir.path());
+    let results = dir.path().join("out");
+    costbench(dir.path())
+        .arg("run")
+        .arg(&file)
+        .args(FAST)
+        .arg("--results-dir")
+        .arg(&results)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("step time (measured): median"))
+        .stdout(predicate::str::contains("difference 0.0000%"));
+    let files: Vec<_> = fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.ends_with("-tiny.json") && name.len() == "20261126T160012Z-tiny.json".len(),
+        "{name}"
+    );
+    let report = store::load(&files[0]).unwrap();
+    assert_eq!(report.schema_version, "1.0");
+    assert_eq!(report.workload.name, "tiny");
+    assert_eq!(report.machine.threads, 1);
+    let Measurement::Step(step) = &report.measurement else {
+        panic!("a step")
+    };
+    assert!(step.samples_s.len() >= 5);
+    assert_eq!(step.step_time_s.n, step.samples_s.len());
+    assert_eq!(step.flops.executed_per_step, step.flops.analytic_per_step);
+    assert!(
+        report
+            .metrics
+            .iter()
+            .any(|m| m.id == "step_time" && m.unit == "s")
+    );
+    assert!(
+        report
+            .metrics
+            .iter()
+            .any(|m| m.id == "op.attention.flops" && m.machine_independent)
+    );
+}
+
+#[test]
+fn output_dash_prints_the_report_and_moves_the_summary_to_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny(dir.path());
+    let out = costbench(dir.path())
+        .arg("run")
+        .arg(&file)
+        .args(FAST)
+        .args(["--output", "-", "--label", "ci-box", "--seed", "7"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("step time (measured)"))
+        .get_output()
+        .stdout
+        .clone();
+    let report = store::parse(&String::from_utf8(out).unwrap(), "stdout").unwrap();
+    assert_eq!(report.machine.label.as_deref(), Some("ci-box"));
+    assert_eq!(report.settings.seed, 7);
+    // Nothing was written into the default results directory.
+    assert!(!dir.path().join("results").exists());
+}
+
+#[test]
+fn an_unusable_results_directory_fails_before_measuring() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny(dir.path());
+    let blocker = dir.path().join("a-file");
+    fs::write(&blocker, "not a directory").unwrap();
+    costbench(dir.path())
+        .arg("run")
+        .arg(&file)
+        .args(FAST)
+        .arg("--results-dir")
+        .arg(blocker.join("results"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "could not create the results directory",
+        ))
+        .stdout(predicate::str::contains("step time").not());
+}
+
+#[test]
+fn output_that_is_a_directory_or_with_several_workloads_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny(dir.path());
+    costbench(dir.path())
+        .arg("run")
+        .arg(&file)
+        .args(FAST)
+        .arg("--output")
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is a directory"));
+    costbench(dir.path())
+        .args(["run", &file, &file, "--output", "x.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--output takes one report"));
+}
+
+#[test]
+fn bad_sampling_flags_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        ["--max-time", "-1"],
+        ["--max-time", "nan"],
+        ["--precision", "0"],
+        ["--min-samples", "1"],
+        ["--warmup", "soon"],
+    ] {
+        costbench(dir.path())
+            .arg("run")
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn scaling_check_fits_three_or_more_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny(dir.path());
+    let out = costbench(dir.path())
+        .arg("run")
+        .arg(&file)
+        .args(FAST)
+        .args(["--scaling", "--output", "-"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "scaling check: time = a + b·FLOPs over 4 sizes",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let report = store::parse(&String::from_utf8(out).unwrap(), "stdout").unwrap();
+    let scaling = report.scaling.expect("scaling recorded");
+    assert_eq!(scaling.points.len(), 4);
+    assert!(scaling.points.windows(2).all(|p| p[0].flops < p[1].flops));
+    assert!(scaling.r_squared.is_finite());
+}
