@@ -1,9 +1,13 @@
-//! Criterion benches of the product kernel at several sizes and of a training-step slice.
+//! Criterion benches of the product kernel at several sizes, of every other kernel at the
+//! gpt2-124m slice's shapes, and of a whole training-step slice.
 //! `cargo bench --bench kernels`; GFLOP/s is criterion's throughput in elements (= FLOPs)/s.
 
-use costbench::kernels::Tally;
+use costbench::kernels::adamw::{self, AdamW, Slot};
+use costbench::kernels::attention::{self, AttentionShape};
 use costbench::kernels::gemm::{Threads, product_into};
+use costbench::kernels::{Tally, activation, embedding, fastmath, loss, norm};
 use costbench::train::TransformerTrainer;
+use costbench::workload::Norm;
 use costbench::workload::bundled;
 use costbench::workload::{WorkloadKind, plan};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -24,6 +28,128 @@ fn products(c: &mut Criterion) {
             bench.iter(|| product_into(a.view(), b.view(), out.view_mut(), false, Threads::Auto))
         });
     }
+    group.finish();
+}
+
+/// Every other kernel, forward and backward, at the shapes of the gpt2-124m slice (1024 tokens,
+/// d_model 768, 12 heads, d_ff 3072, vocabulary 50257).
+fn other_kernels(c: &mut Criterion) {
+    let (tokens, h, f, vocab) = (1024usize, 768usize, 3072usize, 50257usize);
+    let fill = |n: usize, scale: f32| -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * scale)
+            .collect()
+    };
+    let mut t = Tally::new();
+    let mut group = c.benchmark_group("kernels");
+    group
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+
+    let a = AttentionShape {
+        batch: 4,
+        seq: 256,
+        heads: 12,
+        kv_heads: 12,
+        head_dim: 64,
+    };
+    let qkv = fill(tokens * a.qkv_width(), 1.0);
+    let mut probs = vec![0.0; a.scores_len()];
+    let mut ctx = vec![0.0; tokens * h];
+    let mut dprobs = vec![0.0; a.scores_len()];
+    let mut dqkv = vec![0.0; qkv.len()];
+    group.bench_function("attention forward", |b| {
+        b.iter(|| attention::forward(&mut t, a, &qkv, &mut probs, &mut ctx))
+    });
+    let dctx = fill(tokens * h, 0.1);
+    group.bench_function("attention backward", |b| {
+        b.iter(|| attention::backward(&mut t, a, &qkv, &probs, &dctx, &mut dprobs, &mut dqkv))
+    });
+
+    let x = fill(tokens * h, 2.0);
+    let gain = vec![1.0f32; 2 * h];
+    let mut y = vec![0.0; tokens * h];
+    let mut stats = vec![0.0; 2 * tokens];
+    let mut dgain = vec![0.0; 2 * h];
+    for kind in [Norm::Layernorm, Norm::Rmsnorm] {
+        let bias = (kind == Norm::Layernorm).then(|| &gain[h..]);
+        group.bench_function(format!("{kind:?} forward"), |b| {
+            b.iter(|| norm::forward(&mut t, kind, &x, h, &gain[..h], bias, &mut y, &mut stats))
+        });
+        group.bench_function(format!("{kind:?} backward"), |b| {
+            b.iter(|| {
+                let (dg, db) = dgain.split_at_mut(h);
+                let db = (kind == Norm::Layernorm).then_some(db);
+                norm::backward(
+                    &mut t,
+                    kind,
+                    &x,
+                    h,
+                    &gain[..h],
+                    &stats,
+                    &dctx,
+                    &mut y,
+                    dg,
+                    db,
+                )
+            })
+        });
+    }
+
+    let up = fill(tokens * 2 * f, 3.0);
+    let mut act = vec![0.0; tokens * f];
+    let mut dup = vec![0.0; tokens * 2 * f];
+    let dact = fill(tokens * f, 0.1);
+    group.bench_function("gelu forward", |b| {
+        b.iter(|| activation::gelu_forward(&mut t, &up[..tokens * f], &mut act))
+    });
+    group.bench_function("gelu backward", |b| {
+        b.iter(|| {
+            activation::gelu_backward(&mut t, &up[..tokens * f], &dact, &mut dup[..tokens * f])
+        })
+    });
+    group.bench_function("swiglu forward", |b| {
+        b.iter(|| activation::swiglu_forward(&mut t, &up, f, &mut act))
+    });
+    group.bench_function("swiglu backward", |b| {
+        b.iter(|| activation::swiglu_backward(&mut t, &up, f, &dact, &mut dup))
+    });
+
+    let logits = fill(tokens * vocab, 4.0);
+    let targets: Vec<u32> = (0..tokens as u32).map(|i| i * 13 % vocab as u32).collect();
+    let mut lse = vec![0.0; tokens];
+    let mut grad = logits.clone();
+    group.bench_function("cross-entropy forward", |b| {
+        b.iter(|| loss::forward(&mut t, &logits, vocab, &targets, &mut lse))
+    });
+    group.bench_function("cross-entropy backward", |b| {
+        b.iter(|| loss::backward(&mut t, &mut grad, vocab, &targets, &lse))
+    });
+
+    let table = fill(vocab * h, 0.02);
+    let mut xe = vec![0.0; tokens * h];
+    let mut dtable = vec![0.0; vocab * h];
+    group.bench_function("embedding forward", |b| {
+        b.iter(|| embedding::forward(&mut t, &targets, &table, None, 256, h, &mut xe))
+    });
+    group.bench_function("embedding backward", |b| {
+        b.iter(|| embedding::backward(&mut t, &targets, &dctx, 256, h, &mut dtable, None))
+    });
+
+    let mut slot = Slot::new(fill(7_000_000, 0.02), true);
+    slot.g = fill(7_000_000, 0.001);
+    let opt = AdamW::default();
+    group.bench_function("adamw 7M parameters", |b| {
+        b.iter(|| adamw::update(&mut t, &opt, 1, std::iter::once(&mut slot)))
+    });
+    group.bench_function("exp of 1Mi values, fastmath", |b| {
+        let xs = fill(1 << 20, 10.0);
+        b.iter(|| fastmath::sum_exp(&xs, 0.0))
+    });
+    group.bench_function("exp of 1Mi values, std", |b| {
+        let xs = fill(1 << 20, 10.0);
+        b.iter(|| xs.iter().map(|&v| v.exp()).sum::<f32>())
+    });
     group.finish();
 }
 
@@ -48,5 +174,5 @@ fn gpt2_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, products, gpt2_step);
+criterion_group!(benches, products, other_kernels, gpt2_step);
 criterion_main!(benches);

@@ -2,7 +2,7 @@
 //!
 //! Hand-written because the standard library's `f32::exp` / `f32::tanh` call libm one element
 //! at a time, which made the softmax, cross-entropy and GELU kernels the slowest part of a step
-//! (`cargo bench --bench kernels -- transcendental` measures both). The method is Cephes'
+//! (`cargo bench --bench kernels -- exp` measures both). The method is Cephes'
 //! `expf` (Moshier 1984-2000): x = n·ln 2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r,
 //! and 2^n assembled in the exponent bits; rounding to n uses the 1.5·2^23 trick instead of
 //! `floor`, which needs no SSE4.1. Relative error under 3e-7 (tested against `f64::exp`).

@@ -155,9 +155,9 @@ pub fn sample(
         let n = times.len();
         let mut rel = f64::NAN;
         if n >= settings.min_samples.max(2) {
-            let est = stats::bootstrap(
+            let est = stats::bootstrap_in_place(
                 &times,
-                stats::median,
+                stats::median_in_place,
                 STOPPING_RESAMPLES,
                 settings.confidence_level,
                 settings.seed,
