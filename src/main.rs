@@ -6,6 +6,7 @@ use costbench::execute::{self, SamplingChoice};
 use costbench::measure::machine::{self, MachineContext};
 use costbench::measure::probe::{self, Roofline};
 use costbench::measure::sampler::Progress;
+use costbench::report::schema::Measurement;
 use costbench::report::{self, store};
 use costbench::summary;
 use costbench::workload::{bundled, plan};
@@ -302,6 +303,15 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
             report.scaling = Some(check);
         }
         say(&summary::measured(&report));
+        if let Measurement::Step(m) = &report.measurement {
+            anyhow::ensure!(
+                m.flops.relative_difference.abs() <= execute::ACCOUNTING_TOLERANCE,
+                "{}: executed FLOPs differ from the analytic formula by {:.3}% (limit {:.1}%): the step does not run the ops its plan lists; no report written; please report this",
+                w.name,
+                m.flops.relative_difference * 100.0,
+                execute::ACCOUNTING_TOLERANCE * 100.0
+            );
+        }
         if !quiet {
             for warning in &report.warnings {
                 eprintln!("warning: {warning}");
