@@ -1,6 +1,7 @@
 //! The AdamW update (Loshchilov & Hutter 2019: Adam with decoupled weight decay).
 
 use super::flops::ADAMW;
+use super::memory::zeroed;
 use super::{OpClass, Tally};
 use rayon::prelude::*;
 
@@ -43,9 +44,9 @@ impl Slot {
         let n = w.len();
         Self {
             w,
-            g: vec![0.0; n],
-            m: vec![0.0; n],
-            v: vec![0.0; n],
+            g: zeroed(n),
+            m: zeroed(n),
+            v: zeroed(n),
             decay,
         }
     }

@@ -11,6 +11,7 @@ pub mod fastmath;
 pub mod flops;
 pub mod gemm;
 pub mod loss;
+pub mod memory;
 pub mod norm;
 pub mod residual;
 pub mod tally;

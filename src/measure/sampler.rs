@@ -117,10 +117,12 @@ pub enum StopReason {
     SampleCap,
 }
 
-/// Bootstrap resamples used for the stopping rule while sampling (the final estimate uses
-/// `settings.resamples`): enough to estimate a half-width to a few per cent of itself, cheap
-/// enough to recompute after every sample.
-const STOPPING_RESAMPLES: usize = 2_000;
+/// Whether to re-estimate the interval after the `n`-th sample: after every sample up to 100,
+/// then whenever the count has grown by about 2% — so a unit of microseconds sampled thousands
+/// of times does not spend its budget on statistics.
+fn estimate_now(n: usize) -> bool {
+    n <= 100 || n % (n / 50) == 0
+}
 
 /// Warms up, then samples `unit` until the stopping rule says so. `unit` times itself (so it
 /// can do untimed preparation, such as drawing data, first). `progress` is called after every
@@ -148,21 +150,24 @@ pub fn sample(
     let budget = Duration::from_secs_f64(settings.max_time_s.max(0.0));
     let mut runs: Vec<Run> = Vec::new();
     let mut times: Vec<f64> = Vec::new();
+    let mut last: Option<Summary> = None;
+    let mut rel = f64::NAN;
     let stop = loop {
         let run = unit();
         times.push(run.seconds);
         runs.push(run);
         let n = times.len();
-        let mut rel = f64::NAN;
-        if n >= settings.min_samples.max(2) {
-            let est = stats::bootstrap_in_place(
+        // The stopping rule consults exactly the estimate that will be reported: the same
+        // statistics on the same samples with the same seed and resamples.
+        if n >= settings.min_samples.max(2) && estimate_now(n) {
+            let summary = stats::summarize(
                 &times,
-                stats::median_in_place,
-                STOPPING_RESAMPLES,
                 settings.confidence_level,
+                settings.resamples,
                 settings.seed,
             );
-            rel = est.relative_half_width();
+            rel = summary.median.relative_half_width();
+            last = Some(summary);
         }
         progress(Progress::Sampling {
             samples: n,
@@ -182,12 +187,15 @@ pub fn sample(
         }
     };
     let elapsed_s = start.elapsed().as_secs_f64();
-    let summary = stats::summarize(
-        &times,
-        settings.confidence_level,
-        settings.resamples,
-        settings.seed,
-    );
+    let summary = match last {
+        Some(summary) if summary.n == times.len() => summary,
+        _ => stats::summarize(
+            &times,
+            settings.confidence_level,
+            settings.resamples,
+            settings.seed,
+        ),
+    };
     SampleSet {
         warmup_s,
         runs,
@@ -296,6 +304,18 @@ mod tests {
         assert_eq!(set.warmup_s, vec![0.5]);
         assert_eq!(set.summary.median.point, 0.5);
         assert!(set.warnings(&settings(), "x").is_empty());
+    }
+
+    #[test]
+    fn the_reported_interval_is_the_one_that_met_the_target() {
+        let mut s = settings();
+        s.target_rel_half_width = 0.002;
+        s.resamples = 10_000;
+        let times = vec![1.0, 1.004, 0.997, 1.002, 0.999, 1.003, 0.996, 1.001];
+        let set = sample(&s, scripted(times), |_| {});
+        assert_eq!(set.stop, StopReason::TargetReached);
+        assert!(set.summary.median.relative_half_width() <= s.target_rel_half_width);
+        assert_eq!(set.summary.n, set.runs.len());
     }
 
     #[test]

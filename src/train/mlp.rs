@@ -5,6 +5,7 @@ use super::data::TeacherTask;
 use super::{mat, mat_mut, normal_init};
 use crate::kernels::adamw::{self, AdamW, Slot};
 use crate::kernels::gemm::matmul;
+use crate::kernels::memory::zeroed;
 use crate::kernels::{OpClass, Tally, activation, loss};
 use crate::workload::MlpShape;
 
@@ -48,14 +49,18 @@ impl MlpTrainer {
             shape: shape.clone(),
             batch,
             slots,
-            inputs: vec![0.0; batch * shape.d_in],
+            inputs: zeroed(batch * shape.d_in),
             labels: vec![0; batch],
-            pre: vec![vec![0.0; batch * hd]; shape.hidden_layers],
-            post: vec![vec![0.0; batch * hd]; shape.hidden_layers],
-            logits: vec![0.0; batch * shape.classes],
-            lse: vec![0.0; batch],
-            dpost: vec![0.0; batch * hd],
-            dpre: vec![0.0; batch * hd],
+            pre: (0..shape.hidden_layers)
+                .map(|_| zeroed(batch * hd))
+                .collect(),
+            post: (0..shape.hidden_layers)
+                .map(|_| zeroed(batch * hd))
+                .collect(),
+            logits: zeroed(batch * shape.classes),
+            lse: zeroed(batch),
+            dpost: zeroed(batch * hd),
+            dpre: zeroed(batch * hd),
             opt: AdamW {
                 lr: 1e-3,
                 ..AdamW::default()

@@ -51,7 +51,7 @@ pub(crate) fn normal_init(n: usize, sd: f32, seed: u64) -> Vec<f32> {
     use rayon::prelude::*;
     const CHUNK: usize = 1 << 16;
     let dist = Normal::new(0.0f32, sd).expect("σ is positive and finite");
-    let mut out = vec![0.0f32; n];
+    let mut out = crate::kernels::memory::zeroed(n);
     out.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(c, chunk)| {

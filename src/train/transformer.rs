@@ -11,6 +11,7 @@ use super::{mat, mat_mut, normal_init};
 use crate::kernels::adamw::{self, AdamW, Slot};
 use crate::kernels::attention::{self, AttentionShape};
 use crate::kernels::gemm::matmul;
+use crate::kernels::memory::zeroed;
 use crate::kernels::{OpClass, Tally, activation, embedding, loss, norm, residual};
 use crate::workload::{Activation, Norm, Positions, TransformerShape};
 
@@ -139,28 +140,28 @@ impl TransformerTrainer {
         let t = batch * s;
         let acts = (0..shape.layers)
             .map(|_| BlockActs {
-                n1: vec![0.0; t * h],
-                st1: vec![0.0; 2 * t],
-                qkv: vec![0.0; t * a.qkv_width()],
-                probs: vec![0.0; a.scores_len()],
-                ctx: vec![0.0; t * h],
-                mid: vec![0.0; t * h],
-                n2: vec![0.0; t * h],
-                st2: vec![0.0; 2 * t],
-                up: vec![0.0; t * up_w],
-                act: vec![0.0; t * f],
+                n1: zeroed(t * h),
+                st1: zeroed(2 * t),
+                qkv: zeroed(t * a.qkv_width()),
+                probs: zeroed(a.scores_len()),
+                ctx: zeroed(t * h),
+                mid: zeroed(t * h),
+                n2: zeroed(t * h),
+                st2: zeroed(2 * t),
+                up: zeroed(t * up_w),
+                act: zeroed(t * f),
             })
             .collect();
         let grads = Grads {
-            dy: vec![0.0; t * h],
-            dmid: vec![0.0; t * h],
-            tmp: vec![0.0; t * h],
-            dn: vec![0.0; t * h],
-            dqkv: vec![0.0; t * a.qkv_width()],
-            dctx: vec![0.0; t * h],
-            dprobs: vec![0.0; a.scores_len()],
-            dup: vec![0.0; t * up_w],
-            dact: vec![0.0; t * f],
+            dy: zeroed(t * h),
+            dmid: zeroed(t * h),
+            tmp: zeroed(t * h),
+            dn: zeroed(t * h),
+            dqkv: zeroed(t * a.qkv_width()),
+            dctx: zeroed(t * h),
+            dprobs: zeroed(a.scores_len()),
+            dup: zeroed(t * up_w),
+            dact: zeroed(t * f),
         };
         let task = SuccessorTask::new(v, seed ^ 0x5eed);
         Self {
@@ -172,12 +173,12 @@ impl TransformerTrainer {
             blocks,
             norm_f,
             head,
-            xs: vec![vec![0.0; t * h]; shape.layers + 1],
+            xs: (0..shape.layers + 1).map(|_| zeroed(t * h)).collect(),
             acts,
-            nf: vec![0.0; t * h],
-            stf: vec![0.0; 2 * t],
-            logits: vec![0.0; t * v],
-            lse: vec![0.0; t],
+            nf: zeroed(t * h),
+            stf: zeroed(2 * t),
+            logits: zeroed(t * v),
+            lse: zeroed(t),
             grads,
             opt: AdamW::default(),
             steps: 0,
