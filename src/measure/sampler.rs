@@ -121,7 +121,7 @@ pub enum StopReason {
 /// then whenever the count has grown by about 2% — so a unit of microseconds sampled thousands
 /// of times does not spend its budget on statistics.
 fn estimate_now(n: usize) -> bool {
-    n <= 100 || n % (n / 50) == 0
+    n <= 100 || n.is_multiple_of(n / 50)
 }
 
 /// Warms up, then samples `unit` until the stopping rule says so. `unit` times itself (so it
