@@ -230,39 +230,27 @@ fn step_measurement(
 }
 
 fn accounting(w: &Workload, plan: &StepPlan, executed: u64, analytic: u64) -> FlopAccounting {
-    let relative_difference = (executed as f64 - analytic as f64) / analytic.max(1) as f64;
-    match &w.kind {
-        WorkloadKind::Transformer(t) => {
-            let n = plan::transformer_params(&t.target);
-            FlopAccounting {
-                executed_per_step: executed,
-                analytic_per_step: analytic,
-                relative_difference,
-                slice_params: plan.params,
-                target_params: n,
-                target_tokens: t.target_tokens,
-                target_training_flops: Some(plan::target_training_flops(t)),
-                target_six_nd: plan::six_nd(n, t.target_tokens),
-                target_palm_flops: Some(
-                    plan::palm_flops_per_token(&t.target) * t.target_tokens as f64,
-                ),
-            }
-        }
-        WorkloadKind::Mlp(m) => {
-            let n = plan::mlp_params(&m.target);
-            FlopAccounting {
-                executed_per_step: executed,
-                analytic_per_step: analytic,
-                relative_difference,
-                slice_params: plan.params,
-                target_params: n,
-                target_tokens: m.target_samples,
-                target_training_flops: None,
-                target_six_nd: plan::six_nd(n, m.target_samples),
-                target_palm_flops: None,
-            }
-        }
+    // (target parameters, target tokens, executed-op training FLOPs, PaLM FLOPs)
+    let (n, tokens, training, palm) = match &w.kind {
+        WorkloadKind::Transformer(t) => (
+            plan::transformer_params(&t.target),
+            t.target_tokens,
+            Some(plan::target_training_flops(t)),
+            Some(plan::palm_flops_per_token(&t.target) * t.target_tokens as f64),
+        ),
+        WorkloadKind::Mlp(m) => (plan::mlp_params(&m.target), m.target_samples, None, None),
         WorkloadKind::Gemm(_) => unreachable!("sweeps have no step accounting"),
+    };
+    FlopAccounting {
+        executed_per_step: executed,
+        analytic_per_step: analytic,
+        relative_difference: (executed as f64 - analytic as f64) / analytic.max(1) as f64,
+        slice_params: plan.params,
+        target_params: n,
+        target_tokens: tokens,
+        target_training_flops: training,
+        target_six_nd: plan::six_nd(n, tokens),
+        target_palm_flops: palm,
     }
 }
 
