@@ -1,9 +1,11 @@
 //! costbench: measure real training-step workloads on this CPU and turn them into sourced cost
 //! comparisons between accelerators. See `../shared/DESIGN.md` and the README.
 
+pub mod catalog;
 pub mod execute;
 pub mod kernels;
 pub mod measure;
+pub mod model;
 pub mod report;
 pub mod summary;
 pub mod train;

@@ -1,0 +1,423 @@
+//! Estimates of one training run on one catalog option: cluster size, wall-clock hours,
+//! chip-hours, dollars per pricing plan, dollars per million tokens, implied MFU, energy and CO₂.
+
+use super::memory::{self, MemoryPlan};
+use super::time::{self, Chip, ClassEfficiency, StepTime};
+use super::{Assumptions, Profile, size_multiplier};
+use crate::catalog::{Accelerator, Catalog, Instance, Plan};
+use crate::kernels::OpClass;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Where the compute efficiency η of each op class comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// The accelerator's published LLM-training MFU (catalog), scaled for small products by the
+    /// Calculon size curve; a chip without a published MFU uses a stated proxy.
+    Published,
+    /// This CPU's achieved fraction of its own roofline per op class (from a report), applied to
+    /// the accelerator's roofline.
+    Measured(BTreeMap<OpClass, f64>),
+    /// One efficiency for every product (`--mfu`).
+    Custom { mfu: f64 },
+}
+
+impl Scenario {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Scenario::Published => "published",
+            Scenario::Measured(_) => "measured",
+            Scenario::Custom { .. } => "custom",
+        }
+    }
+}
+
+/// How many chips to use.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterSize {
+    /// Exactly this many chips (rounded up to whole instances).
+    Chips(u32),
+    /// The fewest whole instances that finish within this many days.
+    DeadlineDays(f64),
+}
+
+/// The default cluster: finish within 30 days (a stated convention; a month is the horizon of
+/// the runs in training-runs.md, e.g. Llama 3 405B's 54 days, Llama 2's ~3 weeks per model).
+pub const DEFAULT_DEADLINE_DAYS: f64 = 30.0;
+
+/// The efficiency of each class on a given chip under a scenario, with the note that says where
+/// it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Efficiency {
+    /// η for products (before the size multiplier), fraction of peak.
+    pub product: f64,
+    /// Size multipliers of dense products and of attention products (Calculon curve).
+    pub matmul_size: f64,
+    pub attention_size: f64,
+    /// Per-class fractions (measured scenario).
+    pub measured: Option<BTreeMap<OpClass, f64>>,
+    /// Where `product` came from.
+    pub note: String,
+}
+
+impl ClassEfficiency for Efficiency {
+    fn eta(&self, class: OpClass) -> f64 {
+        if let Some(m) = &self.measured {
+            return m.get(&class).copied().unwrap_or(self.product).max(1e-6);
+        }
+        match class {
+            OpClass::Matmul => self.product * self.matmul_size,
+            OpClass::Attention => self.product * self.attention_size,
+            _ => self.product,
+        }
+    }
+    fn mu(&self, class: OpClass) -> f64 {
+        match &self.measured {
+            Some(m) => m
+                .get(&class)
+                .copied()
+                .unwrap_or(time::HBM_EFFICIENCY)
+                .max(1e-6),
+            None => time::HBM_EFFICIENCY,
+        }
+    }
+}
+
+/// The published MFU of `a`, or the proxy the model uses when none is published.
+fn published_mfu(a: &Accelerator, catalog: &Catalog) -> Option<(f64, String)> {
+    if let Some(v) = a.training_mfu.value {
+        return Some((
+            v,
+            format!(
+                "published MFU {:.0}% ({}, {})",
+                v * 100.0,
+                a.training_mfu.source,
+                a.training_mfu.as_of
+            ),
+        ));
+    }
+    // Proxies, each a stated assumption (docs/cost-model.md).
+    let proxy_of = |id: &str| {
+        catalog
+            .accelerator(id)
+            .and_then(|p| p.training_mfu.value.map(|v| (p, v)))
+    };
+    if a.vendor.eq_ignore_ascii_case("AWS") {
+        let (p, v) = proxy_of("trainium")?;
+        return Some((
+            v,
+            format!(
+                "no published MFU for {}: proxy = {}'s published {:.0}% (same Neuron software stack)",
+                a.name,
+                p.name,
+                v * 100.0
+            ),
+        ));
+    }
+    let (p, v) = proxy_of("h100-sxm")?;
+    match (a.gemm_efficiency.value, p.gemm_efficiency.value) {
+        (Some(mine), Some(theirs)) => {
+            let est = v * mine / theirs;
+            Some((
+                est,
+                format!(
+                    "no published MFU for {}: proxy = {}'s {:.0}% × GEMM-efficiency ratio {:.2}/{:.2}",
+                    a.name,
+                    p.name,
+                    v * 100.0,
+                    mine,
+                    theirs
+                ),
+            ))
+        }
+        _ => Some((
+            v,
+            format!(
+                "no published MFU for {}: proxy = {}'s {:.0}%",
+                a.name,
+                p.name,
+                v * 100.0
+            ),
+        )),
+    }
+}
+
+/// The per-chip product sizes that set the Calculon multipliers: the largest dense product of a
+/// layer and one head's score product, for one sequence per chip.
+fn product_sizes_gflop(p: &Profile) -> (f64, f64) {
+    let s = p.shape.seq_len as f64;
+    let h = p.shape.d_model as f64;
+    let kvw = (p.shape.kv_heads * p.shape.head_dim()) as f64;
+    let up = match p.shape.activation {
+        crate::workload::Activation::Gelu => p.shape.d_ff as f64,
+        crate::workload::Activation::Swiglu => 2.0 * p.shape.d_ff as f64,
+    };
+    let dense = 2.0 * s * h * (h + 2.0 * kvw).max(up) / 1e9;
+    let attention = 2.0 * s * s * p.shape.head_dim() as f64 / 1e9;
+    (dense, attention)
+}
+
+/// The efficiency of `a` under `scenario`; None when the scenario has nothing for this chip.
+pub fn efficiency(
+    p: &Profile,
+    a: &Accelerator,
+    catalog: &Catalog,
+    scenario: &Scenario,
+) -> Option<Efficiency> {
+    let (dense, attention) = product_sizes_gflop(p);
+    let (product, note, measured) = match scenario {
+        Scenario::Published => {
+            let (v, note) = published_mfu(a, catalog)?;
+            (v, note, None)
+        }
+        Scenario::Custom { mfu } => (
+            *mfu,
+            format!("custom MFU {:.0}% (--mfu)", mfu * 100.0),
+            None,
+        ),
+        Scenario::Measured(m) => (
+            m.get(&OpClass::Matmul).copied().unwrap_or(0.5),
+            "this CPU's measured fraction of its roofline per op class".to_string(),
+            Some(m.clone()),
+        ),
+    };
+    Some(Efficiency {
+        product,
+        matmul_size: size_multiplier(dense),
+        attention_size: size_multiplier(attention),
+        measured,
+        note,
+    })
+}
+
+/// One priced option.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptionEstimate {
+    pub instance: String,
+    pub accelerator: String,
+    pub plan: Plan,
+    pub chips: u32,
+    pub instances: u32,
+    pub layout: MemoryPlan,
+    pub step: StepTime,
+    /// Wall-clock hours including lost time (÷ goodput).
+    pub wall_hours: f64,
+    /// chips × wall hours.
+    pub chip_hours: f64,
+    /// Price per instance-hour of this plan, USD.
+    pub usd_per_instance_hour: f64,
+    pub usd: f64,
+    pub usd_per_million_tokens: f64,
+    /// Model FLOPs (PaLM convention) ÷ (chips × peak × productive time).
+    pub implied_mfu: f64,
+    /// chips × TDP × wall hours × PUE, kWh; None where the chip's power is not published.
+    pub energy_kwh: Option<f64>,
+    pub kg_co2: Option<f64>,
+    pub efficiency_note: String,
+    pub price_source: String,
+}
+
+/// An option that could not be priced, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    pub instance: String,
+    pub plan: Option<Plan>,
+    pub reason: String,
+}
+
+/// Chips and links of an instance, in SI units; None when the catalog lacks a needed figure.
+pub fn chip_of(a: &Accelerator, inst: &Instance) -> Result<Chip, String> {
+    let peak = a
+        .tflops_bf16
+        .value
+        .ok_or_else(|| format!("{}: no published BF16 peak", a.name))?
+        * 1e12;
+    let hbm_bw = a
+        .hbm_bytes_per_s
+        .value
+        .ok_or_else(|| format!("{}: no published HBM bandwidth", a.name))?;
+    let link = a
+        .link_bytes_per_s_one_way()
+        .ok_or_else(|| format!("{}: no published chip-to-chip bandwidth", a.name))?;
+    let net = inst
+        .network_bits_per_s
+        .value
+        .map(|b| b / 8.0)
+        .ok_or_else(|| format!("{}: no published network bandwidth", inst.id))?;
+    Ok(Chip {
+        peak_flops: peak,
+        hbm_bytes_per_s: hbm_bw,
+        link_bytes_per_s: link,
+        network_bytes_per_s: net,
+        chips_per_instance: inst.chips,
+    })
+}
+
+/// Run time (productive, without goodput losses) in seconds on `chips` chips, or None if it does
+/// not fit or exceeds the data-parallel limit.
+fn run(
+    p: &Profile,
+    chip: &Chip,
+    hbm: f64,
+    chips: f64,
+    eff: &Efficiency,
+) -> Option<(MemoryPlan, StepTime, f64)> {
+    let layout = memory::plan(p, chips, hbm, chip.chips_per_instance)?;
+    let step = time::step_time(p, chip, chips, &layout, eff);
+    let seconds = step.total_s * p.steps();
+    Some((layout, step, seconds))
+}
+
+/// Chips to use on `inst`: exactly `n` (whole instances), or the fewest whole instances whose
+/// wall-clock time meets the deadline.
+fn choose_chips(
+    p: &Profile,
+    chip: &Chip,
+    hbm: f64,
+    eff: &Efficiency,
+    size: ClusterSize,
+    goodput: f64,
+) -> Result<f64, String> {
+    let per = chip.chips_per_instance.max(1) as f64;
+    match size {
+        ClusterSize::Chips(n) => {
+            let chips = (n as f64 / per).ceil() * per;
+            run(p, chip, hbm, chips, eff)
+                .map(|_| chips)
+                .ok_or_else(|| format!("does not fit on {chips} chips"))
+        }
+        ClusterSize::DeadlineDays(days) => {
+            let limit = days * 86_400.0 * goodput;
+            // Beyond batch × (largest tensor-parallel degree) chips a data-parallel rank would
+            // have no sequence of the global batch.
+            let mut t_max = 1u32;
+            while t_max * 2 <= chip.chips_per_instance
+                && p.shape.heads.is_multiple_of(t_max as usize * 2)
+            {
+                t_max *= 2;
+            }
+            let max_instances = (p.global_batch * t_max as f64 / per).floor().max(1.0) as u64;
+            let first = memory::min_chips(p, hbm, chip.chips_per_instance, max_instances as f64 * per)
+                .ok_or_else(|| "does not fit in HBM at any cluster size this model covers (needs pipeline parallelism, not modelled)".to_string())?;
+            let ok = |instances: u64| {
+                run(p, chip, hbm, instances as f64 * per, eff).is_some_and(|(_, _, s)| s <= limit)
+            };
+            let (mut lo, mut hi) = ((first / per) as u64, max_instances);
+            if !ok(hi) {
+                let largest = hi as f64 * per;
+                return Err(match run(p, chip, hbm, largest, eff) {
+                    Some((_, step, seconds)) => format!(
+                        "cannot finish within {days} days: even {largest} chips (the most a global batch of {} sequences can use) take {:.0} days, {:.0}% of each step exposed communication",
+                        p.global_batch,
+                        seconds / goodput / 86_400.0,
+                        100.0 * step.exposed_communication_s / step.total_s
+                    ),
+                    None => format!(
+                        "cannot finish within {days} days: the largest cluster a global batch of {} sequences can use does not fit in memory",
+                        p.global_batch
+                    ),
+                });
+            }
+            // Run time falls as instances are added: binary search for the fewest.
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if ok(mid) { hi = mid } else { lo = mid + 1 }
+            }
+            Ok(lo as f64 * per)
+        }
+    }
+}
+
+/// Every (instance, plan) of the catalog priced for `p`, cheapest first, and what was skipped.
+pub fn estimate_all(
+    p: &Profile,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    size: ClusterSize,
+    assumptions: &Assumptions,
+) -> (Vec<OptionEstimate>, Vec<Skipped>) {
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    let goodput = assumptions.goodput.value;
+    for inst in &catalog.instances {
+        let Some(acc_id) = &inst.accelerator else {
+            continue;
+        };
+        let Some(a) = catalog.accelerator(acc_id) else {
+            continue;
+        };
+        let skip = |reason: String| Skipped {
+            instance: inst.id.clone(),
+            plan: None,
+            reason,
+        };
+        let chip = match chip_of(a, inst) {
+            Ok(c) => c,
+            Err(e) => {
+                skipped.push(skip(e));
+                continue;
+            }
+        };
+        let Some(hbm) = a.hbm_bytes.value else {
+            skipped.push(skip(format!("{}: no published HBM capacity", a.name)));
+            continue;
+        };
+        let Some(eff) = efficiency(p, a, catalog, scenario) else {
+            skipped.push(skip(format!(
+                "{}: the {} scenario has no efficiency for it",
+                a.name,
+                scenario.name()
+            )));
+            continue;
+        };
+        let chips = match choose_chips(p, &chip, hbm, &eff, size, goodput) {
+            Ok(n) => n,
+            Err(e) => {
+                skipped.push(skip(e));
+                continue;
+            }
+        };
+        let (layout, step, seconds) = run(p, &chip, hbm, chips, &eff).expect("chosen sizes run");
+        let wall_hours = seconds / 3600.0 / goodput;
+        let instances = (chips / inst.chips as f64).round() as u32;
+        let implied_mfu = p.model_flops() / (chips * chip.peak_flops * seconds);
+        let energy_kwh = a
+            .tdp_watts
+            .value
+            .map(|w| chips * w * wall_hours * assumptions.pue.value / 1000.0);
+        for (plan, price) in &inst.prices {
+            let Some(usd_h) = price.value else {
+                skipped.push(Skipped {
+                    instance: inst.id.clone(),
+                    plan: Some(*plan),
+                    reason: price.note.clone().unwrap_or_else(|| "not published".into()),
+                });
+                continue;
+            };
+            let usd = instances as f64 * wall_hours * usd_h;
+            out.push(OptionEstimate {
+                instance: inst.id.clone(),
+                accelerator: a.name.clone(),
+                plan: *plan,
+                chips: chips as u32,
+                instances,
+                layout,
+                step: step.clone(),
+                wall_hours,
+                chip_hours: chips * wall_hours,
+                usd_per_instance_hour: usd_h,
+                usd,
+                usd_per_million_tokens: usd / (p.tokens / 1e6),
+                implied_mfu,
+                energy_kwh,
+                kg_co2: energy_kwh.map(|e| e * assumptions.grid_kg_co2_per_kwh.value),
+                efficiency_note: eff.note.clone(),
+                price_source: format!("{} ({})", price.source, price.as_of),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.usd.total_cmp(&b.usd));
+    (out, skipped)
+}
