@@ -2,10 +2,13 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use costbench::catalog::Catalog;
 use costbench::execute::{self, SamplingChoice};
 use costbench::measure::machine::{self, MachineContext};
 use costbench::measure::probe::{self, Roofline};
 use costbench::measure::sampler::Progress;
+use costbench::model::estimate::{self as cost, ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
+use costbench::model::{Assumptions, Profile, validation};
 use costbench::report::schema::Measurement;
 use costbench::report::{self, store};
 use costbench::summary;
@@ -43,6 +46,18 @@ enum Command {
     },
     /// Measure workloads' slices on this CPU and save a report per workload in results/.
     Run(RunArgs),
+    /// List the accelerators, instances and prices the cost model uses, each with its source and
+    /// as-of date (the bundled catalog, with --catalog and --price applied).
+    Catalog {
+        #[command(flatten)]
+        catalog: CatalogArgs,
+        /// Print the effective catalog as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The cost model alone, without measuring: what training a model on N tokens costs on
+    /// every catalog option.
+    Estimate(EstimateArgs),
     /// Measure this machine's roofline: peak GFLOP/s (f32, f64; one thread and all) and memory
     /// bandwidth. Cached per machine and reused by `run`.
     Probe {
@@ -56,6 +71,74 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args, Debug)]
+struct CatalogArgs {
+    /// A catalog file overlaid on the bundled one (negotiated prices, a new chip or instance).
+    #[arg(long, value_name = "FILE")]
+    catalog: Vec<PathBuf>,
+    /// A quick what-if price, INSTANCE:PLAN=USD per instance-hour (e.g. p5.48xlarge:on_demand=40).
+    #[arg(long, value_name = "INSTANCE:PLAN=USD")]
+    price: Vec<String>,
+}
+
+impl CatalogArgs {
+    fn load(&self) -> Result<Catalog> {
+        let mut c = Catalog::bundled();
+        for path in &self.catalog {
+            let overlay = Catalog::load_overlay(path)?;
+            c.overlay(overlay)?;
+        }
+        for spec in &self.price {
+            c.set_price(spec)?;
+        }
+        Ok(c)
+    }
+}
+
+#[derive(Args, Debug)]
+struct EstimateArgs {
+    /// A bundled workload name or workload file whose target is priced.
+    workload: Option<String>,
+    /// Training tokens (overrides the workload's; required with --layers etc.). Accepts 2e12.
+    #[arg(long, value_parser = positive_count)]
+    tokens: Option<f64>,
+    /// Efficiency scenario: `published` (per-chip published MFU) or `custom` (needs --mfu).
+    #[arg(long, default_value = "published", value_parser = ["published", "custom"])]
+    scenario: String,
+    /// Model FLOPs utilisation for every option (implies --scenario custom).
+    #[arg(long, value_parser = unit_fraction)]
+    mfu: Option<f64>,
+    /// Exactly this many chips per option (rounded up to whole instances).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    chips: Option<u32>,
+    /// The fewest whole instances that finish within this many days (default 30).
+    #[arg(long, value_parser = positive_seconds, conflicts_with = "chips")]
+    deadline_days: Option<f64>,
+    /// Print the model's validation against Llama 2's published GPU-hours instead.
+    #[arg(long)]
+    validate: bool,
+    #[command(flatten)]
+    catalog: CatalogArgs,
+}
+
+fn positive_count(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 1.0 => Ok(v),
+        _ => Err(format!(
+            "expected a positive number such as 2e12, found '{s}'"
+        )),
+    }
+}
+
+fn unit_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!(
+            "expected a fraction in (0, 1], e.g. 0.4, found '{s}'"
+        )),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -178,6 +261,22 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Run(args) => run(args, quiet),
+        Command::Catalog { catalog, json } => {
+            let c = catalog.load()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                print!("{}", c.render_table());
+                println!("catalog hash {} (as of {})", c.hash(), c.as_of());
+            }
+            if !quiet {
+                for w in c.stale_prices(chrono::Utc::now().date_naive(), 12) {
+                    eprintln!("warning: {w}");
+                }
+            }
+            Ok(())
+        }
+        Command::Estimate(args) => estimate(args),
     }
 }
 
@@ -384,4 +483,48 @@ fn update_bar(bar: &ProgressBar, label: &str, p: Progress) {
             ));
         }
     }
+}
+
+fn estimate(args: EstimateArgs) -> Result<()> {
+    let catalog = args.catalog.load()?;
+    if args.validate {
+        print!(
+            "{}",
+            validation::markdown(&validation::llama2_validation(&catalog))
+        );
+        return Ok(());
+    }
+    let name = args
+        .workload
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("estimate: name a bundled workload or a workload file (e.g. `costbench estimate llama2-7b`)"))?;
+    let w = bundled::resolve(name)?;
+    let costbench::workload::WorkloadKind::Transformer(mut t) = w.kind.clone() else {
+        anyhow::bail!(
+            "estimate: '{}' is not a transformer workload; the cost model prices transformer training",
+            w.name
+        );
+    };
+    if let Some(tokens) = args.tokens {
+        t.target_tokens = tokens as u64;
+    }
+    let scenario = match (args.scenario.as_str(), args.mfu) {
+        (_, Some(mfu)) => Scenario::Custom { mfu },
+        ("custom", None) => anyhow::bail!("--scenario custom needs --mfu FRACTION"),
+        _ => Scenario::Published,
+    };
+    let size = match (args.chips, args.deadline_days) {
+        (Some(n), _) => ClusterSize::Chips(n),
+        (None, Some(d)) => ClusterSize::DeadlineDays(d),
+        (None, None) => ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
+    };
+    let profile = Profile::from_transformer(&t);
+    let assumptions = Assumptions::default();
+    let (options, skipped) = cost::estimate_all(&profile, &catalog, &scenario, size, &assumptions);
+    print!("{}", summary::describe(&w));
+    print!(
+        "{}",
+        summary::cost_table(&options, &skipped, &scenario, &assumptions, &catalog)
+    );
+    Ok(())
 }

@@ -2,10 +2,14 @@
 //! it comes from: measured (samples), counted (the kernels' tally) or modelled (the analytic
 //! plan, with its formula).
 
+use crate::catalog::Catalog;
 use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
 use crate::measure::sampler::StopReason;
 use crate::measure::stats::Estimate;
+use crate::model::Assumptions;
+use crate::model::estimate::{OptionEstimate, Scenario, Skipped};
+use crate::model::memory::Recompute;
 use crate::report::schema::{Measurement, Report};
 use crate::workload::plan;
 use crate::workload::{Workload, WorkloadKind};
@@ -315,5 +319,87 @@ pub fn roofline(r: &Roofline, machine: &MachineContext) -> String {
         r.f32_gflops_all_threads.samples.len()
     );
     let _ = writeln!(out, "  method: {}", r.method);
+    out
+}
+
+/// The cost table of an estimate: every priced option, cheapest first, then what was skipped
+/// and why, then the assumptions behind the figures.
+pub fn cost_table(
+    options: &[OptionEstimate],
+    skipped: &[Skipped],
+    scenario: &Scenario,
+    assumptions: &Assumptions,
+    catalog: &Catalog,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  {:<18} {:<15} {:>6} {:>9} {:>11} {:>13} {:>9} {:>6} {:>6} {:>10} {:>9}",
+        "instance",
+        "plan",
+        "chips",
+        "days",
+        "chip-hours",
+        "USD",
+        "$/Mtok",
+        "MFU",
+        "TP/rc",
+        "kWh",
+        "t CO2"
+    );
+    for o in options {
+        let rc = match o.layout.recompute {
+            Recompute::None => "-",
+            Recompute::Selective => "sel",
+            Recompute::Full => "full",
+        };
+        let _ = writeln!(
+            out,
+            "  {:<18} {:<15} {:>6} {:>9.1} {:>11} {:>13} {:>9.3} {:>5.1}% {:>6} {:>10} {:>9}",
+            o.instance,
+            o.plan.as_str(),
+            o.chips,
+            o.wall_hours / 24.0,
+            si(o.chip_hours),
+            format!("${}", si(o.usd)),
+            o.usd_per_million_tokens,
+            o.implied_mfu * 100.0,
+            format!("{}/{rc}", o.layout.tensor_parallel),
+            o.energy_kwh.map_or("n/p".to_string(), si),
+            o.kg_co2
+                .map_or("n/p".to_string(), |k| format!("{:.1}", k / 1000.0)),
+        );
+    }
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "  not priced:");
+        for s in skipped {
+            let plan = s.plan.map_or(String::new(), |p| format!(" {}", p.as_str()));
+            let _ = writeln!(out, "    {}{plan}: {}", s.instance, s.reason);
+        }
+    }
+    let _ = writeln!(out, "  scenario: {}", scenario.name());
+    let notes: std::collections::BTreeSet<(&str, &str)> = options
+        .iter()
+        .map(|o| (o.accelerator.as_str(), o.efficiency_note.as_str()))
+        .collect();
+    for (acc, note) in notes {
+        let _ = writeln!(out, "    {acc}: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "  goodput {:.0}% ({}); PUE {:.2} ({}); grid {:.3} kg CO2/kWh ({}); n/p = chip power not published",
+        assumptions.goodput.value * 100.0,
+        assumptions.goodput.source,
+        assumptions.pue.value,
+        assumptions.pue.source,
+        assumptions.grid_kg_co2_per_kwh.value,
+        assumptions.grid_kg_co2_per_kwh.source
+    );
+    let _ = writeln!(
+        out,
+        "  catalog {} as of {}; formulas: docs/cost-model.md",
+        &catalog.hash()[..12],
+        catalog.as_of()
+    );
     out
 }
