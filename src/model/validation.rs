@@ -142,4 +142,23 @@ mod tests {
             assert!(r.error.abs() <= 0.25, "{}", markdown(&rows));
         }
     }
+
+    /// The table in docs/cost-model.md is this command's output, kept current by this test
+    /// (`COSTBENCH_UPDATE_DOCS=1 cargo test --release validation_table` rewrites it).
+    #[test]
+    fn the_validation_table_in_the_docs_is_current() {
+        let table = markdown(&llama2_validation(&Catalog::bundled()));
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cost-model.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let start = doc.find("| run | published GPU-hours").expect("the table is in the doc");
+        let end = doc[start..].find("\n\n").map_or(doc.len(), |e| start + e + 1);
+        if std::env::var_os("COSTBENCH_UPDATE_DOCS").is_some() {
+            std::fs::write(path, format!("{}{}{}", &doc[..start], table, &doc[end..])).unwrap();
+            return;
+        }
+        assert!(
+            doc[start..end] == table,
+            "docs/cost-model.md's validation table is out of date: run `COSTBENCH_UPDATE_DOCS=1 cargo test --release validation_table`"
+        );
+    }
 }
