@@ -5,6 +5,8 @@
 pub mod estimate;
 pub mod memory;
 pub mod profile;
+#[cfg(test)]
+mod properties;
 pub mod time;
 pub mod validation;
 

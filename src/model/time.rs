@@ -79,6 +79,8 @@ pub struct StepTime {
     pub exposed_communication_s: f64,
     /// compute + exposed communication, seconds.
     pub total_s: f64,
+    /// FLOPs one chip executes per step, recomputation included.
+    pub flops_per_chip: f64,
 }
 
 /// Extra forward work of a recomputation choice, as a multiplier per class.
@@ -103,8 +105,10 @@ pub fn step_time(
 ) -> StepTime {
     let seqs = p.global_batch / chips;
     let mut classes = Vec::new();
+    let mut flops_per_chip = p.optimizer.flops / chips;
     for c in &p.per_sequence {
         let factor = recompute_factor(c.class, layout.recompute);
+        flops_per_chip += seqs * c.flops * factor;
         let compute_s = seqs * c.flops * factor / (chip.peak_flops * eff.eta(c.class));
         let memory_s =
             seqs * c.bytes * factor * BF16_BYTES_RATIO / (chip.hbm_bytes_per_s * eff.mu(c.class));
@@ -152,5 +156,6 @@ pub fn step_time(
         communication_s,
         exposed_communication_s: exposed,
         total_s: compute + exposed,
+        flops_per_chip,
     }
 }

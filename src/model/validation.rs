@@ -150,8 +150,12 @@ mod tests {
         let table = markdown(&llama2_validation(&Catalog::bundled()));
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cost-model.md");
         let doc = std::fs::read_to_string(path).unwrap();
-        let start = doc.find("| run | published GPU-hours").expect("the table is in the doc");
-        let end = doc[start..].find("\n\n").map_or(doc.len(), |e| start + e + 1);
+        let start = doc
+            .find("| run | published GPU-hours")
+            .expect("the table is in the doc");
+        let end = doc[start..]
+            .find("\n\n")
+            .map_or(doc.len(), |e| start + e + 1);
         if std::env::var_os("COSTBENCH_UPDATE_DOCS").is_some() {
             std::fs::write(path, format!("{}{}{}", &doc[..start], table, &doc[end..])).unwrap();
             return;
