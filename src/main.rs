@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use costbench::catalog::Catalog;
+use costbench::catalog::{Catalog, Plan};
 use costbench::execute::{self, SamplingChoice};
 use costbench::measure::machine::{self, MachineContext};
 use costbench::measure::probe::{self, Roofline};
@@ -116,6 +116,10 @@ struct EstimateArgs {
     /// The fewest whole instances that finish within this many days (default 30).
     #[arg(long, value_parser = positive_seconds, conflicts_with = "chips")]
     deadline_days: Option<f64>,
+    /// Only these pricing plans (on_demand, reserved_1yr, reserved_3yr, capacity_block, spot);
+    /// repeatable. Default: all.
+    #[arg(long, value_name = "PLAN")]
+    plan: Vec<Plan>,
     /// Print the model's validation against Llama 2's published GPU-hours instead.
     #[arg(long)]
     validate: bool,
@@ -520,11 +524,29 @@ fn estimate(args: EstimateArgs) -> Result<()> {
     };
     let profile = Profile::from_transformer(&t);
     let assumptions = Assumptions::default();
-    let (options, skipped) = cost::estimate_all(&profile, &catalog, &scenario, size, &assumptions);
+    let (mut options, mut skipped) =
+        cost::estimate_all(&profile, &catalog, &scenario, size, &assumptions);
+    if !args.plan.is_empty() {
+        options.retain(|o| args.plan.contains(&o.plan));
+        skipped.retain(|s| s.plan.is_none_or(|p| args.plan.contains(&p)));
+    }
     print!("{}", summary::describe(&w));
     print!(
         "{}",
         summary::cost_table(&options, &skipped, &scenario, &assumptions, &catalog)
     );
+    let rows = cost::sensitivity(
+        &profile,
+        &catalog,
+        &scenario,
+        size,
+        &assumptions,
+        &options,
+        6,
+    );
+    print!("{}", summary::sensitivity_table(&rows));
+    if let Some(b) = cost::break_even(&profile, &catalog, &scenario, &assumptions, &options) {
+        print!("{}", summary::break_even_text(&b));
+    }
     Ok(())
 }

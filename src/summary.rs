@@ -8,7 +8,7 @@ use crate::measure::probe::Roofline;
 use crate::measure::sampler::StopReason;
 use crate::measure::stats::Estimate;
 use crate::model::Assumptions;
-use crate::model::estimate::{OptionEstimate, Scenario, Skipped};
+use crate::model::estimate::{BreakEven, OptionEstimate, Scenario, SensitivityRow, Skipped};
 use crate::model::memory::Recompute;
 use crate::report::schema::{Measurement, Report};
 use crate::workload::plan;
@@ -402,4 +402,58 @@ pub fn cost_table(
         catalog.as_of()
     );
     out
+}
+
+/// The ±20% sensitivity table.
+pub fn sensitivity_table(rows: &[SensitivityRow]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  sensitivity (USD; efficiency = every compute and memory efficiency, price = the plan's price):"
+    );
+    let _ = writeln!(
+        out,
+        "    {:<18} {:<15} {:>11} {:>11} {:>11} {:>11} {:>11}",
+        "instance", "plan", "base", "eff −20%", "eff +20%", "price −20%", "price +20%"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "    {:<18} {:<15} {:>11} {:>11} {:>11} {:>11} {:>11}",
+            r.instance,
+            r.plan.as_str(),
+            format!("${}", si(r.usd)),
+            format!("${}", si(r.usd_efficiency_minus_20)),
+            format!("${}", si(r.usd_efficiency_plus_20)),
+            format!("${}", si(r.usd_price_minus_20)),
+            format!("${}", si(r.usd_price_plus_20)),
+        );
+    }
+    out
+}
+
+/// The break-even lines between the best NVIDIA and the best Trainium option.
+pub fn break_even_text(b: &BreakEven) -> String {
+    let factor = |f: f64| {
+        if f.is_finite() {
+            format!("×{f:.2}")
+        } else {
+            "out of reach (it would need more than 100% of peak)".to_string()
+        }
+    };
+    format!(
+        "  break-even: best NVIDIA {} {} ${} vs best Trainium {} {} ${}\n    NVIDIA ties at efficiency {} or at ${:.2}/h (now ${:.2}/h)\n    Trainium ties at efficiency {} or at ${:.2}/h (now ${:.2}/h)\n",
+        b.nvidia.instance,
+        b.nvidia.plan.as_str(),
+        si(b.nvidia.usd),
+        b.trainium.instance,
+        b.trainium.plan.as_str(),
+        si(b.trainium.usd),
+        factor(b.nvidia_efficiency_factor),
+        b.nvidia_tie_usd_per_hour,
+        b.nvidia.usd_per_instance_hour,
+        factor(b.trainium_efficiency_factor),
+        b.trainium_tie_usd_per_hour,
+        b.trainium.usd_per_instance_hour,
+    )
 }

@@ -60,6 +60,20 @@ pub struct Efficiency {
     pub measured: Option<BTreeMap<OpClass, f64>>,
     /// Where `product` came from.
     pub note: String,
+    /// Multiplier of the HBM efficiency (sensitivity analyses; 1 otherwise).
+    pub memory_scale: f64,
+}
+
+impl Efficiency {
+    /// Every efficiency × `k`, none above 1.
+    pub fn scaled(mut self, k: f64) -> Self {
+        self.product = (self.product * k).min(1.0);
+        if let Some(m) = &mut self.measured {
+            m.values_mut().for_each(|v| *v = (*v * k).min(1.0));
+        }
+        self.memory_scale = k;
+        self
+    }
 }
 
 impl ClassEfficiency for Efficiency {
@@ -80,7 +94,7 @@ impl ClassEfficiency for Efficiency {
                 .copied()
                 .unwrap_or(time::HBM_EFFICIENCY)
                 .max(1e-6),
-            None => time::HBM_EFFICIENCY,
+            None => (time::HBM_EFFICIENCY * self.memory_scale).min(1.0),
         }
     }
 }
@@ -189,6 +203,7 @@ pub fn efficiency(
         attention_size: size_multiplier(attention),
         measured,
         note,
+        memory_scale: 1.0,
     })
 }
 
@@ -338,6 +353,19 @@ pub fn estimate_all(
     size: ClusterSize,
     assumptions: &Assumptions,
 ) -> (Vec<OptionEstimate>, Vec<Skipped>) {
+    estimate_scaled(p, catalog, scenario, size, assumptions, 1.0)
+}
+
+/// [`estimate_all`] with every compute and memory efficiency multiplied by `scale` (capped at
+/// 1): the sensitivity and break-even analyses.
+pub fn estimate_scaled(
+    p: &Profile,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    size: ClusterSize,
+    assumptions: &Assumptions,
+    scale: f64,
+) -> (Vec<OptionEstimate>, Vec<Skipped>) {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     let goodput = assumptions.goodput.value;
@@ -364,7 +392,7 @@ pub fn estimate_all(
             skipped.push(skip(format!("{}: no published HBM capacity", a.name)));
             continue;
         };
-        let Some(eff) = efficiency(p, a, catalog, scenario) else {
+        let Some(eff) = efficiency(p, a, catalog, scenario).map(|e| e.scaled(scale)) else {
             skipped.push(skip(format!(
                 "{}: the {} scenario has no efficiency for it",
                 a.name,
@@ -420,4 +448,130 @@ pub fn estimate_all(
     }
     out.sort_by(|a, b| a.usd.total_cmp(&b.usd));
     (out, skipped)
+}
+
+/// Cost of the cheapest plan of the best options at efficiency and price ±20%.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SensitivityRow {
+    pub instance: String,
+    pub plan: Plan,
+    pub usd: f64,
+    /// Cost with every efficiency × 0.8 and × 1.2.
+    pub usd_efficiency_minus_20: f64,
+    pub usd_efficiency_plus_20: f64,
+    /// Cost with the price × 0.8 and × 1.2 (cost is linear in price).
+    pub usd_price_minus_20: f64,
+    pub usd_price_plus_20: f64,
+}
+
+/// The sensitivity of the cheapest plan of each instance (the `limit` cheapest instances).
+pub fn sensitivity(
+    p: &Profile,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    size: ClusterSize,
+    assumptions: &Assumptions,
+    options: &[OptionEstimate],
+    limit: usize,
+) -> Vec<SensitivityRow> {
+    let (low, _) = estimate_scaled(p, catalog, scenario, size, assumptions, 0.8);
+    let (high, _) = estimate_scaled(p, catalog, scenario, size, assumptions, 1.2);
+    let find = |set: &[OptionEstimate], o: &OptionEstimate| {
+        set.iter()
+            .find(|x| x.instance == o.instance && x.plan == o.plan)
+            .map_or(f64::NAN, |x| x.usd)
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    options
+        .iter()
+        .filter(|o| seen.insert(o.instance.clone()))
+        .take(limit)
+        .map(|o| SensitivityRow {
+            instance: o.instance.clone(),
+            plan: o.plan,
+            usd: o.usd,
+            usd_efficiency_minus_20: find(&low, o),
+            usd_efficiency_plus_20: find(&high, o),
+            usd_price_minus_20: o.usd * 0.8,
+            usd_price_plus_20: o.usd * 1.2,
+        })
+        .collect()
+}
+
+/// What it would take for the best NVIDIA option and the best Trainium option to tie.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreakEven {
+    pub nvidia: OptionEstimate,
+    pub trainium: OptionEstimate,
+    /// The factor by which the NVIDIA option's efficiency must change for its cost to equal
+    /// the Trainium option's (> 1: it must be better; < 1: it could be that much worse).
+    pub nvidia_efficiency_factor: f64,
+    /// The NVIDIA instance price, USD per hour, at which the two tie.
+    pub nvidia_tie_usd_per_hour: f64,
+    /// The same for the Trainium option.
+    pub trainium_efficiency_factor: f64,
+    pub trainium_tie_usd_per_hour: f64,
+}
+
+/// Break-even between the cheapest NVIDIA and the cheapest Trainium option of `options`.
+/// Efficiency factors are found by bisection on the scaled model (cluster size fixed at the
+/// option's chips), so memory-bound classes and communication are accounted for.
+pub fn break_even(
+    p: &Profile,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    assumptions: &Assumptions,
+    options: &[OptionEstimate],
+) -> Option<BreakEven> {
+    let vendor = |o: &OptionEstimate| {
+        catalog
+            .instance(&o.instance)
+            .and_then(|i| catalog.accelerator_of(i))
+            .map(|a| a.vendor.to_ascii_lowercase())
+    };
+    let nvidia = options
+        .iter()
+        .find(|o| vendor(o).as_deref() == Some("nvidia"))?
+        .clone();
+    let trainium = options
+        .iter()
+        .find(|o| vendor(o).as_deref() == Some("aws"))?
+        .clone();
+    let factor_to_reach = |o: &OptionEstimate, target_usd: f64| -> f64 {
+        let cost_at = |k: f64| {
+            let (set, _) = estimate_scaled(
+                p,
+                catalog,
+                scenario,
+                ClusterSize::Chips(o.chips),
+                assumptions,
+                k,
+            );
+            set.iter()
+                .find(|x| x.instance == o.instance && x.plan == o.plan)
+                .map_or(f64::INFINITY, |x| x.usd)
+        };
+        // Cost falls as efficiency rises; bracket, then bisect in log space.
+        let (mut lo, mut hi) = (1.0 / 64.0, 64.0);
+        if cost_at(hi) > target_usd || cost_at(lo) < target_usd {
+            return f64::NAN;
+        }
+        for _ in 0..60 {
+            let mid = (lo * hi as f64).sqrt();
+            if cost_at(mid) > target_usd {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        (lo * hi).sqrt()
+    };
+    Some(BreakEven {
+        nvidia_efficiency_factor: factor_to_reach(&nvidia, trainium.usd),
+        nvidia_tie_usd_per_hour: nvidia.usd_per_instance_hour * trainium.usd / nvidia.usd,
+        trainium_efficiency_factor: factor_to_reach(&trainium, nvidia.usd),
+        trainium_tie_usd_per_hour: trainium.usd_per_instance_hour * nvidia.usd / trainium.usd,
+        nvidia,
+        trainium,
+    })
 }
