@@ -557,7 +557,7 @@ pub fn break_even(
             return f64::NAN;
         }
         for _ in 0..60 {
-            let mid = (lo * hi as f64).sqrt();
+            let mid = (lo * hi).sqrt();
             if cost_at(mid) > target_usd {
                 lo = mid
             } else {
