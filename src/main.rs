@@ -97,10 +97,92 @@ impl CatalogArgs {
     }
 }
 
+/// A transformer given on the command line (`costbench estimate --layers 80 --d-model 8192 …`).
+#[derive(Args, Debug)]
+struct ModelFlags {
+    /// Transformer blocks.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    layers: Option<u32>,
+    /// Hidden size.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    d_model: Option<u32>,
+    /// Attention heads (divides d_model).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    heads: Option<u32>,
+    /// Key/value heads for grouped-query attention (divides heads; default: heads).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    kv_heads: Option<u32>,
+    /// Feed-forward width.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    d_ff: Option<u32>,
+    /// Vocabulary size.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    vocab: Option<u32>,
+    /// Tokens per sequence.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    seq_len: Option<u32>,
+    /// Sequences per optimizer step (default 1024).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16_777_216))]
+    batch: Option<u32>,
+    /// swiglu (three FFN matrices, RMSNorm, no position table: Llama) or gelu (two, LayerNorm,
+    /// learned positions: GPT). Default swiglu.
+    #[arg(long, value_parser = ["swiglu", "gelu"])]
+    activation: Option<String>,
+    /// Output head shares the embedding matrix.
+    #[arg(long)]
+    tied_embeddings: bool,
+}
+
+impl ModelFlags {
+    fn given(&self) -> bool {
+        self.layers.is_some()
+            || self.d_model.is_some()
+            || self.heads.is_some()
+            || self.d_ff.is_some()
+    }
+
+    /// The workload these flags describe, validated by the same rules as a workload file.
+    fn workload(&self, tokens: Option<f64>) -> Result<costbench::workload::Workload> {
+        let need = |v: Option<u32>, flag: &str| {
+            v.ok_or_else(|| anyhow::anyhow!("estimate: {flag} is required when the model is given as flags (also needed: --layers, --d-model, --heads, --d-ff, --vocab, --seq-len, --tokens)"))
+        };
+        let tokens = tokens.ok_or_else(|| {
+            anyhow::anyhow!("estimate: --tokens is required when the model is given as flags")
+        })?;
+        let swiglu = self.activation.as_deref() != Some("gelu");
+        let toml = format!(
+            "name = \"cli-model\"\nkind = \"transformer\"\ndescription = \"a transformer given on the command line\"\n[target]\nlayers = {}\nd_model = {}\nheads = {}\nkv_heads = {}\nd_ff = {}\nvocab = {}\nseq_len = {}\nnorm = \"{}\"\nactivation = \"{}\"\npositions = \"{}\"\ntied_embeddings = {}\ntokens = {:e}\nbatch = {}\n[measure]\nlayers = 1\nbatch = 1\nseq_len = 1\nd_model = {}\nd_ff = 1\nvocab = 1\n",
+            need(self.layers, "--layers")?,
+            need(self.d_model, "--d-model")?,
+            need(self.heads, "--heads")?,
+            self.kv_heads.or(self.heads).unwrap_or(1),
+            need(self.d_ff, "--d-ff")?,
+            need(self.vocab, "--vocab")?,
+            need(self.seq_len, "--seq-len")?,
+            if swiglu { "rmsnorm" } else { "layernorm" },
+            if swiglu { "swiglu" } else { "gelu" },
+            if swiglu { "none" } else { "learned" },
+            self.tied_embeddings,
+            tokens,
+            self.batch.unwrap_or(1024),
+            self.heads.unwrap_or(1),
+        );
+        // Nothing is run for an estimate: the slice is a placeholder, one head-width wide.
+        Ok(costbench::workload::parse::parse_workload_with_memory(
+            &toml,
+            "command-line flags",
+            u64::MAX,
+        )?)
+    }
+}
+
 #[derive(Args, Debug)]
 struct EstimateArgs {
-    /// A bundled workload name or workload file whose target is priced.
+    /// A bundled workload name or workload file whose target is priced (or give the model as
+    /// flags: --layers --d-model --heads [--kv-heads] --d-ff --vocab --seq-len --tokens).
     workload: Option<String>,
+    #[command(flatten)]
+    model: ModelFlags,
     /// Training tokens (overrides the workload's; required with --layers etc.). Accepts 2e12.
     #[arg(long, value_parser = positive_count)]
     tokens: Option<f64>,
@@ -498,11 +580,16 @@ fn estimate(args: EstimateArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let name = args
-        .workload
-        .as_deref()
-        .ok_or_else(|| anyhow::anyhow!("estimate: name a bundled workload or a workload file (e.g. `costbench estimate llama2-7b`)"))?;
-    let w = bundled::resolve(name)?;
+    let w = match (&args.workload, args.model.given()) {
+        (Some(_), true) => {
+            anyhow::bail!("estimate: give either a workload or the model as flags, not both")
+        }
+        (Some(name), false) => bundled::resolve(name)?,
+        (None, true) => args.model.workload(args.tokens)?,
+        (None, false) => anyhow::bail!(
+            "estimate: name a bundled workload or a workload file (e.g. `costbench estimate llama2-7b`), or give the model as flags (--layers --d-model --heads --d-ff --vocab --seq-len --tokens)"
+        ),
+    };
     let costbench::workload::WorkloadKind::Transformer(mut t) = w.kind.clone() else {
         anyhow::bail!(
             "estimate: '{}' is not a transformer workload; the cost model prices transformer training",
