@@ -266,6 +266,8 @@ struct RunArgs {
     /// warns that extrapolating the slice is not supported).
     #[arg(long)]
     scaling: bool,
+    #[command(flatten)]
+    catalog: CatalogArgs,
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -414,6 +416,7 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         }
     };
 
+    let catalog = args.catalog.load()?;
     let threads = rayon::current_num_threads();
     let machine = MachineContext::detect(args.label.clone(), threads);
     let mut machine_warnings = Vec::new();
@@ -488,6 +491,11 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
             report.scaling = Some(check);
         }
         say(&summary::measured(&report));
+        if let costbench::workload::WorkloadKind::Transformer(t) = &w.kind {
+            let (record, table) = price_target(t, &report, &catalog);
+            say(&table);
+            report.cost = Some(record);
+        }
         if let Measurement::Step(m) = &report.measurement {
             anyhow::ensure!(
                 m.flops.relative_difference.abs() <= execute::ACCOUNTING_TOLERANCE,
@@ -636,4 +644,68 @@ fn estimate(args: EstimateArgs) -> Result<()> {
         print!("{}", summary::break_even_text(&b));
     }
     Ok(())
+}
+
+/// The target of a measured transformer priced on every catalog option, with this run's
+/// per-class roofline fractions as the efficiency (the `measured` scenario; `published` when the
+/// run has no roofline): the report's cost record and the text to print.
+fn price_target(
+    t: &costbench::workload::TransformerWorkload,
+    report: &costbench::report::schema::Report,
+    catalog: &Catalog,
+) -> (costbench::report::schema::CostRecord, String) {
+    use costbench::report::schema::{AssumptionRecord, CostRecord};
+    let mut fractions = std::collections::BTreeMap::new();
+    if let Measurement::Step(m) = &report.measurement {
+        for c in &m.op_classes {
+            if let Some(f) = c.roofline_fraction {
+                // A fraction above 1 means the probe under-measured the machine's bandwidth;
+                // the accelerator is not credited with more than its roofline.
+                fractions.insert(c.class, f.point.clamp(1e-6, 1.0));
+            }
+        }
+    }
+    let scenario = if fractions.is_empty() {
+        Scenario::Published
+    } else {
+        Scenario::Measured(fractions)
+    };
+    let profile = Profile::from_transformer(t);
+    let assumptions = Assumptions::default();
+    let size = ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS);
+    let (options, skipped) = cost::estimate_all(&profile, catalog, &scenario, size, &assumptions);
+    let mut text = format!(
+        "  cost of the target on every option ({} scenario, finishing within {} days):\n",
+        scenario.name(),
+        DEFAULT_DEADLINE_DAYS
+    );
+    text.push_str(&summary::cost_table(
+        &options,
+        &skipped,
+        &scenario,
+        &assumptions,
+        catalog,
+    ));
+    let a = &assumptions;
+    let record = CostRecord {
+        scenario: scenario.name().to_string(),
+        catalog_hash: catalog.hash(),
+        catalog_as_of: catalog.as_of().to_string(),
+        assumptions: [
+            ("goodput", &a.goodput),
+            ("pue", &a.pue),
+            ("grid_kg_co2_per_kwh", &a.grid_kg_co2_per_kwh),
+        ]
+        .into_iter()
+        .map(|(name, x)| AssumptionRecord {
+            name: name.to_string(),
+            value: x.value,
+            source: x.source.to_string(),
+        })
+        .collect(),
+        cluster: format!("fewest whole instances finishing within {DEFAULT_DEADLINE_DAYS} days"),
+        options,
+        skipped,
+    };
+    (record, text)
 }

@@ -6,7 +6,8 @@ use super::time::{self, Chip, ClassEfficiency, StepTime};
 use super::{Assumptions, Profile, size_multiplier};
 use crate::catalog::{Accelerator, Catalog, Instance, Plan};
 use crate::kernels::OpClass;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Where the compute efficiency η of each op class comes from.
@@ -208,7 +209,7 @@ pub fn efficiency(
 }
 
 /// One priced option.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OptionEstimate {
     pub instance: String,
     pub accelerator: String,
@@ -235,7 +236,7 @@ pub struct OptionEstimate {
 }
 
 /// An option that could not be priced, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Skipped {
     pub instance: String,
     pub plan: Option<Plan>,

@@ -14,10 +14,13 @@
 //!   communication buffers; see `docs/cost-model.md`).
 
 use super::profile::Profile;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// What is recomputed in the backward pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Recompute {
     /// Every activation is kept.
@@ -29,7 +32,7 @@ pub enum Recompute {
 }
 
 /// How a run is laid out on its chips.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MemoryPlan {
     pub recompute: Recompute,
     /// Tensor-parallel degree inside an instance (1 = none).

@@ -26,7 +26,8 @@
 use super::memory::{MemoryPlan, Recompute};
 use super::profile::Profile;
 use crate::kernels::OpClass;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// Achievable fraction of HBM bandwidth.
 pub const HBM_EFFICIENCY: f64 = 0.9;
@@ -58,7 +59,7 @@ pub trait ClassEfficiency {
 }
 
 /// Time of one op class per optimizer step.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClassTime {
     pub class: OpClass,
     pub compute_s: f64,
@@ -68,7 +69,7 @@ pub struct ClassTime {
 }
 
 /// One optimizer step on n chips.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StepTime {
     pub classes: Vec<ClassTime>,
     /// Σ class times, seconds.

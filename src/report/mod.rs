@@ -59,6 +59,7 @@ pub fn build(
         metrics,
         warnings,
         scaling: None,
+        cost: None,
     }
 }
 

@@ -11,13 +11,14 @@ use crate::measure::probe::Roofline;
 use crate::measure::sampler::{SamplingSettings, StopReason};
 use crate::measure::scaling::ScalingCheck;
 use crate::measure::stats::{Estimate, Summary};
+use crate::model::estimate::{OptionEstimate, Skipped};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Major version: bumped when a reader of the previous major could misread a file.
 pub const SCHEMA_MAJOR: u32 = 1;
 /// Minor version: bumped when fields are added.
-pub const SCHEMA_MINOR: u32 = 0;
+pub const SCHEMA_MINOR: u32 = 1;
 
 /// `"<major>.<minor>"` of this build's schema.
 pub fn schema_version() -> String {
@@ -48,6 +49,35 @@ pub struct Report {
     /// The slice measured at several sizes (`costbench run --scaling`).
     #[serde(default)]
     pub scaling: Option<ScalingCheck>,
+    /// The target's training cost on every catalog option (transformer workloads; since 1.1).
+    #[serde(default)]
+    pub cost: Option<CostRecord>,
+}
+
+/// The cost table of a run: the target priced with this run's measured profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostRecord {
+    /// `measured` (this run's per-class roofline fractions) or `published`.
+    pub scenario: String,
+    /// SHA-256 of the effective catalog (hex) and its newest figure's date.
+    pub catalog_hash: String,
+    pub catalog_as_of: String,
+    /// Goodput, PUE and grid intensity used, each with its source.
+    pub assumptions: Vec<AssumptionRecord>,
+    /// The cluster-size rule, e.g. `deadline 30 days`.
+    pub cluster: String,
+    /// Every priced option, cheapest first.
+    pub options: Vec<OptionEstimate>,
+    /// Options not priced, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// One model input with its value and source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AssumptionRecord {
+    pub name: String,
+    pub value: f64,
+    pub source: String,
 }
 
 /// The workload as it was run.
