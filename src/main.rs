@@ -686,6 +686,20 @@ fn price_target(
         &assumptions,
         catalog,
     ));
+    let cpu_baseline = cpu_baseline(&profile, report, catalog, &assumptions);
+    if let Some(b) = &cpu_baseline {
+        text.push_str(&format!(
+            "  CPU baseline: {} × {} at this run's {:.1} GFLOP/s per {} cores scaled to {} vCPUs: {:.0} days, ${} (on_demand {}; assumes perfect scaling)\n",
+            b.instances,
+            b.instance,
+            b.measured_gflops,
+            b.measured_logical_cores,
+            b.instance_vcpus,
+            b.wall_hours / 24.0,
+            summary::si(b.usd),
+            b.price_source
+        ));
+    }
     let a = &assumptions;
     let record = CostRecord {
         scenario: scenario.name().to_string(),
@@ -706,6 +720,40 @@ fn price_target(
         cluster: format!("fewest whole instances finishing within {DEFAULT_DEADLINE_DAYS} days"),
         options,
         skipped,
+        cpu_baseline,
     };
     (record, text)
+}
+
+/// The target trained on CPU instances (the catalog's first CPU-only instance, on demand) at
+/// this run's measured whole-step rate scaled by vCPUs.
+fn cpu_baseline(
+    profile: &Profile,
+    report: &costbench::report::schema::Report,
+    catalog: &Catalog,
+    assumptions: &Assumptions,
+) -> Option<costbench::report::schema::CpuBaseline> {
+    let Measurement::Step(m) = &report.measurement else {
+        return None;
+    };
+    let inst = catalog.instances.iter().find(|i| i.accelerator.is_none())?;
+    let vcpus = inst.vcpus?;
+    let price = inst.prices.get(&Plan::OnDemand)?;
+    let usd_h = price.value?;
+    let cores = report.machine.logical_cores.max(1);
+    let rate = m.gflops.point * 1e9 * vcpus as f64 / cores as f64;
+    let instances = 1u32;
+    let wall_hours =
+        profile.executed_flops() / (rate * instances as f64) / 3600.0 / assumptions.goodput.value;
+    Some(costbench::report::schema::CpuBaseline {
+        instance: inst.id.clone(),
+        measured_gflops: m.gflops.point,
+        measured_logical_cores: cores,
+        instance_vcpus: vcpus,
+        instances,
+        wall_hours,
+        usd_per_instance_hour: usd_h,
+        usd: wall_hours * usd_h * instances as f64,
+        price_source: price.provenance(),
+    })
 }

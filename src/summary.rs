@@ -15,7 +15,8 @@ use crate::workload::plan;
 use crate::workload::{Workload, WorkloadKind};
 use std::fmt::Write;
 
-fn si(x: f64) -> String {
+/// `x` with an SI prefix (k, M, G, T, P, E, Z, Y) and three decimals.
+pub fn si(x: f64) -> String {
     let (v, unit) = match x.abs() {
         a if a >= 1e24 => (x / 1e24, "Y"),
         a if a >= 1e21 => (x / 1e21, "Z"),

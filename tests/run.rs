@@ -81,9 +81,18 @@ fn run_writes_one_loadable_report_into_the_results_directory() {
         "{name}"
     );
     let report = store::load(&files[0]).unwrap();
-    assert_eq!(report.schema_version, costbench::report::schema::schema_version());
-    let cost = report.cost.as_ref().expect("a transformer run prices its target");
-    assert_eq!(cost.scenario, "published", "--no-probe: no roofline, so the published scenario");
+    assert_eq!(
+        report.schema_version,
+        costbench::report::schema::schema_version()
+    );
+    let cost = report
+        .cost
+        .as_ref()
+        .expect("a transformer run prices its target");
+    assert_eq!(
+        cost.scenario, "published",
+        "--no-probe: no roofline, so the published scenario"
+    );
     assert!(!cost.options.is_empty() && !cost.catalog_hash.is_empty());
     assert_eq!(report.workload.name, "tiny");
     assert_eq!(report.machine.threads, 1);

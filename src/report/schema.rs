@@ -70,6 +70,27 @@ pub struct CostRecord {
     pub options: Vec<OptionEstimate>,
     /// Options not priced, with the reason.
     pub skipped: Vec<Skipped>,
+    /// The CPU itself as an option: this run's measured rate scaled to a CPU instance.
+    #[serde(default)]
+    pub cpu_baseline: Option<CpuBaseline>,
+}
+
+/// Training the target on CPU instances at this run's measured rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CpuBaseline {
+    pub instance: String,
+    /// This run's whole-step GFLOP/s (median) on `measured_logical_cores`.
+    pub measured_gflops: f64,
+    pub measured_logical_cores: usize,
+    /// vCPUs of one instance; the rate is scaled by vCPUs ÷ measured logical cores (an
+    /// assumption: perfect scaling, which flatters the CPU).
+    pub instance_vcpus: u32,
+    /// Instances used (one: cost does not depend on the count when scaling is perfect).
+    pub instances: u32,
+    pub wall_hours: f64,
+    pub usd_per_instance_hour: f64,
+    pub usd: f64,
+    pub price_source: String,
 }
 
 /// One model input with its value and source.
