@@ -8,5 +8,6 @@ pub mod measure;
 pub mod model;
 pub mod report;
 pub mod summary;
+pub mod toml_diag;
 pub mod train;
 pub mod workload;

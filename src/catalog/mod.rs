@@ -19,6 +19,8 @@ mod render;
 
 pub use parse::CatalogOverlay;
 
+use crate::toml_diag::{closest, field_prefix, one_line, position_suffix};
+
 use chrono::{Datelike, Months, NaiveDate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -344,12 +346,7 @@ pub struct Catalog {
     pub instances: Vec<Instance>,
 }
 
-/// A 1-based line and column (columns count characters) in a catalog file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    pub line: usize,
-    pub column: usize,
-}
+pub use crate::toml_diag::Position;
 
 /// Why a catalog, an overlay or a `--price` could not be used. Every variant displays as one
 /// line.
@@ -403,15 +400,6 @@ impl CatalogError {
             _ => None,
         }
     }
-}
-
-fn position_suffix(p: &Option<Position>) -> String {
-    p.map(|p| format!(":{}:{}", p.line, p.column))
-        .unwrap_or_default()
-}
-
-fn field_prefix(f: &Option<String>) -> String {
-    f.as_ref().map(|f| format!("{f}: ")).unwrap_or_default()
 }
 
 impl Catalog {
@@ -677,46 +665,6 @@ fn usd_text_short(v: f64) -> String {
 /// `a, b, c`.
 fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     it.collect::<Vec<_>>().join(", ")
-}
-
-/// Replaces line breaks and other control characters so a message stays on one line.
-pub(crate) fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push(' '),
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The closest allowed name within edit distance 2, for "did you mean".
-pub(crate) fn closest<'s>(name: &str, allowed: &'s [String]) -> Option<&'s str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(name, a), a))
-        .filter(|(d, a)| *d <= 2 && *d < a.len() && *d > 0)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a.as_str())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

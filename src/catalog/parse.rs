@@ -17,8 +17,9 @@
 
 use super::{
     Accelerator, Catalog, CatalogError, Instance, LinkDirection, MAX_FILE_BYTES, Plan, Position,
-    Sourced, closest, one_line, parse_iso_date,
+    Sourced, parse_iso_date,
 };
+use crate::toml_diag::{self, Index, ReadProblem, closest, one_line, position_in};
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +27,6 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 
 /// A validated catalog file whose entries may be partial: what [`Catalog::overlay`] applies.
 /// It remembers where each entry is, so the checks made when applying it still name the file,
@@ -426,49 +426,19 @@ impl InstancePatch {
 /// Reads a catalog file as UTF-8 text, refusing directories and files over
 /// [`MAX_FILE_BYTES`]; returns the text and the origin to name it by.
 pub(super) fn read_file(path: &Path) -> Result<(String, String), CatalogError> {
-    let origin = one_line(&path.display().to_string());
-    let unreadable = |reason: String| CatalogError::Unreadable {
-        path: origin.clone(),
-        reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(unreadable("it is a directory, not a catalog file".into()));
-    }
-    if meta.is_file() && meta.len() > MAX_FILE_BYTES {
-        return Err(too_long(&origin, meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(io_reason(&e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_long(&origin, bytes.len() as u64));
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok((text, origin)),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let bytes = e.as_bytes();
-            let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-            Err(CatalogError::Invalid {
-                position: Some(position_in(valid, valid.len())),
-                origin,
-                field: None,
-                message: format!(
-                    "not a UTF-8 text file (invalid byte 0x{:02x} at byte offset {at}); \
-                     expected a TOML catalog file",
-                    bytes[at]
-                ),
-            })
-        }
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory, not a catalog file".into(),
-        _ => one_line(&e.to_string()),
-    }
+    toml_diag::read_text_file(path, "catalog", MAX_FILE_BYTES).map_err(|p| match p {
+        ReadProblem::Unreadable { path, reason } => CatalogError::Unreadable { path, reason },
+        ReadProblem::Invalid {
+            origin,
+            position,
+            message,
+        } => CatalogError::Invalid {
+            origin,
+            position,
+            field: None,
+            message,
+        },
+    })
 }
 
 fn too_long(origin: &str, len: u64) -> CatalogError {
@@ -476,10 +446,7 @@ fn too_long(origin: &str, len: u64) -> CatalogError {
         origin: origin.to_string(),
         position: None,
         field: None,
-        message: format!(
-            "the file is {len} bytes; expected a catalog file of at most {MAX_FILE_BYTES} bytes \
-             (1 MiB)"
-        ),
+        message: toml_diag::too_long_message(len, "catalog", MAX_FILE_BYTES),
     }
 }
 
@@ -638,31 +605,10 @@ enum Rule {
 // ---------------------------------------------------------------------------------------------
 // The document: its text, and where every key and value is.
 
-/// One key (or array element) of the document and where it is.
-struct Entry {
-    path: String,
-    key: Option<Range<usize>>,
-    value: Range<usize>,
-}
-
 struct Doc<'a> {
     origin: &'a str,
     text: &'a str,
-    entries: Vec<Entry>,
-}
-
-/// 1-based line and character column of byte `offset` in `text`.
-fn position_in(text: &str, offset: usize) -> Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Position {
-        line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
-    }
+    index: Index,
 }
 
 impl<'a> Doc<'a> {
@@ -671,28 +617,14 @@ impl<'a> Doc<'a> {
         let mut doc = Doc {
             origin,
             text,
-            entries: Vec::new(),
+            index: Index::default(),
         };
         if text.len() as u64 > MAX_FILE_BYTES {
             return Err(too_long(&one_line(origin), text.len() as u64));
         }
-        let root = DeTable::parse(text).map_err(|e| {
-            let span = e.span();
-            let mut message = one_line(e.message().trim());
-            if let Some(s) = &span
-                && let Some(key) = text.get(s.clone())
-                && !key.is_empty()
-                && key.len() <= 64
-                && !message.contains(key)
-            {
-                message = format!("{message} `{}`", one_line(key));
-            }
+        let root = toml_diag::parse_document(text).map_err(|(span, message)| {
             let field = span.as_ref().and_then(|s| key_before(text, s.start));
-            doc.error(
-                span.as_ref(),
-                field.as_deref(),
-                format!("invalid TOML: {message}"),
-            )
+            doc.error(span.as_ref(), field.as_deref(), message)
         })?;
         if root.get_ref().is_empty() {
             return Err(doc.error(
@@ -702,7 +634,7 @@ impl<'a> Doc<'a> {
                  [[instances]] entries (see catalog/README.md)",
             ));
         }
-        index_table(root.get_ref(), "", &mut doc.entries);
+        doc.index = Index::new(root.get_ref());
         Ok(doc)
     }
 
@@ -732,30 +664,11 @@ impl<'a> Doc<'a> {
     }
 
     fn entry_key_span(&self, path: &str) -> Option<Range<usize>> {
-        self.entries
-            .iter()
-            .find(|e| e.path == path)
-            .and_then(|e| e.key.clone())
+        self.index.key_span(path)
     }
 
     fn deserialize<T: de::DeserializeOwned>(&self) -> Result<T, CatalogError> {
         toml::from_str(self.text).map_err(|e| self.serde_error(&e))
-    }
-
-    /// The entry at `span`: a key with exactly that span, else the deepest value with exactly
-    /// that span, else the smallest value containing it.
-    fn locate(&self, span: &Range<usize>) -> Option<&Entry> {
-        if let Some(e) = self.entries.iter().find(|e| e.key.as_ref() == Some(span)) {
-            return Some(e);
-        }
-        let exact = self.entries.iter().filter(|e| e.value == *span);
-        if let Some(e) = exact.max_by_key(|e| e.path.len()) {
-            return Some(e);
-        }
-        self.entries
-            .iter()
-            .filter(|e| e.value.start <= span.start && span.end <= e.value.end)
-            .min_by_key(|e| e.value.end - e.value.start)
     }
 
     /// Turns a serde error from `toml` (message + span) into our one-line form.
@@ -764,52 +677,30 @@ impl<'a> Doc<'a> {
         let message = one_line(e.message().trim());
         let path = span
             .as_ref()
-            .and_then(|s| self.locate(s))
+            .and_then(|s| self.index.locate(s))
             .map(|e| e.path.as_str());
 
-        if let Some(rest) = message.strip_prefix("unknown field `")
-            && let Some((name, rest)) = rest.split_once('`')
-        {
-            let allowed: Vec<String> = rest
-                .trim_start_matches(", ")
-                .trim_start_matches("expected")
-                .trim_start_matches(" one of")
-                .split([',', ' '])
-                .filter(|w| !w.is_empty() && *w != "or")
-                .map(|w| w.trim_matches('`').to_string())
-                .filter(|w| !w.is_empty() && !w.contains("there") && *w != "are")
-                .collect();
+        if let Some((name, allowed)) = toml_diag::unknown_field(&message) {
             let parent = path.and_then(|p| p.rsplit_once('.').map(|(parent, _)| parent));
             let what = match parent {
                 Some(p) if p.ends_with(".prices") => "unknown price plan",
                 _ => "unknown field",
             };
-            let mut msg = format!("{what} `{name}`");
-            if let Some(close) = closest(name, &allowed) {
-                msg.push_str(&format!(" (did you mean `{close}`?)"));
-            }
-            if allowed.is_empty() {
-                msg.push_str("; this table takes no fields");
-            } else {
-                msg.push_str(&format!("; expected one of {}", allowed.join(", ")));
-            }
+            let msg = format!(
+                "{what} `{name}`{}",
+                toml_diag::unknown_field_hint(name, &allowed)
+            );
             return self.error(span.as_ref(), path.or(Some(name)), msg);
         }
-
-        for prefix in ["invalid type: ", "invalid value: "] {
-            if let Some(rest) = message.strip_prefix(prefix)
-                && let Some((found, expected)) = rest.rsplit_once(", expected ")
-            {
-                let found = friendly_found(found);
-                let msg = match path {
-                    Some(p @ ("accelerators" | "instances")) => format!(
-                        "expected [[{p}]] entries (an array of tables), found {found}; write \
-                         [[{p}]] before each entry"
-                    ),
-                    _ => format!("expected {}, found {found}", friendly_expected(expected)),
-                };
-                return self.error(span.as_ref(), path, msg);
-            }
+        if let Some((found, expected)) = toml_diag::invalid_type(&message) {
+            let msg = match path {
+                Some(p @ ("accelerators" | "instances")) => format!(
+                    "expected [[{p}]] entries (an array of tables), found {found}; write \
+                     [[{p}]] before each entry"
+                ),
+                _ => format!("expected {expected}, found {found}"),
+            };
+            return self.error(span.as_ref(), path, msg);
         }
         self.error(span.as_ref(), path, message)
     }
@@ -1216,61 +1107,3 @@ pub(super) fn key_before(text: &str, offset: usize) -> Option<String> {
 }
 
 const TFLOPS: Rule = Rule::Positive("TFLOP/s");
-
-/// serde's names for what a field takes, in the file's terms.
-fn friendly_expected(e: &str) -> String {
-    if e.starts_with("struct ") {
-        "a table".into()
-    } else if e == "a sequence" {
-        "an array".into()
-    } else if e == "a boolean" {
-        "true or false".into()
-    } else if e == "a map" {
-        "a table".into()
-    } else {
-        e.to_string()
-    }
-}
-
-/// serde's names for what was found, in the file's terms.
-fn friendly_found(f: &str) -> String {
-    match f {
-        "sequence" => "an array".into(),
-        "map" => "a table".into(),
-        _ => f.to_string(),
-    }
-}
-
-fn index_table(table: &DeTable, prefix: &str, out: &mut Vec<Entry>) {
-    for (k, v) in table.iter() {
-        let path = if prefix.is_empty() {
-            k.get_ref().to_string()
-        } else {
-            format!("{prefix}.{}", k.get_ref())
-        };
-        out.push(Entry {
-            path: path.clone(),
-            key: Some(k.span()),
-            value: v.span(),
-        });
-        index_value(v.get_ref(), &path, out);
-    }
-}
-
-fn index_value(v: &DeValue, path: &str, out: &mut Vec<Entry>) {
-    match v {
-        DeValue::Table(t) => index_table(t, path, out),
-        DeValue::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                out.push(Entry {
-                    path: p.clone(),
-                    key: None,
-                    value: item.span(),
-                });
-                index_value(item.get_ref(), &p, out);
-            }
-        }
-        _ => {}
-    }
-}

@@ -18,6 +18,9 @@
 //! kernel sees it. Sizes large enough to overflow the plan's 64-bit arithmetic are caught first
 //! by `f64` estimates (see [`MAX_EXACT_BYTES`] and [`MAX_STEP_FLOPS`]).
 
+use crate::toml_diag::{
+    self, Index, ReadProblem, field_prefix, one_line, position_in, position_suffix,
+};
 use crate::workload::plan;
 use crate::workload::spec::{
     Activation, Dtype, GemmShape, GemmSweep, MlpShape, MlpWorkload, Norm, Positions,
@@ -30,7 +33,6 @@ use std::marker::PhantomData;
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
 
 /// Largest value any single dimension (layers, widths, heads, vocabulary, sequence length,
 /// batch, m, n, k) may take: 2^24 = 16,777,216.
@@ -54,12 +56,7 @@ pub const MAX_STEP_FLOPS: f64 = (1u64 << 62) as f64;
 
 const GIB: f64 = (1u64 << 30) as f64;
 
-/// A 1-based line and column (columns count characters) in a workload file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    pub line: usize,
-    pub column: usize,
-}
+pub use crate::toml_diag::Position;
 
 /// Why a workload could not be loaded. Every variant displays as a single line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,79 +103,23 @@ impl WorkloadError {
     }
 }
 
-fn position_suffix(p: &Option<Position>) -> String {
-    match p {
-        Some(p) => format!(":{}:{}", p.line, p.column),
-        None => String::new(),
-    }
-}
-
-fn field_prefix(f: &Option<String>) -> String {
-    match f {
-        Some(f) => format!("{f}: "),
-        None => String::new(),
-    }
-}
-
-/// Replaces line breaks and other control characters so a message stays on one line.
-fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push(' '),
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Reads and validates a workload file; errors name the file as `path` was given.
 pub fn load_workload(path: &Path) -> Result<Workload, WorkloadError> {
-    let origin = one_line(&path.display().to_string());
-    let unreadable = |reason: String| WorkloadError::Unreadable {
-        path: origin.clone(),
-        reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(unreadable("it is a directory, not a workload file".into()));
-    }
-    if meta.is_file() && meta.len() > MAX_FILE_BYTES {
-        return Err(too_long(&origin, meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(io_reason(&e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_long(&origin, bytes.len() as u64));
-    }
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
-            return Err(WorkloadError::Invalid {
-                position: Some(position_in(valid, valid.len())),
+    let (text, origin) =
+        toml_diag::read_text_file(path, "workload", MAX_FILE_BYTES).map_err(|p| match p {
+            ReadProblem::Unreadable { path, reason } => WorkloadError::Unreadable { path, reason },
+            ReadProblem::Invalid {
                 origin,
+                position,
+                message,
+            } => WorkloadError::Invalid {
+                origin,
+                position,
                 field: None,
-                message: format!(
-                    "not a UTF-8 text file (invalid byte 0x{:02x} at byte offset {}); expected a TOML workload file",
-                    bytes[e.valid_up_to()],
-                    e.valid_up_to()
-                ),
-            });
-        }
-    };
-    parse_workload(text, &origin)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "it is a directory, not a workload file".into(),
-        _ => one_line(&e.to_string()),
-    }
+                message,
+            },
+        })?;
+    parse_workload(&text, &origin)
 }
 
 fn too_long(origin: &str, len: u64) -> WorkloadError {
@@ -186,9 +127,7 @@ fn too_long(origin: &str, len: u64) -> WorkloadError {
         origin: origin.to_string(),
         position: None,
         field: None,
-        message: format!(
-            "the file is {len} bytes; expected a workload file of at most {MAX_FILE_BYTES} bytes (1 MiB)"
-        ),
+        message: toml_diag::too_long_message(len, "workload", MAX_FILE_BYTES),
     }
 }
 
@@ -486,36 +425,10 @@ struct RawGemmMeasure {
 // ---------------------------------------------------------------------------------------------
 // The document: its text, and where every key and value is.
 
-/// One key (or array element) of the document and where it is.
-struct Entry {
-    /// Dotted path, e.g. `target.shapes[1].m`.
-    path: String,
-    /// Byte span of the key (absent for array elements).
-    key: Option<Range<usize>>,
-    /// Byte span of the value (for a `[table]`, its header).
-    value: Range<usize>,
-    /// The value is an array.
-    is_array: bool,
-}
-
 struct Doc<'a> {
     origin: &'a str,
     text: &'a str,
-    entries: Vec<Entry>,
-}
-
-/// 1-based line and character column of byte `offset` in `text`.
-fn position_in(text: &str, offset: usize) -> Position {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Position {
-        line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
-    }
+    index: Index,
 }
 
 impl<'a> Doc<'a> {
@@ -524,25 +437,13 @@ impl<'a> Doc<'a> {
         let mut doc = Doc {
             origin,
             text,
-            entries: Vec::new(),
+            index: Index::default(),
         };
         if text.len() as u64 > MAX_FILE_BYTES {
             return Err(too_long(origin, text.len() as u64));
         }
-        let root = DeTable::parse(text).map_err(|e| {
-            let span = e.span();
-            let mut message = one_line(e.message().trim());
-            // toml says only "duplicate key"; name it.
-            if let Some(s) = &span
-                && let Some(key) = text.get(s.clone())
-                && !key.is_empty()
-                && key.len() <= 64
-                && !message.contains(key)
-            {
-                message = format!("{message} `{}`", one_line(key));
-            }
-            doc.error(span.as_ref(), None, format!("invalid TOML: {message}"))
-        })?;
+        let root = toml_diag::parse_document(text)
+            .map_err(|(span, message)| doc.error(span.as_ref(), None, message))?;
         if root.get_ref().is_empty() {
             return Err(doc.error(
                 None,
@@ -551,7 +452,7 @@ impl<'a> Doc<'a> {
                  [target] and [measure] (see workloads/README.md)",
             ));
         }
-        index_table(root.get_ref(), "", &mut doc.entries);
+        doc.index = Index::new(root.get_ref());
         Ok(doc)
     }
 
@@ -585,6 +486,7 @@ impl<'a> Doc<'a> {
                     .is_some_and(|i| i.chars().all(|c| c.is_ascii_digit()))
         };
         match self
+            .index
             .entries
             .iter()
             .find(|e| e.is_array && is_table_path(&e.path))
@@ -609,69 +511,28 @@ impl<'a> Doc<'a> {
         toml::from_str(self.text).map_err(|e| self.serde_error(&e))
     }
 
-    /// The dotted path of the key or value at `span`: a key with exactly that span, else the
-    /// deepest value with exactly that span, else the smallest value containing it.
-    fn locate(&self, span: &Range<usize>) -> Option<&Entry> {
-        if let Some(e) = self.entries.iter().find(|e| e.key.as_ref() == Some(span)) {
-            return Some(e);
-        }
-        let exact = self.entries.iter().filter(|e| e.value == *span);
-        if let Some(e) = exact.max_by_key(|e| e.path.len()) {
-            return Some(e);
-        }
-        self.entries
-            .iter()
-            .filter(|e| e.value.start <= span.start && span.end <= e.value.end)
-            .min_by_key(|e| e.value.end - e.value.start)
-    }
-
     /// Turns a serde error from `toml` (message + span) into our one-line form.
     fn serde_error(&self, e: &toml::de::Error) -> WorkloadError {
         let span = e.span();
         let message = one_line(e.message().trim());
-        let entry = span.as_ref().and_then(|s| self.locate(s));
+        let entry = span.as_ref().and_then(|s| self.index.locate(s));
         let path = entry.map(|e| e.path.as_str());
 
-        if let Some(rest) = message.strip_prefix("unknown field `")
-            && let Some((name, rest)) = rest.split_once('`')
-        {
+        if let Some((name, allowed)) = toml_diag::unknown_field(&message) {
             let parent = path
                 .and_then(|p| p.rsplit_once('.').map(|(parent, _)| parent))
                 .unwrap_or("");
             let parent = if path.is_some() { parent } else { "?" };
-            let allowed: Vec<String> = match rest.trim_start_matches(", ") {
-                r if r.starts_with("expected") => r
-                    .trim_start_matches("expected")
-                    .trim_start_matches(" one of")
-                    .split([',', ' '])
-                    .filter(|w| !w.is_empty() && *w != "or")
-                    .map(|w| w.trim_matches('`').to_string())
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let mut msg = format!("unknown field `{name}` {}", section_phrase(parent));
-            if let Some(close) = closest(name, &allowed) {
-                msg.push_str(&format!(" (did you mean `{close}`?)"));
-            }
-            if allowed.is_empty() {
-                msg.push_str("; this table takes no fields");
-            } else {
-                msg.push_str(&format!("; expected one of {}", allowed.join(", ")));
-            }
+            let msg = format!(
+                "unknown field `{name}` {}{}",
+                section_phrase(parent),
+                toml_diag::unknown_field_hint(name, &allowed)
+            );
             return self.error(span.as_ref(), None, msg);
         }
-
-        for prefix in ["invalid type: ", "invalid value: "] {
-            if let Some(rest) = message.strip_prefix(prefix)
-                && let Some((found, expected)) = rest.rsplit_once(", expected ")
-            {
-                let msg = format!(
-                    "expected {}, found {}",
-                    friendly_expected(expected),
-                    friendly_found(found)
-                );
-                return self.error(span.as_ref(), path, msg);
-            }
+        if let Some((found, expected)) = toml_diag::invalid_type(&message) {
+            let msg = format!("expected {expected}, found {found}");
+            return self.error(span.as_ref(), path, msg);
         }
         self.error(span.as_ref(), path, message)
     }
@@ -1390,89 +1251,6 @@ fn section_phrase(parent: &str) -> String {
         return format!("in [[{array}]] entry {i} (counting from 0)");
     }
     format!("in [{parent}]")
-}
-
-/// The closest allowed name within edit distance 2, for "did you mean".
-fn closest<'s>(name: &str, allowed: &'s [String]) -> Option<&'s str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(name, a), a))
-        .filter(|(d, a)| *d <= 2 && *d < a.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a.as_str())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
-/// serde's names for what a field takes, in the file's terms.
-fn friendly_expected(e: &str) -> String {
-    if e.starts_with("struct ") {
-        "a table".into()
-    } else if e == "a sequence" {
-        "an array".into()
-    } else if e == "a boolean" {
-        "true or false".into()
-    } else {
-        e.to_string()
-    }
-}
-
-/// serde's names for what was found, in the file's terms.
-fn friendly_found(f: &str) -> String {
-    match f {
-        "sequence" => "an array".into(),
-        "map" => "a table".into(),
-        _ => f.to_string(),
-    }
-}
-
-fn index_table(table: &DeTable, prefix: &str, out: &mut Vec<Entry>) {
-    for (k, v) in table.iter() {
-        let path = if prefix.is_empty() {
-            k.get_ref().to_string()
-        } else {
-            format!("{prefix}.{}", k.get_ref())
-        };
-        out.push(Entry {
-            path: path.clone(),
-            key: Some(k.span()),
-            value: v.span(),
-            is_array: matches!(v.get_ref(), DeValue::Array(_)),
-        });
-        index_value(v.get_ref(), &path, out);
-    }
-}
-
-fn index_value(v: &DeValue, path: &str, out: &mut Vec<Entry>) {
-    match v {
-        DeValue::Table(t) => index_table(t, path, out),
-        DeValue::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                out.push(Entry {
-                    path: p.clone(),
-                    key: None,
-                    value: item.span(),
-                    is_array: matches!(item.get_ref(), DeValue::Array(_)),
-                });
-                index_value(item.get_ref(), &p, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
