@@ -192,8 +192,9 @@ pub fn efficiency(
             format!("custom MFU {:.0}% (--mfu)", mfu * 100.0),
             None,
         ),
+        // Without a measured product fraction there is nothing to transfer.
         Scenario::Measured(m) => (
-            m.get(&OpClass::Matmul).copied().unwrap_or(0.5),
+            *m.get(&OpClass::Matmul)?,
             "this CPU's measured fraction of its roofline per op class".to_string(),
             Some(m.clone()),
         ),
@@ -575,4 +576,37 @@ pub fn break_even(
         nvidia,
         trainium,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::validation::llama2_runs;
+
+    /// The measured scenario transfers per-class fractions: a code that reaches a higher
+    /// fraction of its roofline on every class is cheaper everywhere, and without a product
+    /// fraction nothing is priced.
+    #[test]
+    fn measured_fractions_transfer_to_every_option() {
+        let catalog = Catalog::bundled();
+        let (_, w, _) = llama2_runs().remove(0);
+        let p = Profile::from_transformer(&w);
+        let a = Assumptions::default();
+        let fractions = |f: f64| Scenario::Measured(OpClass::ALL.iter().map(|&c| (c, f)).collect());
+        let size = ClusterSize::Chips(256);
+        let (slow, _) = estimate_all(&p, &catalog, &fractions(0.3), size, &a);
+        let (fast, _) = estimate_all(&p, &catalog, &fractions(0.6), size, &a);
+        assert!(!slow.is_empty());
+        for o in &slow {
+            let f = fast
+                .iter()
+                .find(|x| x.instance == o.instance && x.plan == o.plan)
+                .unwrap();
+            assert!(f.usd < o.usd, "{} {:?}", o.instance, o.plan);
+            assert!(o.efficiency_note.contains("measured"));
+        }
+        let empty = Scenario::Measured(BTreeMap::new());
+        let (none, skipped) = estimate_all(&p, &catalog, &empty, size, &a);
+        assert!(none.is_empty() && !skipped.is_empty());
+    }
 }
