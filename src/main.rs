@@ -296,6 +296,13 @@ fn positive_percent(s: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so `costbench estimate … | head` would panic on a closed pipe;
+    // restore the default so the process ends quietly, as other command-line tools do.
+    #[cfg(unix)]
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -625,7 +632,7 @@ fn estimate(args: EstimateArgs) -> Result<()> {
         options.retain(|o| args.plan.contains(&o.plan));
         skipped.retain(|s| s.plan.is_none_or(|p| args.plan.contains(&p)));
     }
-    print!("{}", summary::describe(&w));
+    print!("{}", summary::describe_target(&w));
     print!(
         "{}",
         summary::cost_table(&options, &skipped, &scenario, &assumptions, &catalog)

@@ -39,8 +39,26 @@ fn seconds(s: f64) -> String {
     }
 }
 
+/// `1 layer`, `2 layers`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// What the workload is: the target the cost is for and the slice run here.
 pub fn describe(w: &Workload) -> String {
+    describe_with(w, true)
+}
+
+/// [`describe`] without the slice, for an estimate (nothing is run).
+pub fn describe_target(w: &Workload) -> String {
+    describe_with(w, false)
+}
+
+fn describe_with(w: &Workload, with_slice: bool) -> String {
     let mut out = String::new();
     match &w.kind {
         WorkloadKind::Transformer(t) => {
@@ -62,19 +80,21 @@ pub fn describe(w: &Workload) -> String {
                 si(t.target_tokens as f64),
                 t.target_batch
             );
-            let _ = writeln!(
-                out,
-                "  slice:  {} layers, d_model {}, {} heads ({} kv), d_ff {}, vocab {}; {} sequences × {} tokens per step; {} parameters",
-                sl.layers,
-                sl.d_model,
-                sl.heads,
-                sl.kv_heads,
-                sl.d_ff,
-                sl.vocab,
-                t.slice_batch,
-                sl.seq_len,
-                si(plan::transformer_params(sl) as f64)
-            );
+            if with_slice {
+                let _ = writeln!(
+                    out,
+                    "  slice:  {}, d_model {}, {} heads ({} kv), d_ff {}, vocab {}; {} × {} tokens per step; {} parameters",
+                    count(sl.layers, "layer"),
+                    sl.d_model,
+                    sl.heads,
+                    sl.kv_heads,
+                    sl.d_ff,
+                    sl.vocab,
+                    count(t.slice_batch, "sequence"),
+                    sl.seq_len,
+                    si(plan::transformer_params(sl) as f64)
+                );
+            }
             let total = plan::target_training_flops(t);
             let six = plan::six_nd(n, t.target_tokens);
             let palm = plan::palm_flops_per_token(tg) * t.target_tokens as f64;
