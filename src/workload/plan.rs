@@ -557,28 +557,6 @@ pub fn target_training_flops(w: &TransformerWorkload) -> f64 {
 mod tests {
     use super::*;
 
-    fn llama(
-        layers: usize,
-        d_model: usize,
-        heads: usize,
-        kv_heads: usize,
-        d_ff: usize,
-    ) -> TransformerShape {
-        TransformerShape {
-            layers,
-            d_model,
-            heads,
-            kv_heads,
-            d_ff,
-            vocab: 32000,
-            seq_len: 4096,
-            norm: Norm::Rmsnorm,
-            activation: Activation::Swiglu,
-            positions: Positions::None,
-            tied_embeddings: false,
-        }
-    }
-
     fn gpt(layers: usize, d_model: usize, heads: usize, seq_len: usize) -> TransformerShape {
         TransformerShape {
             layers,
@@ -603,12 +581,11 @@ mod tests {
     /// ../shared/reference/training-runs.md) within 1% of the published sizes.
     #[test]
     fn llama2_parameter_counts_match_published_sizes() {
-        for (shape, published) in [
-            (llama(32, 4096, 32, 32, 11008), 6.7e9),
-            (llama(40, 5120, 40, 40, 13824), 13.0e9),
-            (llama(80, 8192, 64, 8, 28672), 69.0e9),
-        ] {
-            let n = transformer_params(&shape) as f64;
+        // The architectures are the cost model's validation runs (one definition of each).
+        let runs = crate::model::validation::llama2_runs();
+        assert_eq!(runs.len(), 3);
+        for ((_, w, _), published) in runs.iter().zip([6.7e9, 13.0e9, 69.0e9]) {
+            let n = transformer_params(&w.target) as f64;
             assert!(
                 within(n, published, 0.01),
                 "{n:e} vs published {published:e}"
