@@ -2,7 +2,10 @@
 //! comparisons between accelerators. See `../shared/DESIGN.md` and the README.
 
 pub mod catalog;
+pub mod chart;
+pub mod compare;
 pub mod execute;
+pub mod history;
 pub mod kernels;
 pub mod measure;
 pub mod model;

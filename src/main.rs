@@ -3,6 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use costbench::catalog::{Catalog, Plan};
+use costbench::compare::export;
 use costbench::execute::{self, SamplingChoice};
 use costbench::measure::machine::{self, MachineContext};
 use costbench::measure::probe::{self, Roofline};
@@ -71,6 +72,89 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare two reports, or two directories of reports, metric by metric: the relative change
+    /// with a bootstrap interval and a verdict (improved, regressed, no change, inconclusive).
+    /// Exits 3 with --fail-on-regression when a metric regressed beyond the threshold.
+    Compare(CompareArgs),
+    /// Export one report's figures as a table, Markdown, JSON, Bencher Metric Format or
+    /// github-action-benchmark files.
+    Report(ReportArgs),
+    /// The reports of a directory in time order: each metric's series, with change points
+    /// detected by E-divisive means (docs/ci.md); a table, and an SVG chart with --svg.
+    History(HistoryArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// BASE and NEW: report files or directories (a directory stands for the newest report of
+    /// each workload in it). With --baseline, only NEW (default: --results-dir).
+    #[arg(value_name = "PATH", num_args = 0..=2)]
+    paths: Vec<PathBuf>,
+    /// Compare against the named baseline saved by `costbench run --save-baseline NAME`.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+    /// Directory of reports (and of results/baselines/).
+    #[arg(long, default_value = "results")]
+    results_dir: PathBuf,
+    /// Noise band in percent: changes whose interval stays within ±PERCENT are "no change".
+    #[arg(long, value_name = "PERCENT", default_value_t = 2.0, value_parser = non_negative_percent)]
+    noise: f64,
+    /// Significance level of the Mann–Whitney U test.
+    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction)]
+    significance: f64,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Compare times and GFLOP/s even when the reports come from different machines.
+    #[arg(long)]
+    raw_times: bool,
+    /// Exit with code 3 when a measured metric regressed by more than PERCENT (default: the
+    /// noise band), i.e. its whole interval lies beyond it and the change is significant.
+    #[arg(long, value_name = "PERCENT", num_args = 0..=1, value_parser = non_negative_percent)]
+    fail_on_regression: Option<Option<f64>>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: export::Format,
+    /// Write the output to FILE (for github-action-benchmark: a directory for its two files);
+    /// the terminal table is still printed.
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// A report file.
+    file: PathBuf,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+struct HistoryArgs {
+    /// Directory of reports (default: results).
+    dir: Option<PathBuf>,
+    /// Only these workloads (repeatable).
+    #[arg(long)]
+    workload: Vec<String>,
+    /// Only metrics whose id contains TEXT (repeatable; default: every measured metric; cost
+    /// figures with `--metric cost.`).
+    #[arg(long, value_name = "TEXT")]
+    metric: Vec<String>,
+    /// Also draw the series as an SVG chart into FILE (change points marked).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Print the history as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Significance level of the change-point permutation test.
+    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction)]
+    significance: f64,
 }
 
 #[derive(Args, Debug)]
@@ -266,6 +350,10 @@ struct RunArgs {
     /// warns that extrapolating the slice is not supported).
     #[arg(long)]
     scaling: bool,
+    /// Also store each report as the named baseline (results/baselines/NAME/<workload>.json,
+    /// replacing the previous one) for `costbench compare --baseline NAME`.
+    #[arg(long, value_name = "NAME")]
+    save_baseline: Option<String>,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -283,6 +371,15 @@ fn non_negative_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("expected a number of seconds ≥ 0, found '{s}'")),
+    }
+}
+
+fn non_negative_percent(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..100.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a percentage from 0 to 100, e.g. 5, found '{s}'"
+        )),
     }
 }
 
@@ -305,7 +402,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -313,7 +410,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<()> {
+/// Exit code of a comparison whose CI gate fired (errors are 1, usage errors 2).
+const EXIT_REGRESSION: u8 = 3;
+
+fn dispatch(cli: Cli) -> Result<u8> {
     if let Some(n) = cli.threads {
         anyhow::ensure!(
             n > 0,
@@ -372,7 +472,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Estimate(args) => estimate(args),
+        Command::Compare(args) => return compare(args, quiet),
+        Command::Report(args) => report_export(args, quiet),
+        Command::History(args) => history(args),
     }
+    .map(|()| 0)
 }
 
 /// Whether to draw progress bars: only for a person watching a terminal.
@@ -413,6 +517,14 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         }
         None => store::check_writable(&args.results_dir)?,
     }
+    let baseline = match &args.save_baseline {
+        Some(name) => {
+            let dir = costbench::compare::baseline_dir(&args.results_dir, name)?;
+            store::check_writable(&dir)?;
+            Some(dir)
+        }
+        None => None,
+    };
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
     // With the report on stdout, the human summary goes to stderr.
     let say = |text: &str| {
@@ -528,8 +640,173 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 say(&format!("  report: {}\n", path.display()));
             }
         }
+        if let Some(dir) = &baseline {
+            let path = dir.join(format!("{}.json", report.workload.name));
+            store::save_to(&report, &path)?;
+            say(&format!("  baseline: {}\n", path.display()));
+        }
     }
     Ok(())
+}
+
+/// Whether to colour the terminal table: standard output is a terminal and NO_COLOR is unset.
+fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Writes `text` to `path` atomically (a temporary file in the same directory, then renamed).
+fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
+    store::write_text(path, text)
+}
+
+/// Writes an export in `format` (to `out`, or standard output) and the terminal table; returns
+/// whether standard output already carries the export.
+fn emit(
+    format: export::Format,
+    out: Option<&std::path::Path>,
+    table: &dyn Fn(bool) -> String,
+    text: &dyn Fn() -> String,
+    figures: &dyn Fn() -> Vec<(String, costbench::report::schema::Metric)>,
+    quiet: bool,
+) -> Result<()> {
+    use export::Format;
+    let body = match format {
+        Format::Table => None,
+        Format::Markdown | Format::Json => Some(text()),
+        Format::Bmf => Some(export::bmf(&figures())),
+        Format::GithubActionBenchmark => {
+            let dir = out.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--format github-action-benchmark writes two files ({} and {}): give the directory with -o DIR",
+                    export::GAB_SMALLER,
+                    export::GAB_BIGGER
+                )
+            })?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("could not create the directory '{}'", dir.display()))?;
+            anyhow::ensure!(
+                dir.is_dir(),
+                "-o '{}': expected a directory for the two github-action-benchmark files",
+                dir.display()
+            );
+            let (smaller, bigger) = export::github_action_benchmark(&figures());
+            write_file(&dir.join(export::GAB_SMALLER), &smaller)?;
+            write_file(&dir.join(export::GAB_BIGGER), &bigger)?;
+            if !quiet {
+                print!("{}", table(colour()));
+            }
+            return Ok(());
+        }
+    };
+    match (body, out) {
+        (None, None) => print!("{}", table(colour())),
+        (None, Some(path)) => {
+            write_file(path, &table(false))?;
+            if !quiet {
+                print!("{}", table(colour()));
+            }
+        }
+        (Some(body), None) => print!("{body}"),
+        (Some(body), Some(path)) => {
+            write_file(path, &body)?;
+            if !quiet {
+                print!("{}", table(colour()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
+    use costbench::compare::{self as cmp, Side};
+    let (base_path, new_path) = match (&args.baseline, args.paths.as_slice()) {
+        (Some(name), []) => (
+            cmp::baseline_dir(&args.results_dir, name)?,
+            args.results_dir.clone(),
+        ),
+        (Some(name), [new]) => (cmp::baseline_dir(&args.results_dir, name)?, new.clone()),
+        (Some(_), _) => anyhow::bail!(
+            "compare: with --baseline give at most one path, the NEW report or directory (default {})",
+            args.results_dir.display()
+        ),
+        (None, [base, new]) => (base.clone(), new.clone()),
+        (None, _) => anyhow::bail!(
+            "compare: give BASE and NEW (report files or directories), or --baseline NAME [NEW]"
+        ),
+    };
+    if let Some(name) = &args.baseline {
+        anyhow::ensure!(
+            base_path.is_dir(),
+            "compare: no baseline named '{name}' in {} (save one with `costbench run --save-baseline {name}`)",
+            base_path.parent().unwrap_or(&base_path).display()
+        );
+    }
+    let mut base = Side::load(&base_path)?;
+    if let Some(name) = &args.baseline {
+        base.shown = format!("baseline {name}");
+    }
+    let new = Side::load(&new_path)?;
+    let settings = cmp::Settings {
+        noise: args.noise / 100.0,
+        significance: args.significance,
+        seed: args.seed,
+        raw_times: args.raw_times,
+        fail_on_regression: args
+            .fail_on_regression
+            .map(|p| p.map_or(args.noise / 100.0, |p| p / 100.0)),
+        ..cmp::Settings::default()
+    };
+    let c = cmp::compare(&base, &new, &settings);
+    let figures = || {
+        new.reports
+            .values()
+            .flat_map(|(_, r)| {
+                export::all_metrics(r)
+                    .into_iter()
+                    .map(|m| (r.workload.name.clone(), m))
+            })
+            .collect()
+    };
+    emit(
+        args.output.format,
+        args.output.output.as_deref(),
+        &|colour| export::comparison_table(&c, colour),
+        &|| match args.output.format {
+            export::Format::Markdown => export::comparison_markdown(&c),
+            _ => export::comparison_json(&c),
+        },
+        &figures,
+        quiet,
+    )?;
+    let table_on_stdout =
+        args.output.format == export::Format::Table && args.output.output.is_none();
+    if let Some(line) = export::gate_line(&c)
+        && (!table_on_stdout || c.gate_failed())
+    {
+        eprintln!("{line}");
+    }
+    Ok(if c.gate_failed() { EXIT_REGRESSION } else { 0 })
+}
+
+fn report_export(args: ReportArgs, quiet: bool) -> Result<()> {
+    let r = store::load(&args.file)?;
+    let figures = || {
+        export::all_metrics(&r)
+            .into_iter()
+            .map(|m| (r.workload.name.clone(), m))
+            .collect()
+    };
+    emit(
+        args.output.format,
+        args.output.output.as_deref(),
+        &|colour| export::report_table(&r, colour),
+        &|| match args.output.format {
+            export::Format::Markdown => export::report_markdown(&r),
+            _ => export::report_json(&r),
+        },
+        &figures,
+        quiet,
+    )
 }
 
 fn spinner(visible: bool, message: &'static str) -> ProgressBar {
@@ -763,4 +1040,49 @@ fn cpu_baseline(
         usd: wall_hours * usd_h * instances as f64,
         price_source: price.provenance(),
     })
+}
+
+fn history(args: HistoryArgs) -> Result<()> {
+    use costbench::history;
+    use costbench::measure::changepoint;
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("results"));
+    let (reports, skipped) = costbench::compare::load_dir(&dir)?;
+    anyhow::ensure!(
+        !reports.is_empty(),
+        "history: '{}' holds no readable costbench report{}",
+        dir.display(),
+        skipped
+            .first()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default()
+    );
+    let settings = changepoint::Settings {
+        significance: args.significance,
+        ..changepoint::Settings::default()
+    };
+    let h = history::build(
+        &dir.display().to_string(),
+        &reports,
+        skipped,
+        &args.workload,
+        &args.metric,
+        &settings,
+    );
+    anyhow::ensure!(
+        !h.series.is_empty(),
+        "history: no metric in '{}' matches the --workload/--metric filters",
+        dir.display()
+    );
+    if args.json {
+        print!("{}", history::json(&h));
+    } else {
+        print!("{}", history::table(&h));
+    }
+    if let Some(path) = &args.svg {
+        write_file(path, &history::svg(&h))?;
+        if !args.json {
+            println!("chart: {}", path.display());
+        }
+    }
+    Ok(())
 }

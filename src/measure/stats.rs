@@ -594,6 +594,55 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
     (t, df, student_t_two_sided_p(t, df))
 }
 
+/// Mann–Whitney U test (Mann & Whitney 1947; Wilcoxon rank-sum) of whether one sample tends to
+/// be larger than the other: returns `(U of a, z, two-sided p)` by the normal approximation
+/// with tie correction and continuity correction — what R's `wilcox.test(a, b, exact = FALSE)`
+/// reports. Rank-based, so the outliers that timing samples carry (a preempted step) do not
+/// mask a shift the way they inflate a t-test's variance. All NaN when a side is empty; p = 1
+/// when every value is equal.
+pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
+    let (n1, n2) = (a.len(), b.len());
+    if n1 == 0 || n2 == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mut all: Vec<(f64, bool)> = a
+        .iter()
+        .map(|&x| (x, true))
+        .chain(b.iter().map(|&x| (x, false)))
+        .collect();
+    all.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+    let n = all.len();
+    let (mut rank_sum_a, mut tie_term) = (0.0, 0.0);
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        // Positions i..=j share the average of ranks i+1..=j+1.
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        let t = (j - i + 1) as f64;
+        tie_term += t * t * t - t;
+        rank_sum_a += rank * all[i..=j].iter().filter(|x| x.1).count() as f64;
+        i = j + 1;
+    }
+    let (f1, f2, nf) = (n1 as f64, n2 as f64, n as f64);
+    let u = rank_sum_a - f1 * (f1 + 1.0) / 2.0;
+    let mu = f1 * f2 / 2.0;
+    let variance = f1 * f2 / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)));
+    if variance <= 0.0 {
+        return (u, 0.0, 1.0);
+    }
+    let d = u - mu;
+    let z = (d - 0.5 * d.signum()) / variance.sqrt();
+    let z = if d == 0.0 { 0.0 } else { z };
+    (
+        u,
+        z,
+        libm::erfc(z.abs() / std::f64::consts::SQRT_2).min(1.0),
+    )
+}
+
 /// Cumulative distribution function of Student's t with `df` degrees of freedom (any real
 /// `df > 0`), `P(T ≤ t)`, via `I_{df/(df+t²)}(df/2, 1/2)`. NaN for `df ≤ 0`, non-finite `df` or
 /// NaN `t`.
@@ -1062,6 +1111,30 @@ mod tests {
         assert!(close(p, 0.021_378_001_462_866_843, 1e-10));
         let (t2, df2, p2) = welch_t_test(&a2, &a1);
         assert_eq!((t2, df2, p2), (-t, df, p));
+    }
+
+    #[test]
+    fn mann_whitney_matches_r() {
+        // R: wilcox.test(1:5, 6:10, exact = FALSE) → W = 0, p-value = 0.01219.
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let b = [6.0, 7.0, 8.0, 9.0, 10.0];
+        let (u, z, p) = mann_whitney_u(&a, &b);
+        assert_eq!(u, 0.0);
+        assert!((z + 2.5067).abs() < 1e-4, "{z}");
+        assert!((p - 0.01219).abs() < 1e-5, "{p}");
+        // Symmetric in the sides (U becomes n1·n2 − U).
+        let (u2, z2, p2) = mann_whitney_u(&b, &a);
+        assert_eq!((u2, z2), (25.0, -z));
+        assert!((p2 - p).abs() < 1e-15);
+        // Equal values everywhere: no evidence; empty side: undefined.
+        assert_eq!(mann_whitney_u(&[2.0; 3], &[2.0; 4]), (6.0, 0.0, 1.0));
+        assert!(mann_whitney_u(&[], &[1.0]).2.is_nan());
+        // One outlier does not hide a clean shift (a t-test's variance would swallow it).
+        let mut slow: Vec<f64> = (0..30).map(|i| 1.10 + 0.001 * i as f64).collect();
+        let fast: Vec<f64> = (0..30).map(|i| 1.00 + 0.001 * i as f64).collect();
+        slow[0] = 100.0;
+        assert!(mann_whitney_u(&fast, &slow).2 < 1e-6);
+        assert!(welch_t_test(&fast, &slow).2 > 0.1);
     }
 
     #[test]

@@ -190,3 +190,44 @@ pub fn json_schema() -> String {
     s.push('\n');
     s
 }
+
+/// The report with every sampled time replaced by `f(samples)` (step, op classes, sweep cases)
+/// and every figure derived from them — summaries, rates, roofline fractions, metrics —
+/// recomputed with the report's own statistics settings. Used to plant a known change (a 2×
+/// slowdown in the CI gate's tests) and to test `compare` on known distributions.
+pub fn map_times(report: &Report, f: impl Fn(&[f64]) -> Vec<f64>) -> Report {
+    use crate::measure::stats;
+    let s = &report.settings;
+    let summarize = |xs: &[f64]| stats::summarize(xs, s.confidence_level, s.resamples, s.seed);
+    // A fraction keeps its roofline: attainable = old rate ÷ old fraction.
+    let refraction = |old_rate: &Estimate, old: Option<Estimate>, rate: &Estimate| {
+        old.map(|f| rate.scaled(f.point / old_rate.point))
+    };
+    let mut out = report.clone();
+    match &mut out.measurement {
+        Measurement::Step(m) => {
+            m.samples_s = f(&m.samples_s);
+            m.step_time_s = summarize(&m.samples_s);
+            m.gflops =
+                crate::execute::rate_gflops(m.flops.executed_per_step, &m.step_time_s.median);
+            for c in &mut m.op_classes {
+                c.samples_s = f(&c.samples_s);
+                c.time_s = summarize(&c.samples_s);
+                let rate = crate::execute::rate_gflops(c.flops, &c.time_s.median);
+                c.roofline_fraction = refraction(&c.gflops, c.roofline_fraction, &rate);
+                c.gflops = rate;
+            }
+        }
+        Measurement::Sweep(sw) => {
+            for c in &mut sw.cases {
+                c.samples_s = f(&c.samples_s);
+                c.time_s = summarize(&c.samples_s);
+                let rate = crate::execute::rate_gflops(c.flops, &c.time_s.median);
+                c.roofline_fraction = refraction(&c.gflops, c.roofline_fraction, &rate);
+                c.gflops = rate;
+            }
+        }
+    }
+    out.metrics = metrics(&out.measurement);
+    out
+}

@@ -174,6 +174,32 @@ pub fn save_to(report: &Report, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `text` to `path` atomically, replacing it if it exists: a temporary file in the same
+/// directory, flushed, then renamed, so a reader never sees half a file.
+pub fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    anyhow::ensure!(
+        !path.is_dir(),
+        "'{}' is a directory; expected a file path",
+        path.display()
+    );
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".costbench-out-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("could not write in '{}'", dir.display()))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("could not write '{}'", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("could not write '{}'", path.display()))?;
+    Ok(())
+}
+
 /// The report in a temporary file of `dir` (removed when dropped unless linked or persisted).
 fn write_temp(report: &Report, dir: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
     use anyhow::Context;
@@ -189,7 +215,7 @@ fn write_temp(report: &Report, dir: &Path) -> anyhow::Result<tempfile::NamedTemp
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::execute::{self, SamplingChoice};
     use crate::measure::machine::MachineContext;

@@ -1,0 +1,751 @@
+//! `costbench compare`: two reports (or two directories of reports) metric by metric, with a
+//! bootstrap confidence interval of each relative change and a verdict by criterion.rs's rule;
+//! cost figures with the cause of their change; and the CI gate (`--fail-on-regression`).
+//!
+//! The verdict rule (docs/ci.md): with the change's interval `[lo, hi]` (a fraction, new ÷ base
+//! − 1) and the noise band `±b`:
+//! - **regressed / improved**: the difference is significant (p < `significance`) *and* the
+//!   interval lies wholly outside the band, on the worse / better side — criterion.rs's
+//!   `compare_to_threshold`. The test is Mann–Whitney U on the samples, not criterion's t-test:
+//!   timing samples carry outliers (a preempted step) that inflate a t-test's variance until it
+//!   misses a clean 10% shift (the pinned fixture: Welch p = 0.17, U p = 0.002);
+//! - **no change**: the interval lies wholly inside the band (the data rule out a change larger
+//!   than the noise band);
+//! - **inconclusive**: anything else — the interval straddles an edge of the band, so the
+//!   samples cannot tell a change of the band's size from noise. Measure longer to decide.
+//!
+//! Across machines only machine-independent figures are compared (each op class's fraction of
+//! its own machine's roofline, FLOP counts, modelled costs) unless `raw_times` is set.
+
+pub mod export;
+pub mod sources;
+
+use crate::measure::stats::{self, Estimate};
+use crate::report::schema::{Direction, Metric, Report};
+use crate::report::store;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Version of the comparison JSON (`costbench compare --format json`), `"major.minor"`.
+pub const COMPARISON_SCHEMA_VERSION: &str = "1.0";
+
+/// How to compare.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Settings {
+    /// Half-width of the noise band, a fraction (0.02 = ±2 %).
+    pub noise: f64,
+    /// Significance level of the Mann–Whitney U test (criterion.rs's default 0.05).
+    pub significance: f64,
+    /// Confidence level of the change's interval.
+    pub confidence_level: f64,
+    /// Bootstrap resamples per metric.
+    pub resamples: usize,
+    /// Seed of the bootstrap (ChaCha8): the same reports and seed give the same output.
+    pub seed: u64,
+    /// Compare machine-dependent figures (times, GFLOP/s) even across different machines.
+    pub raw_times: bool,
+    /// The CI gate: fail when a measured metric regresses by more than this fraction.
+    pub fail_on_regression: Option<f64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            noise: 0.02,
+            significance: 0.05,
+            confidence_level: 0.95,
+            resamples: 10_000,
+            seed: 0,
+            raw_times: false,
+            fail_on_regression: None,
+        }
+    }
+}
+
+/// What the data say about one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Improved,
+    Regressed,
+    NoChange,
+    Inconclusive,
+    /// The metric is in the base report only.
+    OnlyInBase,
+    /// The metric is in the new report only.
+    OnlyInNew,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Improved => "improved",
+            Verdict::Regressed => "regressed",
+            Verdict::NoChange => "no change",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::OnlyInBase => "only in base",
+            Verdict::OnlyInNew => "only in new",
+        }
+    }
+}
+
+/// One metric of one workload, compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MetricComparison {
+    pub id: String,
+    pub unit: String,
+    pub direction: Direction,
+    pub machine_independent: bool,
+    pub base: Option<Estimate>,
+    pub new: Option<Estimate>,
+    /// new ÷ base − 1 with its confidence interval (a fraction: 0.05 = 5 % larger).
+    pub change: Option<Estimate>,
+    /// Two-sided p-value of the Mann–Whitney U test on the samples (0 for exact figures that differ, 1
+    /// for equal ones; None when a side has fewer than two samples).
+    pub p_value: Option<f64>,
+    /// How `change` was obtained: `bootstrap` (of the samples' medians), `exact` (counts) or
+    /// `delta` (from the two reports' intervals, when the samples are absent).
+    pub method: String,
+    pub verdict: Verdict,
+}
+
+/// One cost figure of one priced option, compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostComparison {
+    /// `<instance> <plan>`, or `cpu <instance>` for the CPU baseline.
+    pub option: String,
+    /// `usd`, `wall_days` or `chip_hours`.
+    pub figure: String,
+    pub base: Option<f64>,
+    pub new: Option<f64>,
+    /// new ÷ base − 1 (modelled figures are exact given their inputs: no interval).
+    pub change: Option<f64>,
+    pub verdict: Verdict,
+    /// Why it changed: `performance` (same catalog, assumptions and workload: the measured
+    /// efficiencies moved), or the inputs that differ: `price`, `catalog`, `assumptions`,
+    /// `workload`, `scenario`.
+    pub cause: String,
+}
+
+/// One workload present on both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PairComparison {
+    pub workload: String,
+    pub base_file: String,
+    pub new_file: String,
+    pub base_created_at: String,
+    pub new_created_at: String,
+    pub base_commit: Option<String>,
+    pub new_commit: Option<String>,
+    pub base_schema_version: String,
+    pub new_schema_version: String,
+    /// How the two machines differ ("field: base vs new"); empty for the same machine.
+    pub machine_differences: Vec<String>,
+    /// Whether machine-dependent figures (times, GFLOP/s) were compared.
+    pub raw_times_compared: bool,
+    /// Machine-dependent metric ids left out because the machines differ.
+    pub not_compared: Vec<String>,
+    /// The workloads' validated specs differ (their hashes).
+    pub spec_changed: bool,
+    pub metrics: Vec<MetricComparison>,
+    /// Differences in the cost model's inputs (catalog, assumptions, scenario, cluster rule).
+    pub cost_inputs: Vec<String>,
+    pub costs: Vec<CostComparison>,
+}
+
+/// A metric that tripped the CI gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GateHit {
+    pub workload: String,
+    pub metric: String,
+    pub change: Estimate,
+}
+
+/// The CI gate's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Gate {
+    /// Threshold, a fraction.
+    pub threshold: f64,
+    pub triggered: Vec<GateHit>,
+}
+
+/// Everything `costbench compare` found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Comparison {
+    pub schema_version: String,
+    pub costbench_version: String,
+    /// What was compared: paths or `baseline <name>`.
+    pub base: String,
+    pub new: String,
+    pub settings: Settings,
+    pub pairs: Vec<PairComparison>,
+    /// Workloads in the base only / in the new side only.
+    pub only_in_base: Vec<String>,
+    pub only_in_new: Vec<String>,
+    /// Files that could not be read (in directories), with the reason.
+    pub skipped_files: Vec<String>,
+    pub gate: Option<Gate>,
+}
+
+impl Comparison {
+    /// Whether the CI gate fired.
+    pub fn gate_failed(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| !g.triggered.is_empty())
+    }
+}
+
+/// One side of a comparison: the newest report of each workload found.
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub shown: String,
+    pub reports: BTreeMap<String, (PathBuf, Report)>,
+    /// Files in a directory that are not readable reports, with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// Reports read from a directory, in time order, and the reasons files were skipped.
+pub type Loaded = (Vec<(PathBuf, Report)>, Vec<String>);
+
+/// Reads every report in `dir` (not recursive; `.json` files only), sorted by creation time
+/// then file name. Unreadable files are returned as reasons, not errors: one bad file must not
+/// hide a directory's history.
+pub fn load_dir(dir: &Path) -> anyhow::Result<Loaded> {
+    use anyhow::Context;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("could not read the directory '{}'", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let mut reports = Vec::new();
+    let mut skipped = Vec::new();
+    for p in paths {
+        match store::load(&p) {
+            Ok(r) => reports.push((p, r)),
+            Err(e) => skipped.push(e.to_string()),
+        }
+    }
+    reports.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at).then(a.0.cmp(&b.0)));
+    Ok((reports, skipped))
+}
+
+impl Side {
+    /// A report file, or a directory (the newest report of each workload in it).
+    pub fn load(path: &Path) -> anyhow::Result<Side> {
+        let shown = path.display().to_string();
+        if path.is_dir() {
+            let (all, skipped) = load_dir(path)?;
+            anyhow::ensure!(
+                !all.is_empty(),
+                "'{shown}' holds no readable costbench report{}",
+                skipped
+                    .first()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default()
+            );
+            let mut reports = BTreeMap::new();
+            for (p, r) in all {
+                // Sorted by time: the newest of each workload wins.
+                reports.insert(r.workload.name.clone(), (p, r));
+            }
+            Ok(Side {
+                shown,
+                reports,
+                skipped,
+            })
+        } else {
+            let r = store::load(path)?;
+            let mut reports = BTreeMap::new();
+            reports.insert(r.workload.name.clone(), (path.to_path_buf(), r));
+            Ok(Side {
+                shown,
+                reports,
+                skipped: Vec::new(),
+            })
+        }
+    }
+}
+
+/// Compares two sides workload by workload.
+pub fn compare(base: &Side, new: &Side, settings: &Settings) -> Comparison {
+    let mut pairs = Vec::new();
+    let mut only_in_base = Vec::new();
+    let mut only_in_new = Vec::new();
+    // Single files of different workloads are still compared: the user named them.
+    let single = base.reports.len() == 1 && new.reports.len() == 1;
+    if single {
+        let (bp, b) = base.reports.values().next().expect("one report");
+        let (np, n) = new.reports.values().next().expect("one report");
+        pairs.push(compare_reports(b, n, bp, np, settings));
+    } else {
+        for (name, (bp, b)) in &base.reports {
+            match new.reports.get(name) {
+                Some((np, n)) => pairs.push(compare_reports(b, n, bp, np, settings)),
+                None => only_in_base.push(name.clone()),
+            }
+        }
+        for name in new.reports.keys() {
+            if !base.reports.contains_key(name) {
+                only_in_new.push(name.clone());
+            }
+        }
+    }
+    let gate = settings.fail_on_regression.map(|threshold| Gate {
+        threshold,
+        triggered: pairs
+            .iter()
+            .flat_map(|p| {
+                p.metrics.iter().filter_map(|m| {
+                    let change = m.change?;
+                    let band = threshold.max(settings.noise);
+                    let v = verdict(&change, m.p_value, m.direction, band, settings.significance);
+                    (v == Verdict::Regressed).then(|| GateHit {
+                        workload: p.workload.clone(),
+                        metric: m.id.clone(),
+                        change,
+                    })
+                })
+            })
+            .collect(),
+    });
+    let mut skipped_files = base.skipped.clone();
+    skipped_files.extend(new.skipped.iter().cloned());
+    Comparison {
+        schema_version: COMPARISON_SCHEMA_VERSION.to_string(),
+        costbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        base: base.shown.clone(),
+        new: new.shown.clone(),
+        settings: *settings,
+        pairs,
+        only_in_base,
+        only_in_new,
+        skipped_files,
+        gate,
+    }
+}
+
+/// The verdict for a change interval (see the module doc). `p_value` None counts as not
+/// significant.
+pub fn verdict(
+    change: &Estimate,
+    p_value: Option<f64>,
+    direction: Direction,
+    band: f64,
+    significance: f64,
+) -> Verdict {
+    let (lo, hi) = (change.lower, change.upper);
+    if !(lo.is_finite() && hi.is_finite()) {
+        return Verdict::Inconclusive;
+    }
+    let significant = p_value.is_some_and(|p| p < significance);
+    let worse_if_up = direction == Direction::SmallerIsBetter;
+    if significant && lo > band {
+        return if worse_if_up {
+            Verdict::Regressed
+        } else {
+            Verdict::Improved
+        };
+    }
+    if significant && hi < -band {
+        return if worse_if_up {
+            Verdict::Improved
+        } else {
+            Verdict::Regressed
+        };
+    }
+    if lo >= -band && hi <= band {
+        return Verdict::NoChange;
+    }
+    Verdict::Inconclusive
+}
+
+/// Relative change of `median(new)·k_new` over `median(base)·k_base`, raised to `power` (+1 for
+/// a time, −1 for a rate), by bootstrap of the two samples; with the Mann–Whitney p-value.
+pub fn sample_change(
+    base: &[f64],
+    new: &[f64],
+    power: i32,
+    scale_ratio: f64,
+    settings: &Settings,
+) -> (Estimate, Option<f64>) {
+    let r = stats::bootstrap_ratio(
+        base,
+        new,
+        stats::median,
+        settings.resamples,
+        settings.confidence_level,
+        settings.seed,
+    );
+    // change = k·(1 + r)^power − 1 is monotone in r: percentile bounds map through it.
+    let map = |x: f64| scale_ratio * (1.0 + x).powi(power) - 1.0;
+    let (a, b) = (map(r.lower), map(r.upper));
+    let derivative = scale_ratio * f64::from(power) * (1.0 + r.point).powi(power - 1);
+    let change = Estimate {
+        point: map(r.point),
+        lower: a.min(b),
+        upper: a.max(b),
+        confidence_level: r.confidence_level,
+        standard_error: r.standard_error * derivative.abs(),
+    };
+    let (_, _, p) = stats::mann_whitney_u(base, new);
+    (change, p.is_finite().then_some(p))
+}
+
+/// Relative change from two reported estimates alone (first-order propagation of their standard
+/// errors, normal quantiles), for metrics whose samples a report does not hold.
+fn delta_change(base: &Estimate, new: &Estimate, confidence_level: f64) -> (Estimate, Option<f64>) {
+    let ratio = new.point / base.point;
+    let rel_se = ((new.standard_error / new.point).powi(2)
+        + (base.standard_error / base.point).powi(2))
+    .sqrt();
+    let se = ratio.abs() * rel_se;
+    let z = normal_quantile(0.5 + confidence_level / 2.0);
+    let point = ratio - 1.0;
+    let change = Estimate {
+        point,
+        lower: point - z * se,
+        upper: point + z * se,
+        confidence_level,
+        standard_error: se,
+    };
+    let p = if se > 0.0 {
+        Some(stats::student_t_two_sided_p(point / se, 1e9))
+    } else if point == 0.0 {
+        Some(1.0)
+    } else {
+        Some(0.0)
+    };
+    (change, p.filter(|p| p.is_finite()))
+}
+
+/// The standard normal quantile by bisection on Student's t with a huge df (exact enough).
+fn normal_quantile(q: f64) -> f64 {
+    let (mut lo, mut hi) = (-10.0, 10.0);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if stats::student_t_cdf(mid, 1e9) < q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+fn exact_change(base: f64, new: f64) -> (Estimate, Option<f64>) {
+    let point = if base == new { 0.0 } else { new / base - 1.0 };
+    (
+        Estimate {
+            point,
+            lower: point,
+            upper: point,
+            confidence_level: 1.0,
+            standard_error: 0.0,
+        },
+        Some(if point == 0.0 { 1.0 } else { 0.0 }),
+    )
+}
+
+fn is_exact(e: &Estimate) -> bool {
+    e.lower == e.point && e.upper == e.point && e.standard_error == 0.0
+}
+
+/// Compares one metric present on both sides.
+fn compare_metric(
+    b: &Metric,
+    n: &Metric,
+    base: &Report,
+    new: &Report,
+    settings: &Settings,
+) -> MetricComparison {
+    let (change, p, method) = match (
+        sources::samples_of(base, &b.id),
+        sources::samples_of(new, &n.id),
+    ) {
+        _ if is_exact(&b.estimate) && is_exact(&n.estimate) => {
+            let (c, p) = exact_change(b.estimate.point, n.estimate.point);
+            (c, p, "exact")
+        }
+        (Some(sb), Some(sn)) if sb.power == sn.power && sb.samples.len() >= 2 => {
+            // value = k·median^power on each side: k from the report's own point.
+            let kb = b.estimate.point / stats::median(sb.samples).powi(sb.power);
+            let kn = n.estimate.point / stats::median(sn.samples).powi(sn.power);
+            let (c, p) = sample_change(sb.samples, sn.samples, sb.power, kn / kb, settings);
+            (c, p, "bootstrap")
+        }
+        _ => {
+            let (c, p) = delta_change(&b.estimate, &n.estimate, settings.confidence_level);
+            (c, p, "delta")
+        }
+    };
+    MetricComparison {
+        id: b.id.clone(),
+        unit: b.unit.clone(),
+        direction: b.direction,
+        machine_independent: b.machine_independent,
+        base: Some(b.estimate),
+        new: Some(n.estimate),
+        change: Some(change),
+        p_value: p,
+        method: method.to_string(),
+        verdict: verdict(
+            &change,
+            p,
+            b.direction,
+            settings.noise,
+            settings.significance,
+        ),
+    }
+}
+
+fn one_sided(m: &Metric, in_base: bool) -> MetricComparison {
+    MetricComparison {
+        id: m.id.clone(),
+        unit: m.unit.clone(),
+        direction: m.direction,
+        machine_independent: m.machine_independent,
+        base: in_base.then_some(m.estimate),
+        new: (!in_base).then_some(m.estimate),
+        change: None,
+        p_value: None,
+        method: "none".to_string(),
+        verdict: if in_base {
+            Verdict::OnlyInBase
+        } else {
+            Verdict::OnlyInNew
+        },
+    }
+}
+
+/// Compares two reports (normally of the same workload).
+pub fn compare_reports(
+    base: &Report,
+    new: &Report,
+    base_path: &Path,
+    new_path: &Path,
+    settings: &Settings,
+) -> PairComparison {
+    let machine_differences = base.machine.differences(&new.machine);
+    let raw = machine_differences.is_empty() || settings.raw_times;
+    let mut metrics = Vec::new();
+    let mut not_compared = Vec::new();
+    let new_by_id: BTreeMap<&str, &Metric> =
+        new.metrics.iter().map(|m| (m.id.as_str(), m)).collect();
+    let base_ids: std::collections::BTreeSet<&str> =
+        base.metrics.iter().map(|m| m.id.as_str()).collect();
+    for b in &base.metrics {
+        if !raw && !b.machine_independent {
+            not_compared.push(b.id.clone());
+            continue;
+        }
+        match new_by_id.get(b.id.as_str()) {
+            Some(n) => metrics.push(compare_metric(b, n, base, new, settings)),
+            None => metrics.push(one_sided(b, true)),
+        }
+    }
+    for n in &new.metrics {
+        if base_ids.contains(n.id.as_str()) {
+            continue;
+        }
+        if !raw && !n.machine_independent {
+            not_compared.push(n.id.clone());
+            continue;
+        }
+        metrics.push(one_sided(n, false));
+    }
+    let (cost_inputs, costs) = compare_costs(base, new, settings);
+    PairComparison {
+        workload: if base.workload.name == new.workload.name {
+            base.workload.name.clone()
+        } else {
+            format!("{} → {}", base.workload.name, new.workload.name)
+        },
+        base_file: base_path.display().to_string(),
+        new_file: new_path.display().to_string(),
+        base_created_at: base.created_at.clone(),
+        new_created_at: new.created_at.clone(),
+        base_commit: base.machine.git.as_ref().map(|g| g.commit.clone()),
+        new_commit: new.machine.git.as_ref().map(|g| g.commit.clone()),
+        base_schema_version: base.schema_version.clone(),
+        new_schema_version: new.schema_version.clone(),
+        machine_differences,
+        raw_times_compared: raw,
+        not_compared,
+        spec_changed: base.workload.spec_hash != new.workload.spec_hash,
+        metrics,
+        cost_inputs,
+        costs,
+    }
+}
+
+/// Cost figures of every option priced in either report, with the cause of each change.
+fn compare_costs(
+    base: &Report,
+    new: &Report,
+    settings: &Settings,
+) -> (Vec<String>, Vec<CostComparison>) {
+    let (Some(bc), Some(nc)) = (&base.cost, &new.cost) else {
+        let mut inputs = Vec::new();
+        if base.cost.is_some() != new.cost.is_some() {
+            inputs.push(format!(
+                "cost: priced in the {} report only",
+                if base.cost.is_some() { "base" } else { "new" }
+            ));
+        }
+        return (inputs, Vec::new());
+    };
+    let mut inputs = Vec::new();
+    let mut causes = Vec::new();
+    if base.workload.spec_hash != new.workload.spec_hash {
+        inputs.push("workload: the validated specs differ".to_string());
+        causes.push("workload");
+    }
+    if bc.catalog_hash != nc.catalog_hash {
+        inputs.push(format!(
+            "catalog: {} (as of {}) vs {} (as of {})",
+            short(&bc.catalog_hash),
+            bc.catalog_as_of,
+            short(&nc.catalog_hash),
+            nc.catalog_as_of
+        ));
+        causes.push("catalog");
+    }
+    if bc.assumptions != nc.assumptions {
+        for a in &bc.assumptions {
+            let other = nc.assumptions.iter().find(|x| x.name == a.name);
+            match other {
+                Some(o) if o.value == a.value => {}
+                Some(o) => inputs.push(format!("{}: {} vs {}", a.name, a.value, o.value)),
+                None => inputs.push(format!("{}: {} vs absent", a.name, a.value)),
+            }
+        }
+        causes.push("assumptions");
+    }
+    if bc.scenario != nc.scenario || bc.cluster != nc.cluster {
+        inputs.push(format!(
+            "scenario: {} ({}) vs {} ({})",
+            bc.scenario, bc.cluster, nc.scenario, nc.cluster
+        ));
+        causes.push("scenario");
+    }
+    let mut out = Vec::new();
+    type Figures = (f64, f64, f64, f64); // usd, wall days, chip-hours, price per instance-hour
+    let mut options: BTreeMap<String, (Option<Figures>, Option<Figures>)> = BTreeMap::new();
+    for (side, record) in [(0, bc), (1, nc)] {
+        for o in &record.options {
+            let key = format!("{} {}", o.instance, o.plan.as_str());
+            let figures = (
+                o.usd,
+                o.wall_hours / 24.0,
+                o.chip_hours,
+                o.usd_per_instance_hour,
+            );
+            let entry = options.entry(key).or_default();
+            if side == 0 {
+                entry.0 = Some(figures);
+            } else {
+                entry.1 = Some(figures);
+            }
+        }
+        if let Some(cpu) = &record.cpu_baseline {
+            let key = format!("cpu {}", cpu.instance);
+            let figures = (
+                cpu.usd,
+                cpu.wall_hours / 24.0,
+                f64::NAN,
+                cpu.usd_per_instance_hour,
+            );
+            let entry = options.entry(key).or_default();
+            if side == 0 {
+                entry.0 = Some(figures);
+            } else {
+                entry.1 = Some(figures);
+            }
+        }
+    }
+    for (option, (b, n)) in options {
+        let price_changed = matches!((b, n), (Some(b), Some(n)) if b.3 != n.3);
+        let cause = {
+            let mut c: Vec<&str> = Vec::new();
+            if price_changed {
+                c.push("price");
+            }
+            c.extend(
+                causes
+                    .iter()
+                    .filter(|&&x| !(x == "catalog" && price_changed)),
+            );
+            if c.is_empty() {
+                "performance".to_string()
+            } else {
+                c.join(" + ")
+            }
+        };
+        type Getter = fn(&Figures) -> f64;
+        let figures: [(&str, Getter); 3] = [
+            ("usd", |f| f.0),
+            ("wall_days", |f| f.1),
+            ("chip_hours", |f| f.2),
+        ];
+        for (figure, get) in figures {
+            let bv = b.as_ref().map(get).filter(|v| v.is_finite());
+            let nv = n.as_ref().map(get).filter(|v| v.is_finite());
+            let (change, verdict) = match (bv, nv) {
+                (Some(x), Some(y)) => {
+                    let (c, p) = exact_change(x, y);
+                    (
+                        Some(c.point),
+                        verdict(
+                            &c,
+                            p,
+                            Direction::SmallerIsBetter,
+                            settings.noise,
+                            settings.significance,
+                        ),
+                    )
+                }
+                (Some(_), None) => (None, Verdict::OnlyInBase),
+                (None, Some(_)) => (None, Verdict::OnlyInNew),
+                (None, None) => continue,
+            };
+            out.push(CostComparison {
+                option: option.clone(),
+                figure: figure.to_string(),
+                base: bv,
+                new: nv,
+                change,
+                verdict,
+                cause: if change.is_some_and(|c| c != 0.0) {
+                    cause.clone()
+                } else {
+                    String::new()
+                },
+            });
+        }
+    }
+    (inputs, out)
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+/// Directory of the named baseline `name` under `results_dir`: `results/baselines/<name>/`.
+pub fn baseline_dir(results_dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    anyhow::ensure!(
+        !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !name.starts_with('.'),
+        "baseline name '{name}': expected 1–64 characters of letters, digits, '-', '_' or '.', not starting with '.'"
+    );
+    Ok(results_dir.join("baselines").join(name))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,378 @@
+//! `costbench compare`, `report` and `history` end to end: snapshots of every format, the CI
+//! gate's exit codes, named baselines, directories, mixed schema versions and machines.
+//!
+//! The fixture `tests/fixtures/reports/tiny.json` is a real quick run of
+//! `tests/fixtures/tiny.toml`; changes are planted with `costbench::report::map_times`, so every
+//! output is deterministic (the bootstrap is seeded).
+
+use assert_cmd::Command;
+use costbench::report::{map_times, schema::Report, store};
+use std::fs;
+use std::path::Path;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/reports/tiny.json"
+);
+
+fn fixture() -> Report {
+    store::load(Path::new(FIXTURE)).expect("the fixture loads")
+}
+
+fn scaled(r: &Report, k: f64) -> Report {
+    map_times(r, |xs| xs.iter().map(|x| x * k).collect())
+}
+
+/// A temporary directory holding `base.json` and `new.json`.
+fn pair(base: &Report, new: &Report) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    store::save_to(base, &dir.path().join("base.json")).unwrap();
+    store::save_to(new, &dir.path().join("new.json")).unwrap();
+    dir
+}
+
+fn costbench(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("costbench").unwrap();
+    c.current_dir(dir).env("NO_COLOR", "1");
+    c
+}
+
+fn stdout(dir: &Path, args: &[&str]) -> String {
+    let out = costbench(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn compare_formats_are_pinned() {
+    let base = fixture();
+    let dir = pair(&base, &scaled(&base, 1.10));
+    let d = dir.path();
+    let args = ["compare", "base.json", "new.json"];
+    insta::assert_snapshot!("compare_table", stdout(d, &args));
+    for (name, format) in [
+        ("compare_markdown", "markdown"),
+        ("compare_json", "json"),
+        ("compare_bmf", "bmf"),
+    ] {
+        let text = stdout(d, &[&args[..], &["--format", format]].concat());
+        insta::assert_snapshot!(name, text);
+    }
+    stdout(
+        d,
+        &[
+            &args[..],
+            &["--format", "github-action-benchmark", "-o", "gab"],
+        ]
+        .concat(),
+    );
+    insta::assert_snapshot!(
+        "compare_gab_smaller",
+        fs::read_to_string(d.join("gab/costbench-smaller-is-better.json")).unwrap()
+    );
+    insta::assert_snapshot!(
+        "compare_gab_bigger",
+        fs::read_to_string(d.join("gab/costbench-bigger-is-better.json")).unwrap()
+    );
+}
+
+#[test]
+fn report_formats_are_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::copy(FIXTURE, d.join("tiny.json")).unwrap();
+    insta::assert_snapshot!("report_table", stdout(d, &["report", "tiny.json"]));
+    for format in ["markdown", "json", "bmf"] {
+        let text = stdout(d, &["report", "tiny.json", "--format", format]);
+        insta::assert_snapshot!(format!("report_{format}"), text);
+    }
+    stdout(
+        d,
+        &["report", "tiny.json", "--format", "gab", "-o", "out", "-q"],
+    );
+    let smaller = fs::read_to_string(d.join("out/costbench-smaller-is-better.json")).unwrap();
+    let bigger = fs::read_to_string(d.join("out/costbench-bigger-is-better.json")).unwrap();
+    insta::assert_snapshot!("report_gab_smaller", smaller);
+    insta::assert_snapshot!("report_gab_bigger", bigger);
+    // Both are arrays of {name, unit, value[, range, extra]}.
+    for text in [smaller, bigger] {
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for e in v.as_array().unwrap() {
+            assert!(e["name"].is_string() && e["unit"].is_string() && e["value"].is_number());
+        }
+    }
+}
+
+#[test]
+fn bencher_metric_format_has_value_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(FIXTURE, dir.path().join("tiny.json")).unwrap();
+    let text = stdout(dir.path(), &["report", "tiny.json", "--format", "bmf"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let step = &v["tiny/step"];
+    let latency = &step["latency"];
+    let (lo, val, hi) = (
+        latency["lower_value"].as_f64().unwrap(),
+        latency["value"].as_f64().unwrap(),
+        latency["upper_value"].as_f64().unwrap(),
+    );
+    assert!(lo <= val && val <= hi);
+    // Nanoseconds, as Bencher's latency measure expects.
+    let median_s = fixture().metrics[0].estimate.point;
+    assert!((val - median_s * 1e9).abs() < 1e-3 * val);
+    assert!(step["flops"]["value"].is_number());
+}
+
+#[test]
+fn the_gate_exits_3_on_a_planted_slowdown_and_0_on_a_rerun() {
+    let base = fixture();
+    let dir = pair(&base, &scaled(&base, 2.0));
+    let out = costbench(dir.path())
+        .args([
+            "compare",
+            "base.json",
+            "new.json",
+            "--fail-on-regression",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gate FAILED"), "{err}");
+    assert!(err.contains("more than 5%"), "{err}");
+    assert!(err.contains("against base.json"), "{err}");
+    assert!(err.contains("tiny step_time +100.00%"), "{err}");
+
+    // The same report twice, and its samples reordered: no regression, exit 0.
+    let rerun = map_times(&base, |xs| xs.iter().rev().copied().collect());
+    for new in [&base, &rerun] {
+        let dir = pair(&base, new);
+        let out = costbench(dir.path())
+            .args(["compare", "base.json", "new.json", "--fail-on-regression"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("gate passed"));
+    }
+
+    // A regression smaller than the threshold passes the gate.
+    let dir = pair(&base, &scaled(&base, 1.10));
+    costbench(dir.path())
+        .args([
+            "compare",
+            "base.json",
+            "new.json",
+            "--fail-on-regression",
+            "50",
+        ])
+        .assert()
+        .code(0);
+    // Errors stay 1, usage errors 2.
+    costbench(dir.path())
+        .args([
+            "compare",
+            "base.json",
+            "missing.json",
+            "--fail-on-regression",
+        ])
+        .assert()
+        .code(1);
+    costbench(dir.path())
+        .args(["compare", "base.json", "new.json", "--noise", "lots"])
+        .assert()
+        .code(2);
+    costbench(dir.path())
+        .args(["compare", "base.json"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn reports_of_different_schema_minor_versions_compare() {
+    let new = fixture();
+    let mut v = serde_json::to_value(&new).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("cost");
+    obj.remove("warnings");
+    v["schema_version"] = serde_json::json!("1.0");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("old.json"), v.to_string()).unwrap();
+    store::save_to(&new, &dir.path().join("new.json")).unwrap();
+    let text = stdout(dir.path(), &["compare", "old.json", "new.json"]);
+    assert!(text.contains("report schema 1.0 vs 1.1"), "{text}");
+    assert!(
+        text.contains("cost input changed: cost: priced in the new report only"),
+        "{text}"
+    );
+    assert!(text.contains("step_time"), "{text}");
+}
+
+#[test]
+fn different_machines_are_announced_and_raw_times_left_out() {
+    let base = fixture();
+    let mut new = scaled(&base, 3.0);
+    new.machine.cpu_model = "A Much Slower CPU".into();
+    let dir = pair(&base, &new);
+    let out = costbench(dir.path())
+        .args(["compare", "base.json", "new.json", "--fail-on-regression"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("DIFFERENT MACHINES (cpu_model:"), "{text}");
+    assert!(!text.contains(" step_time "), "{text}");
+    assert!(text.contains("op.matmul.roofline_fraction"), "{text}");
+    assert!(text.contains("step_flops"), "{text}");
+    // Roofline fractions fell too (the planted slowdown keeps the base's roofline): the gate
+    // sees them, not the raw times.
+    assert_eq!(out.status.code(), Some(3));
+    let raw = stdout(
+        dir.path(),
+        &["compare", "base.json", "new.json", "--raw-times"],
+    );
+    assert!(raw.contains(" step_time "), "{raw}");
+}
+
+#[test]
+fn a_changed_price_is_labelled_as_such() {
+    let base = fixture();
+    let mut new = base.clone();
+    let cost = new.cost.as_mut().unwrap();
+    cost.catalog_hash = "0".repeat(64);
+    for o in &mut cost.options {
+        if o.instance == "p5.48xlarge" {
+            o.usd_per_instance_hour *= 1.5;
+            o.usd *= 1.5;
+        }
+    }
+    let dir = pair(&base, &new);
+    let text = stdout(dir.path(), &["compare", "base.json", "new.json"]);
+    assert!(text.contains("cost input changed: catalog:"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("p5.48xlarge on_demand"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("+50.00%") && line.contains("price"), "{line}");
+    assert!(!line.contains("performance"), "{line}");
+    // No measured metric moved.
+    assert!(text.contains("0 regressed, 0 improved"), "{text}");
+}
+
+#[test]
+fn directories_pair_workloads_and_list_the_rest() {
+    let base = fixture();
+    let mut other = base.clone();
+    other.workload.name = "other".into();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    fs::create_dir_all(&a).unwrap();
+    fs::create_dir_all(&b).unwrap();
+    store::save_to(&base, &a.join("1.json")).unwrap();
+    store::save_to(&other, &a.join("2.json")).unwrap();
+    // Two reports of `tiny` in b: the newer one is compared.
+    let mut older = scaled(&base, 5.0);
+    older.created_at = "2000-01-01T00:00:00Z".into();
+    store::save_to(&older, &b.join("old.json")).unwrap();
+    store::save_to(&base, &b.join("new.json")).unwrap();
+    fs::write(b.join("broken.json"), "{\"schema_version\": \"1.1\"").unwrap();
+    let text = stdout(dir.path(), &["compare", "a", "b", "--fail-on-regression"]);
+    assert!(text.contains("other: in the base only"), "{text}");
+    assert!(text.contains("skipped: 'b/broken.json'"), "{text}");
+    assert!(text.contains("b/new.json"), "{text}");
+    assert!(text.contains("gate passed"), "{text}");
+}
+
+#[test]
+fn named_baselines_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let workload = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny.toml");
+    let run = |extra: &[&str]| {
+        costbench(d)
+            .args([
+                "run",
+                workload,
+                "--quick",
+                "--max-time",
+                "0.3",
+                "--no-probe",
+                "-q",
+            ])
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&["--save-baseline", "main"]);
+    assert!(d.join("results/baselines/main/tiny.json").is_file());
+    run(&[]);
+    let text = stdout(d, &["compare", "--baseline", "main"]);
+    assert!(text.contains("baseline main → results"), "{text}");
+    assert!(text.contains("step_time"), "{text}");
+    // Saving again replaces the baseline; nothing else is left in its directory.
+    run(&["--save-baseline", "main"]);
+    assert_eq!(
+        fs::read_dir(d.join("results/baselines/main"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let err = costbench(d)
+        .args(["compare", "--baseline", "nope"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(err.contains("no baseline named 'nope'"), "{err}");
+    costbench(d)
+        .args([
+            "run",
+            workload,
+            "--save-baseline",
+            "../escape",
+            "--no-probe",
+        ])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn history_finds_a_planted_step_and_draws_it() {
+    let base = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("h")).unwrap();
+    for i in 0..12 {
+        // Twelve runs a day apart; from the seventh on, 20% slower.
+        let k = if i < 6 { 1.0 } else { 1.2 } * (1.0 + 0.002 * (i % 3) as f64);
+        let mut r = scaled(&base, k);
+        r.created_at = format!("2026-11-{:02}T12:00:00Z", i + 1);
+        store::save_to(&r, &d.join(format!("h/{i:02}.json"))).unwrap();
+    }
+    let text = stdout(
+        d,
+        &["history", "h", "--metric", "step_time", "--svg", "h.svg"],
+    );
+    assert!(text.contains("12 reports"), "{text}");
+    let row = text.lines().find(|l| l.contains("step_time")).unwrap();
+    assert!(row.contains("regression at #7 (2026-11-07 12:00"), "{text}");
+    let svg = fs::read_to_string(d.join("h.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("step_time"));
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(d, &["history", "h", "--json"])).unwrap();
+    assert!(json["series"].as_array().unwrap().len() > 10);
+    costbench(d)
+        .args(["history", "empty-dir-that-is-missing"])
+        .assert()
+        .code(1);
+}
