@@ -129,8 +129,10 @@ struct OutputArgs {
 
 #[derive(Args, Debug)]
 struct ReportArgs {
-    /// A report file.
-    file: PathBuf,
+    /// Report files (several: one table / Markdown section each, one merged BMF or
+    /// github-action-benchmark export, one JSON document).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -789,20 +791,31 @@ fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
 }
 
 fn report_export(args: ReportArgs, quiet: bool) -> Result<()> {
-    let r = store::load(&args.file)?;
+    let reports = args
+        .files
+        .iter()
+        .map(|f| store::load(f))
+        .collect::<Result<Vec<_>, _>>()?;
     let figures = || {
-        export::all_metrics(&r)
-            .into_iter()
-            .map(|m| (r.workload.name.clone(), m))
+        reports
+            .iter()
+            .flat_map(|r| {
+                export::all_metrics(r)
+                    .into_iter()
+                    .map(|m| (r.workload.name.clone(), m))
+            })
             .collect()
+    };
+    let each = |f: &dyn Fn(&costbench::report::schema::Report) -> String| {
+        reports.iter().map(f).collect::<Vec<_>>().join("\n")
     };
     emit(
         args.output.format,
         args.output.output.as_deref(),
-        &|colour| export::report_table(&r, colour),
+        &|colour| each(&|r| export::report_table(r, colour)),
         &|| match args.output.format {
-            export::Format::Markdown => export::report_markdown(&r),
-            _ => export::report_json(&r),
+            export::Format::Markdown => each(&export::report_markdown),
+            _ => export::report_json(&reports),
         },
         &figures,
         quiet,

@@ -316,6 +316,18 @@ fn named_baselines_round_trip() {
     run(&[]);
     let text = stdout(d, &["compare", "--baseline", "main"]);
     assert!(text.contains("baseline main → results"), "{text}");
+    let md = stdout(
+        d,
+        &[
+            "report",
+            "results/baselines/main/tiny.json",
+            "results/baselines/main/tiny.json",
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&md).unwrap();
+    assert_eq!(v["reports"].as_array().unwrap().len(), 2);
     assert!(text.contains("step_time"), "{text}");
     // Saving again replaces the baseline; nothing else is left in its directory.
     run(&["--save-baseline", "main"]);
@@ -375,4 +387,24 @@ fn history_finds_a_planted_step_and_draws_it() {
         .args(["history", "empty-dir-that-is-missing"])
         .assert()
         .code(1);
+}
+
+/// The baseline `.ci/run` compares against: a committed quick run of the bundled default.
+const CI_BASELINE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/results/baselines/ci/gpt2-124m.json"
+);
+
+#[test]
+fn the_committed_ci_baseline_gates_a_planted_slowdown_and_passes_a_rerun() {
+    let base = store::load(Path::new(CI_BASELINE)).expect("the committed baseline loads");
+    assert_eq!(base.workload.name, "gpt2-124m");
+    let gate = ["compare", "base.json", "new.json", "--fail-on-regression"];
+    let dir = pair(&base, &scaled(&base, 2.0));
+    let out = costbench(dir.path()).args(gate).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gpt2-124m step_time +100.00%"));
+    let rerun = map_times(&base, |xs| xs.iter().rev().copied().collect());
+    let dir = pair(&base, &rerun);
+    costbench(dir.path()).args(gate).assert().code(0);
 }

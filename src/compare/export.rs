@@ -140,6 +140,15 @@ fn notices(c: &Comparison) -> Vec<String> {
                 }
             ));
         }
+        if p.base_samples.min(p.new_samples) < super::FEW_SAMPLES {
+            out.push(format!(
+                "{}: few samples ({} base, {} new; under {}): the intervals understate the uncertainty and a single run shows nothing of the run-to-run spread (several % on shared machines); measure without --quick, or gate with a wider --fail-on-regression",
+                p.workload,
+                p.base_samples,
+                p.new_samples,
+                super::FEW_SAMPLES
+            ));
+        }
         if p.spec_changed {
             out.push(format!(
                 "{}: the workload's spec changed between the reports: FLOP counts and times measure different work",
@@ -553,15 +562,24 @@ pub fn report_markdown(report: &Report) -> String {
     out
 }
 
-/// One report's figures as JSON: workload, time, commit, every metric (measured and modelled).
-pub fn report_json(report: &Report) -> String {
+/// Reports' figures as JSON: `{schema_version, reports: [{workload, created_at, commit,
+/// report_schema_version, metrics}]}` (every metric, measured and modelled).
+pub fn report_json(reports: &[Report]) -> String {
+    let list: Vec<Value> = reports
+        .iter()
+        .map(|r| {
+            json!({
+                "workload": r.workload.name,
+                "created_at": r.created_at,
+                "commit": r.machine.git.as_ref().map(|g| g.commit.clone()),
+                "report_schema_version": r.schema_version,
+                "metrics": all_metrics(r),
+            })
+        })
+        .collect();
     let v = json!({
         "schema_version": super::COMPARISON_SCHEMA_VERSION,
-        "workload": report.workload.name,
-        "created_at": report.created_at,
-        "commit": report.machine.git.as_ref().map(|g| g.commit.clone()),
-        "report_schema_version": report.schema_version,
-        "metrics": all_metrics(report),
+        "reports": list,
     });
     let mut s = serde_json::to_string_pretty(&v).expect("values serialise");
     s.push('\n');

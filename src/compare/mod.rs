@@ -149,6 +149,10 @@ pub struct PairComparison {
     pub not_compared: Vec<String>,
     /// The workloads' validated specs differ (their hashes).
     pub spec_changed: bool,
+    /// Fewest samples behind any measured series of each report (the step's, or a sweep
+    /// case's). Below [`FEW_SAMPLES`] the intervals understate the uncertainty.
+    pub base_samples: usize,
+    pub new_samples: usize,
     pub metrics: Vec<MetricComparison>,
     /// Differences in the cost model's inputs (catalog, assumptions, scenario, cluster rule).
     pub cost_inputs: Vec<String>,
@@ -575,9 +579,24 @@ pub fn compare_reports(
         raw_times_compared: raw,
         not_compared,
         spec_changed: base.workload.spec_hash != new.workload.spec_hash,
+        base_samples: fewest_samples(base),
+        new_samples: fewest_samples(new),
         metrics,
         cost_inputs,
         costs,
+    }
+}
+
+/// Below this many samples a side's bootstrap interval is too narrow to trust (a median of five
+/// samples can only take five values), and one run says nothing about the run-to-run spread.
+pub const FEW_SAMPLES: usize = 10;
+
+fn fewest_samples(r: &Report) -> usize {
+    match &r.measurement {
+        crate::report::schema::Measurement::Step(s) => s.samples_s.len(),
+        crate::report::schema::Measurement::Sweep(s) => {
+            s.cases.iter().map(|c| c.samples_s.len()).min().unwrap_or(0)
+        }
     }
 }
 
@@ -745,6 +764,15 @@ pub fn baseline_dir(results_dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
         "baseline name '{name}': expected 1–64 characters of letters, digits, '-', '_' or '.', not starting with '.'"
     );
     Ok(results_dir.join("baselines").join(name))
+}
+
+/// The JSON Schema of [`Comparison`] (`costbench compare --format json`): the content of
+/// `docs/compare-schema.json`, kept current by a test.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Comparison);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schemas serialise");
+    s.push('\n');
+    s
 }
 
 #[cfg(test)]

@@ -318,3 +318,17 @@ fn baseline_names_are_checked() {
         assert!(e.contains("baseline name"), "{e}");
     }
 }
+
+#[test]
+fn the_committed_comparison_schema_matches_the_types() {
+    let generated = json_schema();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/compare-schema.json");
+    if std::env::var_os("COSTBENCH_UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/compare-schema.json is out of date: run `COSTBENCH_UPDATE_SCHEMA=1 cargo test --release schema`"
+    );
+}
