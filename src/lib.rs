@@ -6,6 +6,7 @@ pub mod chart;
 pub mod compare;
 pub mod execute;
 pub mod history;
+pub mod html;
 pub mod kernels;
 pub mod measure;
 pub mod model;

@@ -154,6 +154,9 @@ struct HistoryArgs {
     /// Print the history as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write the history as a self-contained HTML page (table and charts) into FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Significance level of the change-point permutation test.
     #[arg(long, default_value_t = 0.05, value_parser = unit_fraction)]
     significance: f64,
@@ -356,6 +359,10 @@ struct RunArgs {
     /// replacing the previous one) for `costbench compare --baseline NAME`.
     #[arg(long, value_name = "NAME")]
     save_baseline: Option<String>,
+    /// Also write each report as a self-contained HTML page with charts, beside the JSON
+    /// (`<report>.html`).
+    #[arg(long)]
+    html: bool,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -528,6 +535,10 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         None => None,
     };
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    anyhow::ensure!(
+        !(args.html && to_stdout),
+        "--html writes a page beside the report file; it cannot go with --output -"
+    );
     // With the report on stdout, the human summary goes to stderr.
     let say = |text: &str| {
         if to_stdout {
@@ -636,10 +647,12 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
             Some(path) => {
                 store::save_to(&report, path)?;
                 say(&format!("  report: {}\n", path.display()));
+                html_beside(&report, path, args.html, &say)?;
             }
             None => {
                 let path = store::save_new(&report, &args.results_dir, &created_at)?;
                 say(&format!("  report: {}\n", path.display()));
+                html_beside(&report, &path, args.html, &say)?;
             }
         }
         if let Some(dir) = &baseline {
@@ -647,6 +660,21 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
             store::save_to(&report, &path)?;
             say(&format!("  baseline: {}\n", path.display()));
         }
+    }
+    Ok(())
+}
+
+/// With `--html`, the report's page beside its JSON file.
+fn html_beside(
+    report: &costbench::report::schema::Report,
+    json_path: &std::path::Path,
+    wanted: bool,
+    say: &dyn Fn(&str),
+) -> Result<()> {
+    if wanted {
+        let path = json_path.with_extension("html");
+        write_file(&path, &costbench::html::report_page(report))?;
+        say(&format!("  page:   {}\n", path.display()));
     }
     Ok(())
 }
@@ -667,14 +695,14 @@ fn emit(
     format: export::Format,
     out: Option<&std::path::Path>,
     table: &dyn Fn(bool) -> String,
-    text: &dyn Fn() -> String,
+    text: &dyn Fn() -> Result<String>,
     figures: &dyn Fn() -> Vec<(String, costbench::report::schema::Metric)>,
     quiet: bool,
 ) -> Result<()> {
     use export::Format;
     let body = match format {
         Format::Table => None,
-        Format::Markdown | Format::Json => Some(text()),
+        Format::Markdown | Format::Json | Format::Html | Format::Csv => Some(text()?),
         Format::Bmf => Some(export::bmf(&figures())),
         Format::GithubActionBenchmark => {
             let dir = out.ok_or_else(|| {
@@ -774,8 +802,11 @@ fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
         args.output.output.as_deref(),
         &|colour| export::comparison_table(&c, colour),
         &|| match args.output.format {
-            export::Format::Markdown => export::comparison_markdown(&c),
-            _ => export::comparison_json(&c),
+            export::Format::Markdown => Ok(export::comparison_markdown(&c)),
+            export::Format::Html | export::Format::Csv => anyhow::bail!(
+                "compare: --format html and csv export single reports; use `costbench report FILE --format html|csv` (compare writes table, markdown, json, bmf or github-action-benchmark)"
+            ),
+            _ => Ok(export::comparison_json(&c)),
         },
         &figures,
         quiet,
@@ -814,8 +845,17 @@ fn report_export(args: ReportArgs, quiet: bool) -> Result<()> {
         args.output.output.as_deref(),
         &|colour| each(&|r| export::report_table(r, colour)),
         &|| match args.output.format {
-            export::Format::Markdown => each(&export::report_markdown),
-            _ => export::report_json(&reports),
+            export::Format::Markdown => Ok(each(&export::report_markdown)),
+            export::Format::Csv => export::cost_csv(&reports),
+            export::Format::Html => {
+                anyhow::ensure!(
+                    reports.len() == 1,
+                    "report --format html makes one page per report; give one FILE ({} given)",
+                    reports.len()
+                );
+                Ok(costbench::html::report_page(&reports[0]))
+            }
+            _ => Ok(export::report_json(&reports)),
         },
         &figures,
         quiet,
@@ -984,6 +1024,27 @@ fn price_target(
         catalog,
     ));
     let cpu_baseline = cpu_baseline(&profile, report, catalog, &assumptions);
+    let sensitivity = cost::sensitivity(
+        &profile,
+        catalog,
+        &scenario,
+        size,
+        &assumptions,
+        &options,
+        6,
+    );
+    // The legend entries of every source an option or the CPU baseline cites.
+    let cited: Vec<&str> = options
+        .iter()
+        .map(|o| o.price_source.as_str())
+        .chain(cpu_baseline.iter().map(|b| b.price_source.as_str()))
+        .collect();
+    let sources = catalog
+        .sources
+        .iter()
+        .filter(|(key, _)| cited.iter().any(|c| c.contains(key.as_str())))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if let Some(b) = &cpu_baseline {
         text.push_str(&format!(
             "  CPU baseline: {} × {} at this run's {:.1} GFLOP/s per {} cores scaled to {} vCPUs: {:.0} days, ${} (on_demand {}; assumes perfect scaling)\n",
@@ -1018,6 +1079,8 @@ fn price_target(
         options,
         skipped,
         cpu_baseline,
+        sensitivity,
+        sources,
     };
     (record, text)
 }
@@ -1090,6 +1153,12 @@ fn history(args: HistoryArgs) -> Result<()> {
         print!("{}", history::json(&h));
     } else {
         print!("{}", history::table(&h));
+    }
+    if let Some(path) = &args.html {
+        write_file(path, &costbench::html::history_page(&h))?;
+        if !args.json {
+            println!("page: {}", path.display());
+        }
     }
     if let Some(path) = &args.svg {
         write_file(path, &history::svg(&h))?;

@@ -209,7 +209,7 @@ fn reports_of_different_schema_minor_versions_compare() {
     fs::write(dir.path().join("old.json"), v.to_string()).unwrap();
     store::save_to(&new, &dir.path().join("new.json")).unwrap();
     let text = stdout(dir.path(), &["compare", "old.json", "new.json"]);
-    assert!(text.contains("report schema 1.0 vs 1.1"), "{text}");
+    assert!(text.contains("report schema 1.0 vs 1.2"), "{text}");
     assert!(
         text.contains("cost input changed: cost: priced in the new report only"),
         "{text}"
@@ -407,4 +407,68 @@ fn the_committed_ci_baseline_gates_a_planted_slowdown_and_passes_a_rerun() {
     let rerun = map_times(&base, |xs| xs.iter().rev().copied().collect());
     let dir = pair(&base, &rerun);
     costbench(dir.path()).args(gate).assert().code(0);
+}
+
+#[test]
+fn the_cost_table_exports_as_csv_and_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::copy(FIXTURE, d.join("tiny.json")).unwrap();
+    let options = fixture().cost.unwrap().options;
+    let csv = stdout(d, &["report", "tiny.json", "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("workload,scenario,instance,accelerator,plan,chips"));
+    assert_eq!(lines.len(), options.len() + 1);
+    // Unrounded figures that read back to the report's.
+    let first: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(first[2], options[0].instance);
+    assert_eq!(first[9].parse::<f64>().unwrap(), options[0].usd);
+    let md = stdout(d, &["report", "tiny.json", "--format", "markdown"]);
+    assert!(md.contains("### Cost of the target"), "{md}");
+    assert!(md.contains(&format!("| {} ", options[0].instance)), "{md}");
+    // HTML is one page per report; compare does not make pages.
+    costbench(d)
+        .args(["report", "tiny.json", "tiny.json", "--format", "html"])
+        .assert()
+        .code(1);
+    costbench(d)
+        .args(["compare", "tiny.json", "tiny.json", "--format", "html"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn run_and_history_write_html_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let workload = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny.toml");
+    costbench(d)
+        .args([
+            "run",
+            workload,
+            "--quick",
+            "--max-time",
+            "0.3",
+            "--no-probe",
+            "-q",
+            "--html",
+        ])
+        .assert()
+        .success();
+    let pages: Vec<_> = fs::read_dir(d.join("results"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    let html = fs::read_to_string(&pages[0]).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("chart-cost"));
+    stdout(d, &["history", "results", "--html", "h.html"]);
+    let html = fs::read_to_string(d.join("h.html")).unwrap();
+    assert!(html.contains("chart-history") && html.contains("<svg"));
+    // A report can still go to standard output, but not with a page beside it.
+    costbench(d)
+        .args(["run", workload, "--no-probe", "--html", "-o", "-"])
+        .assert()
+        .code(1);
 }

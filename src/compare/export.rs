@@ -25,6 +25,10 @@ pub enum Format {
     /// written as two files into the -o directory.
     #[value(name = "github-action-benchmark", alias = "gab")]
     GithubActionBenchmark,
+    /// A self-contained HTML page with charts (`report` only).
+    Html,
+    /// The cost table as CSV, one row per priced option (`report` only).
+    Csv,
 }
 
 /// A number in a metric's unit, for people.
@@ -559,7 +563,101 @@ pub fn report_markdown(report: &Report) -> String {
         })
         .collect();
     md_table(&["metric", "value", "95% interval"], &rows, &mut out);
+    if let Some(c) = &report.cost {
+        let _ = writeln!(
+            out,
+            "\n### Cost of the target ({} scenario; {}; catalog as of {})\n",
+            c.scenario,
+            md_escape(&c.cluster),
+            c.catalog_as_of
+        );
+        let rows: Vec<Vec<String>> = c
+            .options
+            .iter()
+            .map(|o| {
+                vec![
+                    o.instance.clone(),
+                    o.plan.as_str().to_string(),
+                    o.chips.to_string(),
+                    format!("{:.1}", o.wall_hours / 24.0),
+                    value(o.usd, "USD"),
+                    format!("{:.3}", o.usd_per_million_tokens),
+                    format!("{:.1}%", o.implied_mfu * 100.0),
+                    format!("{:.3}", o.usd_per_instance_hour),
+                    o.price_source.clone(),
+                ]
+            })
+            .collect();
+        md_table(
+            &[
+                "instance",
+                "plan",
+                "chips",
+                "days",
+                "USD",
+                "$/M tokens",
+                "implied MFU",
+                "USD/instance-hour",
+                "price source",
+            ],
+            &rows,
+            &mut out,
+        );
+    }
     out
+}
+
+/// The cost tables of `reports` as CSV (RFC 4180, header row, one row per priced option,
+/// figures unrounded) for spreadsheets.
+pub fn cost_csv(reports: &[Report]) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "workload",
+        "scenario",
+        "instance",
+        "accelerator",
+        "plan",
+        "chips",
+        "instances",
+        "wall_days",
+        "chip_hours",
+        "usd",
+        "usd_per_million_tokens",
+        "implied_mfu",
+        "energy_kwh",
+        "t_co2",
+        "usd_per_instance_hour",
+        "price_source",
+        "catalog_as_of",
+        "efficiency",
+    ])?;
+    let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+    for r in reports {
+        let Some(c) = &r.cost else { continue };
+        for o in &c.options {
+            w.write_record([
+                r.workload.name.clone(),
+                c.scenario.clone(),
+                o.instance.clone(),
+                o.accelerator.clone(),
+                o.plan.as_str().to_string(),
+                o.chips.to_string(),
+                o.instances.to_string(),
+                (o.wall_hours / 24.0).to_string(),
+                o.chip_hours.to_string(),
+                o.usd.to_string(),
+                o.usd_per_million_tokens.to_string(),
+                o.implied_mfu.to_string(),
+                opt(o.energy_kwh),
+                opt(o.kg_co2.map(|k| k / 1000.0)),
+                o.usd_per_instance_hour.to_string(),
+                o.price_source.clone(),
+                c.catalog_as_of.clone(),
+                o.efficiency_note.clone(),
+            ])?;
+        }
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 /// Reports' figures as JSON: `{schema_version, reports: [{workload, created_at, commit,

@@ -453,7 +453,7 @@ pub fn estimate_scaled(
 }
 
 /// Cost of the cheapest plan of the best options at efficiency and price ±20%.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SensitivityRow {
     pub instance: String,
     pub plan: Plan,

@@ -11,14 +11,15 @@ use crate::measure::probe::Roofline;
 use crate::measure::sampler::{SamplingSettings, StopReason};
 use crate::measure::scaling::ScalingCheck;
 use crate::measure::stats::{Estimate, Summary};
-use crate::model::estimate::{OptionEstimate, Skipped};
+use crate::model::estimate::{OptionEstimate, SensitivityRow, Skipped};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Major version: bumped when a reader of the previous major could misread a file.
 pub const SCHEMA_MAJOR: u32 = 1;
 /// Minor version: bumped when fields are added.
-pub const SCHEMA_MINOR: u32 = 1;
+pub const SCHEMA_MINOR: u32 = 2;
 
 /// `"<major>.<minor>"` of this build's schema.
 pub fn schema_version() -> String {
@@ -73,6 +74,14 @@ pub struct CostRecord {
     /// The CPU itself as an option: this run's measured rate scaled to a CPU instance.
     #[serde(default)]
     pub cpu_baseline: Option<CpuBaseline>,
+    /// Cost of the cheapest plan of the six cheapest instances with every efficiency and with
+    /// the price at ±20% (since 1.2).
+    #[serde(default)]
+    pub sensitivity: Vec<SensitivityRow>,
+    /// The catalog's source legend for every source key the options cite, e.g. `AWS-PRICE` →
+    /// its full citation (since 1.2).
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
 }
 
 /// Training the target on CPU instances at this run's measured rate.

@@ -1,0 +1,267 @@
+//! The HTML report in a real browser: Debian's Chromium renders it headless, and the test checks
+//! the screenshot is not blank, the page logged nothing to the console (no error, no blocked
+//! request or script), the chart elements are in the DOM, and that a workload named
+//! `<script>alert(1)</script>` stays text.
+//!
+//! `.ci/run` installs Chromium (`apt-get install chromium`). Without it the tests fail under CI
+//! (`CI` set) and are skipped with a message elsewhere, so `cargo test` still works on a
+//! machine without a browser.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/reports/tiny.json"
+);
+
+/// The browser: `$COSTBENCH_CHROMIUM`, or the first of chromium / chromium-browser /
+/// google-chrome on PATH.
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("COSTBENCH_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+fn browser_or_skip() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium not found: CI must run the browser tests (.ci/run installs Debian's chromium)"
+        );
+        eprintln!(
+            "skipped: no Chromium on PATH (apt-get install chromium, or set COSTBENCH_CHROMIUM)"
+        );
+    }
+    found
+}
+
+/// Runs headless Chromium on `page` with `extra` flags. The flags keep it off the network
+/// (this machine has none) and away from the user's profile.
+fn run_chromium(browser: &Path, page: &Path, profile: &Path, extra: &[&str]) -> Output {
+    let url = format!("file://{}", page.display());
+    std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("Chromium starts")
+}
+
+/// Lines where the page wrote to the console (Chromium logs them as `INFO:CONSOLE`), including
+/// Content-Security-Policy violations: a blocked script, font or request.
+fn console_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `report` → HTML page in `dir`.
+fn html_page(dir: &Path, report: &Path, name: &str) -> PathBuf {
+    let page = dir.join(name);
+    Command::cargo_bin("costbench")
+        .unwrap()
+        .args(["report"])
+        .arg(report)
+        .args(["--format", "html", "-o"])
+        .arg(&page)
+        .arg("-q")
+        .assert()
+        .success();
+    page
+}
+
+/// Share of pixels that are not (near) white, and the number of distinct colours.
+fn ink(png_path: &Path) -> (f64, usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = &buf[..info.buffer_size()];
+    let mut inked = 0usize;
+    let mut colours = std::collections::BTreeSet::new();
+    for px in pixels.chunks(channels) {
+        let rgb = &px[..3.min(channels)];
+        if rgb.iter().any(|&c| c < 240) {
+            inked += 1;
+        }
+        if colours.len() < 10_000 {
+            colours.insert(rgb.to_vec());
+        }
+    }
+    (
+        inked as f64 / (pixels.len() / channels) as f64,
+        colours.len(),
+    )
+}
+
+#[test]
+fn the_report_renders_with_charts_and_no_console_output() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = html_page(dir.path(), Path::new(FIXTURE), "report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained: nothing to fetch, nothing to run.
+    // (SVG's xmlns="http://www.w3.org/2000/svg" names a namespace; it fetches nothing.)
+    for banned in [
+        "<script",
+        "<link",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "url(",
+    ] {
+        assert!(!html.contains(banned), "the page contains {banned:?}");
+    }
+
+    let shot = dir.path().join("report.png");
+    let out = run_chromium(
+        &browser,
+        &page,
+        &dir.path().join("profile"),
+        &[
+            "--window-size=1280,3000",
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        console_lines(&out),
+        Vec::<String>::new(),
+        "the page logged to the console"
+    );
+    let (share, colours) = ink(&shot);
+    assert!(
+        share > 0.03,
+        "the screenshot is nearly blank: {:.1}% inked",
+        share * 100.0
+    );
+    assert!(colours > 20, "the screenshot has only {colours} colours");
+
+    let out = run_chromium(
+        &browser,
+        &page,
+        &dir.path().join("profile"),
+        &["--dump-dom"],
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    for id in [
+        "chart-cost",
+        "chart-pareto",
+        "chart-sensitivity",
+        "chart-roofline",
+        "chart-ops",
+    ] {
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id} in the rendered page"));
+        assert!(dom[at..].contains("<svg"), "#{id} has no SVG");
+    }
+    assert!(dom.contains("Cost table") && dom.contains("Assumptions") && dom.contains("Prices"));
+}
+
+#[test]
+fn console_detection_sees_a_blocked_script() {
+    // The check above would pass vacuously if console lines were never seen: a page with an
+    // inline script (blocked by the same policy) must produce one.
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bad.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\"></head><body><script>console.error('x')</script></body></html>",
+    )
+    .unwrap();
+    let out = run_chromium(
+        &browser,
+        &page,
+        &dir.path().join("profile"),
+        &["--dump-dom"],
+    );
+    let lines = console_lines(&out);
+    assert!(
+        !lines.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_workload_named_like_a_script_stays_text() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let evil = "<script>alert(1)</script>";
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+    v["workload"]["name"] = evil.into();
+    v["workload"]["source"] = format!("\"><img src=x onerror=alert(2)>{evil}").into();
+    v["machine"]["label"] = evil.into();
+    v["warnings"] = serde_json::json!([evil]);
+    if let Some(options) = v["cost"]["options"].as_array_mut() {
+        for o in options {
+            o["efficiency_note"] = evil.into();
+            o["price_source"] = evil.into();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("evil.json");
+    std::fs::write(&report, v.to_string()).unwrap();
+    let page = html_page(dir.path(), &report, "evil.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("<script"), "an unescaped script tag");
+    assert!(!html.contains("<img"), "an unescaped img tag");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    let out = run_chromium(
+        &browser,
+        &page,
+        &dir.path().join("profile"),
+        &["--dump-dom"],
+    );
+    assert_eq!(
+        console_lines(&out),
+        Vec::<String>::new(),
+        "the page logged to the console"
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    // The DOM holds the name as text, and no script or img element.
+    assert!(!dom.contains("<script") && !dom.contains("<img"), "{dom}");
+    assert!(dom.contains("costbench: &lt;script&gt;alert(1)&lt;/script&gt;"));
+}
