@@ -267,6 +267,8 @@ fn measure_sweep(
     let cases = runner
         .cases
         .iter_mut()
+        // After an interrupt the remaining products are skipped (the run writes nothing).
+        .take_while(|_| !crate::interrupt::requested())
         .map(|case| {
             let mut tally = Tally::new();
             let first = case.run(&mut tally);

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod execute;
 pub mod history;
 pub mod html;
+pub mod interrupt;
 pub mod kernels;
 pub mod measure;
 pub mod model;

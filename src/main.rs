@@ -412,6 +412,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if e.is::<costbench::interrupt::Interrupted>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -494,6 +498,7 @@ fn show_progress(quiet: bool) -> bool {
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
+    costbench::interrupt::install();
     let names = if args.workloads.is_empty() {
         vec![bundled::DEFAULT_WORKLOAD.to_string()]
     } else {
@@ -594,10 +599,12 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
     for (source, w) in &parsed {
         say(&summary::describe(w));
         let bar = sampling_bar(show_progress(quiet));
+        costbench::interrupt::check()?;
         let measured = execute::measure(w, &choice, roofline.as_ref(), |label, p| {
             update_bar(&bar, label, p)
         });
         bar.finish_and_clear();
+        costbench::interrupt::check()?;
         let scaling = if args.scaling {
             let bar = sampling_bar(show_progress(quiet));
             let available = costbench::workload::parse::available_memory_bytes();
@@ -605,6 +612,7 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 update_bar(&bar, label, p)
             })?;
             bar.finish_and_clear();
+            costbench::interrupt::check()?;
             Some(check)
         } else {
             None
@@ -642,6 +650,8 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 eprintln!("warning: {warning}");
             }
         }
+        // The last moment to stop cleanly: nothing of this report is on disk yet.
+        costbench::interrupt::check()?;
         match &args.output {
             Some(_) if to_stdout => print!("{}", store::to_json(&report)),
             Some(path) => {

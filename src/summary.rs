@@ -157,6 +157,7 @@ fn stop_text(stop: StopReason) -> &'static str {
         StopReason::TargetReached => "target precision reached",
         StopReason::TimeBudget => "time budget spent",
         StopReason::SampleCap => "sample cap reached",
+        StopReason::Interrupted => "interrupted",
     }
 }
 

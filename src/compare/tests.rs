@@ -175,8 +175,14 @@ fn the_delta_method_agrees_with_the_bootstrap_roughly() {
     assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
 }
 
+/// The committed fixture: a real quick run of `tests/fixtures/tiny.toml` with 58 step samples
+/// (a freshly measured report could have too few samples for any test to be significant).
 fn template() -> Report {
-    crate::report::store::tests::tiny_report()
+    crate::report::store::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/reports/tiny.json"
+    )))
+    .expect("the fixture loads")
 }
 
 fn side(r: &Report) -> Side {

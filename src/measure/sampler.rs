@@ -115,6 +115,8 @@ pub enum StopReason {
     TimeBudget,
     /// The sample cap was reached.
     SampleCap,
+    /// Ctrl-C or SIGTERM: the samples are incomplete and never written to a report.
+    Interrupted,
 }
 
 /// Whether to re-estimate the interval after the `n`-th sample: after every sample up to 100,
@@ -141,7 +143,7 @@ pub fn sample(
             elapsed_s: elapsed,
             planned_s: settings.warmup_s,
         });
-        if elapsed >= settings.warmup_s {
+        if elapsed >= settings.warmup_s || crate::interrupt::requested() {
             break;
         }
     }
@@ -184,6 +186,9 @@ pub fn sample(
         }
         if n >= settings.max_samples {
             break StopReason::SampleCap;
+        }
+        if crate::interrupt::requested() {
+            break StopReason::Interrupted;
         }
     };
     let elapsed_s = start.elapsed().as_secs_f64();

@@ -114,8 +114,13 @@ pub fn file_name(created_at: &DateTime<Utc>, workload: &str) -> String {
     format!("{}-{workload}.json", created_at.format("%Y%m%dT%H%M%SZ"))
 }
 
-/// Fails early, before any measurement, if `dir` cannot hold a new report: creates it if needed
-/// and writes and removes a probe file.
+/// Space `check_writable` reserves to prove a report fits: larger than any report written so far
+/// (a full gemm-sweep report is a few hundred KiB).
+pub const RESERVE_BYTES: i64 = 1 << 20;
+
+/// Fails early, before any measurement, if `dir` cannot hold a new report: creates it if needed,
+/// then creates a probe file and reserves [`RESERVE_BYTES`] in it (`posix_fallocate`, so a full
+/// disk answers now, not after a long measurement), and removes it.
 pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
     use anyhow::Context;
     fs::create_dir_all(dir)
@@ -125,10 +130,25 @@ pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
         .tempfile_in(dir)
         .with_context(|| {
             format!(
-                "the results directory '{}' is not writable (choose another with --output)",
+                "the results directory '{}' is not writable (choose another with --results-dir or --output)",
                 dir.display()
             )
         })?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor belongs to `probe`, open for writing, for this whole call.
+        let err = unsafe { libc::posix_fallocate(probe.as_file().as_raw_fd(), 0, RESERVE_BYTES) };
+        // EOPNOTSUPP / EINVAL: the filesystem cannot preallocate; the write itself will tell.
+        if err != 0 && err != libc::EOPNOTSUPP && err != libc::EINVAL {
+            anyhow::bail!(
+                "the results directory '{}' cannot hold a report: {} (need about {} KiB free; choose another with --results-dir or --output)",
+                dir.display(),
+                std::io::Error::from_raw_os_error(err),
+                RESERVE_BYTES / 1024
+            );
+        }
+    }
     drop(probe);
     Ok(())
 }
@@ -215,7 +235,7 @@ fn write_temp(report: &Report, dir: &Path) -> anyhow::Result<tempfile::NamedTemp
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::execute::{self, SamplingChoice};
     use crate::measure::machine::MachineContext;
@@ -245,7 +265,7 @@ seq_len = 8
 "#;
 
     /// A real report of a tiny workload, measured for a fraction of a second.
-    pub(crate) fn tiny_report() -> Report {
+    fn tiny_report() -> Report {
         let w = parse_workload_with_memory(TINY, "tiny.toml", u64::MAX).expect("valid");
         let choice = SamplingChoice {
             quick: true,
