@@ -27,8 +27,8 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// Worker threads for the kernels (default: one per logical core).
-    #[arg(long, global = true)]
-    threads: Option<usize>,
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    threads: Option<u32>,
     /// No progress bars or warnings on stderr.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -97,10 +97,10 @@ struct CompareArgs {
     #[arg(long, default_value = "results")]
     results_dir: PathBuf,
     /// Noise band in percent: changes whose interval stays within ±PERCENT are "no change".
-    #[arg(long, value_name = "PERCENT", default_value_t = 2.0, value_parser = non_negative_percent)]
+    #[arg(long, value_name = "PERCENT", default_value_t = 2.0, value_parser = non_negative_percent, allow_negative_numbers = true)]
     noise: f64,
     /// Significance level of the Mann–Whitney U test.
-    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction)]
+    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction, allow_negative_numbers = true)]
     significance: f64,
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
@@ -110,7 +110,7 @@ struct CompareArgs {
     raw_times: bool,
     /// Exit with code 3 when a measured metric regressed by more than PERCENT (default: the
     /// noise band), i.e. its whole interval lies beyond it and the change is significant.
-    #[arg(long, value_name = "PERCENT", num_args = 0..=1, value_parser = non_negative_percent)]
+    #[arg(long, value_name = "PERCENT", num_args = 0..=1, value_parser = non_negative_percent, allow_negative_numbers = true)]
     fail_on_regression: Option<Option<f64>>,
     #[command(flatten)]
     output: OutputArgs,
@@ -158,7 +158,7 @@ struct HistoryArgs {
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Significance level of the change-point permutation test.
-    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction)]
+    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction, allow_negative_numbers = true)]
     significance: f64,
 }
 
@@ -257,12 +257,32 @@ impl ModelFlags {
             self.heads.unwrap_or(1),
         );
         // Nothing is run for an estimate: the slice is a placeholder, one head-width wide.
-        Ok(costbench::workload::parse::parse_workload_with_memory(
+        costbench::workload::parse::parse_workload_with_memory(
             &toml,
             "command-line flags",
             u64::MAX,
-        )?)
+        )
+        .map_err(|e| anyhow::anyhow!(flag_error(&e.to_string())))
     }
+}
+
+/// A workload error about the hidden TOML built from `estimate`'s model flags, in the flags'
+/// terms: `command-line flags:7:9: target.heads: …` → `--heads: …`.
+fn flag_error(message: &str) -> String {
+    let mut rest = message
+        .strip_prefix("command-line flags")
+        .map(|r| r.trim_start_matches(|c: char| c == ':' || c == ' ' || c.is_ascii_digit()))
+        .unwrap_or(message)
+        .to_string();
+    for field in [
+        "kv_heads", "heads", "layers", "d_model", "d_ff", "vocab", "seq_len", "batch", "tokens",
+    ] {
+        rest = rest.replace(
+            &format!("target.{field}"),
+            &format!("--{}", field.replace('_', "-")),
+        );
+    }
+    format!("estimate: {rest}")
 }
 
 #[derive(Args, Debug)]
@@ -273,19 +293,19 @@ struct EstimateArgs {
     #[command(flatten)]
     model: ModelFlags,
     /// Training tokens (overrides the workload's; required with --layers etc.). Accepts 2e12.
-    #[arg(long, value_parser = positive_count)]
+    #[arg(long, value_parser = positive_count, allow_negative_numbers = true)]
     tokens: Option<f64>,
     /// Efficiency scenario: `published` (per-chip published MFU) or `custom` (needs --mfu).
     #[arg(long, default_value = "published", value_parser = ["published", "custom"])]
     scenario: String,
     /// Model FLOPs utilisation for every option (implies --scenario custom).
-    #[arg(long, value_parser = unit_fraction)]
+    #[arg(long, value_parser = unit_fraction, allow_negative_numbers = true)]
     mfu: Option<f64>,
     /// Exactly this many chips per option (rounded up to whole instances).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     chips: Option<u32>,
     /// The fewest whole instances that finish within this many days (default 30).
-    #[arg(long, value_parser = positive_seconds, conflicts_with = "chips")]
+    #[arg(long, value_parser = positive_days, conflicts_with = "chips", allow_negative_numbers = true)]
     deadline_days: Option<f64>,
     /// Only these pricing plans (on_demand, reserved_1yr, reserved_3yr, capacity_block, spot);
     /// repeatable. Default: all.
@@ -300,9 +320,9 @@ struct EstimateArgs {
 
 fn positive_count(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 1.0 => Ok(v),
+        Ok(v) if v.is_finite() && (1.0..=1e18).contains(&v) => Ok(v),
         _ => Err(format!(
-            "expected a positive number such as 2e12, found '{s}'"
+            "expected a positive number up to 1e18 such as 2e12, found '{s}'"
         )),
     }
 }
@@ -327,13 +347,13 @@ struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     min_samples: Option<u64>,
     /// Sampling budget per workload in seconds (default: 30 steps' time, clamped to 10–60 s).
-    #[arg(long, value_parser = positive_seconds)]
+    #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
     max_time: Option<f64>,
     /// Minimum warm-up in seconds (default 3; at least one step always runs).
-    #[arg(long, value_parser = non_negative_seconds)]
+    #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
     warmup: Option<f64>,
     /// Stop when the median's 95% interval is within ±PERCENT (default 1).
-    #[arg(long, value_name = "PERCENT", value_parser = positive_percent)]
+    #[arg(long, value_name = "PERCENT", value_parser = positive_percent, allow_negative_numbers = true)]
     precision: Option<f64>,
     /// Seed of the initial weights, the synthetic data and every bootstrap.
     #[arg(long, default_value_t = 0)]
@@ -372,6 +392,15 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!(
             "expected a positive number of seconds, found '{s}'"
+        )),
+    }
+}
+
+fn positive_days(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 36_500.0 => Ok(v),
+        _ => Err(format!(
+            "expected a positive number of days up to 36500, found '{s}'"
         )),
     }
 }
@@ -428,10 +457,7 @@ const EXIT_REGRESSION: u8 = 3;
 
 fn dispatch(cli: Cli) -> Result<u8> {
     if let Some(n) = cli.threads {
-        anyhow::ensure!(
-            n > 0,
-            "--threads: expected a positive number of threads, found 0"
-        );
+        let n = n as usize;
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()
@@ -515,28 +541,11 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         .iter()
         .map(|n| bundled::resolve(n).map(|w| (n.clone(), w)))
         .collect::<Result<Vec<_>, _>>()?;
-    match &args.output {
-        Some(p) if p.as_os_str() == "-" => {}
-        Some(p) => {
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            store::check_writable(dir)?;
-            anyhow::ensure!(
-                !p.is_dir(),
-                "--output '{}' is a directory; expected a file path",
-                p.display()
-            );
-        }
-        None => store::check_writable(&args.results_dir)?,
-    }
+    // Every input (catalog, prices, baseline name) is validated before any directory is
+    // created, so a refused run leaves nothing behind.
+    let catalog = args.catalog.load()?;
     let baseline = match &args.save_baseline {
-        Some(name) => {
-            let dir = costbench::compare::baseline_dir(&args.results_dir, name)?;
-            store::check_writable(&dir)?;
-            Some(dir)
-        }
+        Some(name) => Some(costbench::compare::baseline_dir(&args.results_dir, name)?),
         None => None,
     };
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
@@ -544,6 +553,25 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         !(args.html && to_stdout),
         "--html writes a page beside the report file; it cannot go with --output -"
     );
+    match &args.output {
+        Some(p) if p.as_os_str() == "-" => {}
+        Some(p) => {
+            anyhow::ensure!(
+                !p.is_dir(),
+                "--output '{}' is a directory; expected a file path",
+                p.display()
+            );
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            store::check_writable(dir, "--output")?;
+        }
+        None => store::check_writable(&args.results_dir, "--results-dir")?,
+    }
+    if let Some(dir) = &baseline {
+        store::check_writable(dir, "--save-baseline")?;
+    }
     // With the report on stdout, the human summary goes to stderr.
     let say = |text: &str| {
         if to_stdout {
@@ -553,7 +581,6 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
         }
     };
 
-    let catalog = args.catalog.load()?;
     let threads = rayon::current_num_threads();
     let machine = MachineContext::detect(args.label.clone(), threads);
     let mut machine_warnings = Vec::new();
@@ -699,17 +726,42 @@ fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
     store::write_text(path, text)
 }
 
+/// Refuses an output path that would replace one of the `inputs` or any costbench report: an
+/// export must never destroy a measurement.
+fn guard_output(path: &std::path::Path, inputs: &[PathBuf], flag: &str) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let same =
+        |p: &PathBuf| matches!((p.canonicalize(), path.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    anyhow::ensure!(
+        !inputs.iter().any(same),
+        "{flag} '{}' is one of the reports being read; expected a new output path (inputs are never overwritten)",
+        path.display()
+    );
+    anyhow::ensure!(
+        path.is_dir() || store::load(path).is_err(),
+        "{flag} '{}' is a costbench report; expected a new output path (reports are never overwritten)",
+        path.display()
+    );
+    Ok(())
+}
+
 /// Writes an export in `format` (to `out`, or standard output) and the terminal table; returns
 /// whether standard output already carries the export.
 fn emit(
     format: export::Format,
     out: Option<&std::path::Path>,
+    inputs: &[PathBuf],
     table: &dyn Fn(bool) -> String,
     text: &dyn Fn() -> Result<String>,
     figures: &dyn Fn() -> Vec<(String, costbench::report::schema::Metric)>,
     quiet: bool,
 ) -> Result<()> {
     use export::Format;
+    if let Some(path) = out {
+        guard_output(path, inputs, "-o")?;
+    }
     let body = match format {
         Format::Table => None,
         Format::Markdown | Format::Json | Format::Html | Format::Csv => Some(text()?),
@@ -722,16 +774,20 @@ fn emit(
                     export::GAB_BIGGER
                 )
             })?;
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("could not create the directory '{}'", dir.display()))?;
             anyhow::ensure!(
-                dir.is_dir(),
-                "-o '{}': expected a directory for the two github-action-benchmark files",
+                !dir.exists() || dir.is_dir(),
+                "-o '{}' is a file; expected a directory for the two github-action-benchmark files",
                 dir.display()
             );
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("-o: could not create the directory '{}'", dir.display())
+            })?;
             let (smaller, bigger) = export::github_action_benchmark(&figures());
-            write_file(&dir.join(export::GAB_SMALLER), &smaller)?;
-            write_file(&dir.join(export::GAB_BIGGER), &bigger)?;
+            for (name, text) in [(export::GAB_SMALLER, smaller), (export::GAB_BIGGER, bigger)] {
+                let path = dir.join(name);
+                guard_output(&path, inputs, "-o")?;
+                write_file(&path, &text)?;
+            }
             if !quiet {
                 print!("{}", table(colour()));
             }
@@ -807,9 +863,16 @@ fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
             })
             .collect()
     };
+    let inputs: Vec<PathBuf> = base
+        .reports
+        .values()
+        .chain(new.reports.values())
+        .map(|(p, _)| p.clone())
+        .collect();
     emit(
         args.output.format,
         args.output.output.as_deref(),
+        &inputs,
         &|colour| export::comparison_table(&c, colour),
         &|| match args.output.format {
             export::Format::Markdown => Ok(export::comparison_markdown(&c)),
@@ -853,6 +916,7 @@ fn report_export(args: ReportArgs, quiet: bool) -> Result<()> {
     emit(
         args.output.format,
         args.output.output.as_deref(),
+        &args.files,
         &|colour| each(&|r| export::report_table(r, colour)),
         &|| match args.output.format {
             export::Format::Markdown => Ok(each(&export::report_markdown)),
@@ -951,8 +1015,11 @@ fn estimate(args: EstimateArgs) -> Result<()> {
             w.name
         );
     };
+    let mut w = w;
     if let Some(tokens) = args.tokens {
         t.target_tokens = tokens as u64;
+        // The header describes what is priced.
+        w.kind = costbench::workload::WorkloadKind::Transformer(t.clone());
     }
     let scenario = match (args.scenario.as_str(), args.mfu) {
         (_, Some(mfu)) => Scenario::Custom { mfu },
@@ -1163,6 +1230,12 @@ fn history(args: HistoryArgs) -> Result<()> {
         print!("{}", history::json(&h));
     } else {
         print!("{}", history::table(&h));
+    }
+    let inputs: Vec<PathBuf> = reports.iter().map(|(p, _)| p.clone()).collect();
+    for (path, flag) in [(&args.html, "--html"), (&args.svg, "--svg")] {
+        if let Some(path) = path {
+            guard_output(path, &inputs, flag)?;
+        }
     }
     if let Some(path) = &args.html {
         write_file(path, &costbench::html::history_page(&h))?;

@@ -67,25 +67,48 @@ pub(crate) fn position_in(text: &str, offset: usize) -> Position {
 pub(crate) fn closest<'s>(name: &str, allowed: &'s [String]) -> Option<&'s str> {
     allowed
         .iter()
-        .map(|a| (edit_distance(name, a), a))
-        .filter(|(d, a)| *d <= 2 && *d < a.len() && *d > 0)
+        .filter_map(|a| edit_distance_within(name, a, 2).map(|d| (d, a)))
+        .filter(|(d, a)| *d < a.len() && *d > 0)
         .min_by_key(|(d, _)| *d)
         .map(|(_, a)| a.as_str())
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// The edit (Levenshtein) distance between `a` and `b` when it is at most `max`, else `None`.
+///
+/// Only the diagonal band |i − j| ≤ `max` of the table is computed, so the time is linear in the
+/// lengths: names come from user files (a catalog's `source` or `[sources]` key has no length
+/// limit), and the full quadratic table of two 300 KB names took minutes.
+fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
+    if a.len().abs_diff(b.len()) > max {
+        return None;
     }
-    row[b.len()]
+    // Cells outside the band are at least `max + 1`; `over` stands for all of them.
+    let over = max + 1;
+    let in_band = |i: usize, j: usize| i.abs_diff(j) <= max;
+    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(over)).collect();
+    let mut row = vec![over; b.len() + 1];
+    for i in 1..=a.len() {
+        let (lo, hi) = (i.saturating_sub(max), (i + max).min(b.len()));
+        for j in lo..=hi {
+            row[j] = if j == 0 {
+                i.min(over)
+            } else {
+                let replace = if in_band(i - 1, j - 1) {
+                    prev[j - 1] + usize::from(a[i - 1] != b[j - 1])
+                } else {
+                    over
+                };
+                let delete = if in_band(i - 1, j) { prev[j] + 1 } else { over };
+                let insert = if j > lo { row[j - 1] + 1 } else { over };
+                replace.min(delete).min(insert).min(over)
+            };
+        }
+        std::mem::swap(&mut prev, &mut row);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,5 +367,82 @@ fn friendly_found(f: &str) -> String {
         "sequence" => "an array".into(),
         "map" => "a table".into(),
         _ => f.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The full quadratic table, as a reference for the banded [`edit_distance_within`].
+    fn edit_distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+
+    proptest::proptest! {
+        /// The banded distance agrees with the full table wherever it answers.
+        #[test]
+        fn banded_edit_distance_matches_the_full_table(
+            a in "[abc]{0,8}", b in "[abc]{0,8}", max in 0usize..4,
+        ) {
+            let full = edit_distance(&a, &b);
+            let banded = edit_distance_within(&a, &b, max);
+            proptest::prop_assert_eq!(banded, (full <= max).then_some(full));
+        }
+    }
+
+    #[test]
+    fn closest_suggests_within_two_edits() {
+        let allowed = ["layers".to_string(), "d_model".to_string()];
+        assert_eq!(closest("layer", &allowed), Some("layers"));
+        assert_eq!(closest("d_mdoel", &allowed), Some("d_model"));
+        assert_eq!(closest("vocab", &allowed), None);
+        assert_eq!(closest("layers", &allowed), None);
+    }
+
+    /// Found by fuzzing (`catalog_parse`): an overlay whose figure cites an undefined short
+    /// source name, with a long name defined under `[sources]`, spent minutes in the quadratic
+    /// edit distance of the "did you mean" hint (two 20,000-character names: 48 s in the fuzz
+    /// build; 300,000: over 5 minutes). It is refused at once now, with or without a hint.
+    #[test]
+    fn fuzz_long_source_names() {
+        use crate::catalog::{Catalog, CatalogOverlay};
+        let n = 100_000;
+        let overlay = |defined: &str, cited: &str| {
+            format!(
+                "[sources]\n{defined} = \"x\"\n\n[[instances]]\nid = \"trn1.32xlarge\"\n\
+                 network_bits_per_s = {{ value = 1, source = \"{cited}\", as_of = 2026-01-01 }}\n"
+            )
+        };
+        let apply = |text: &str| {
+            let start = std::time::Instant::now();
+            let o = CatalogOverlay::parse(text, "o.toml").expect("the overlay parses");
+            let e = Catalog::bundled().overlay(o).unwrap_err().to_string();
+            assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+            assert!(!e.contains('\n'), "{e}");
+            e
+        };
+        let long = |c: &str| format!("A{}", c.repeat(n));
+        let e = apply(&overlay(&long("C"), &long("D")));
+        assert!(
+            e.starts_with("o.toml:6:44: instances[0].network_bits_per_s.source: `AD"),
+            "{}",
+            &e[..100]
+        );
+        assert!(e.contains("is not defined under [sources]; expected one of"));
+        // A near miss of a long name still gets its hint.
+        let e = apply(&overlay(&long("C"), &format!("{}X", long("C"))));
+        assert!(e.contains("[sources] (did you mean `ACCC"), "{}", &e[..100]);
     }
 }

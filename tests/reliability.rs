@@ -206,6 +206,6 @@ fn a_results_path_through_a_file_is_refused_before_measuring() {
     fs::write(dir.path().join("file"), "x").unwrap();
     refused_before_measuring(
         &dir.path().join("file/results"),
-        "could not create the results directory",
+        "--results-dir: could not create the directory",
     );
 }

@@ -153,7 +153,7 @@ fn an_unusable_results_directory_fails_before_measuring() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "could not create the results directory",
+            "--results-dir: could not create the directory",
         ))
         .stdout(predicate::str::contains("step time").not());
 }

@@ -692,6 +692,11 @@ impl<'a> Doc<'a> {
             );
             return self.error(span.as_ref(), path.or(Some(name)), msg);
         }
+        if message.contains("overflowed") {
+            let msg =
+                "expected a positive, finite number, found one beyond the floating-point range";
+            return self.error(span.as_ref(), path, msg.to_string());
+        }
         if let Some((found, expected)) = toml_diag::invalid_type(&message) {
             let msg = match path {
                 Some(p @ ("accelerators" | "instances")) => format!(

@@ -7,6 +7,7 @@
 //! second both keep their reports.
 
 use super::schema::{Report, SCHEMA_MAJOR};
+use crate::toml_diag::one_line;
 use chrono::{DateTime, Utc};
 use std::fs;
 use std::io::Write;
@@ -16,11 +17,10 @@ use thiserror::Error;
 /// Why a report could not be read.
 #[derive(Debug, Error)]
 pub enum LoadError {
-    #[error("could not read '{path}': {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("could not read '{path}': {reason}")]
+    Io { path: String, reason: String },
+    #[error("'{path}' is not a costbench report: {detail}")]
+    Invalid { path: String, detail: String },
     #[error("'{path}' is not a costbench report: {detail} (line {line}, column {column}){hint}")]
     Malformed {
         path: String,
@@ -41,24 +41,27 @@ pub enum LoadError {
 
 /// Reads a report, accepting any minor version of this major and ignoring unknown keys.
 pub fn load(path: &Path) -> Result<Report, LoadError> {
-    let shown = path.display().to_string();
-    let text = fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let shown = one_line(&path.display().to_string());
+    let io = |reason: String| LoadError::Io {
         path: shown.clone(),
-        source,
-    })?;
+        reason,
+    };
+    if path.is_dir() {
+        return Err(io("it is a directory; expected a report file".into()));
+    }
+    let bytes = fs::read(path).map_err(|e| io(e.to_string()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| io("not UTF-8 text; a costbench report is UTF-8 JSON".into()))?;
     parse(&text, &shown)
 }
 
-/// [`load`] from text; `origin` names the file in errors.
+/// [`load`] from text; `origin` names the file in errors. Every error is one line: text taken
+/// from the file (a version, a key, a string serde quotes) has its line breaks escaped.
 pub fn parse(text: &str, origin: &str) -> Result<Report, LoadError> {
+    let origin = &one_line(origin);
     let malformed = |e: serde_json::Error| LoadError::Malformed {
         path: origin.to_string(),
-        detail: e
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_string(),
+        detail: one_line(e.to_string().split(" at line ").next().unwrap_or_default()),
         line: e.line(),
         column: e.column(),
         hint: if e.is_eof() {
@@ -70,14 +73,36 @@ pub fn parse(text: &str, origin: &str) -> Result<Report, LoadError> {
     // Check the version before the shape, so a future major's new layout is reported as
     // such rather than as a confusing missing field.
     let value: serde_json::Value = serde_json::from_str(text).map_err(malformed)?;
-    let found = value
+    let invalid = |detail: String| LoadError::Invalid {
+        path: origin.to_string(),
+        detail: one_line(&detail),
+    };
+    let kind = match &value {
+        serde_json::Value::Object(_) => None,
+        serde_json::Value::Array(_) => Some("an array"),
+        serde_json::Value::Null => Some("null"),
+        serde_json::Value::Bool(_) => Some("a boolean"),
+        serde_json::Value::Number(_) => Some("a number"),
+        serde_json::Value::String(_) => Some("a string"),
+    };
+    if let Some(kind) = kind {
+        return Err(invalid(format!(
+            "expected a JSON object with a schema_version, found {kind}"
+        )));
+    }
+    if value.get("schema_version").is_none() {
+        return Err(invalid(
+            "schema_version: missing; expected \"major.minor\", e.g. \"1.2\"".into(),
+        ));
+    }
+    let version = value
         .get("schema_version")
         .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string();
-    let major = found
+        .unwrap_or("");
+    let major = version
         .split_once('.')
         .and_then(|(major, minor)| minor.parse::<u32>().ok().and(major.parse::<u32>().ok()));
+    let found = one_line(version);
     match major {
         None => {
             return Err(LoadError::BadVersion {
@@ -99,7 +124,106 @@ pub fn parse(text: &str, origin: &str) -> Result<Report, LoadError> {
         }
         Some(_) => {}
     }
-    serde_json::from_str(text).map_err(malformed)
+    // serde_path_to_error names the field a type error is in (`metrics[0].estimate.point`).
+    let measurement = value.get("measurement").cloned();
+    let report: Report = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // `measurement` is an internally tagged enum, whose content serde buffers, so the path
+        // stops there: deserialise the variant on its own to name the field inside it.
+        let deeper = (path == "measurement")
+            .then(|| measurement.and_then(|m| measurement_error(&m)))
+            .flatten();
+        invalid(deeper.unwrap_or_else(|| format!("{path}: {inner}")))
+    })?;
+    validate(&report).map_err(invalid)?;
+    Ok(report)
+}
+
+/// The field-level error inside a `measurement` object, e.g. `measurement.samples_s[0]: …`.
+fn measurement_error(m: &serde_json::Value) -> Option<String> {
+    use super::schema::{StepMeasurement, SweepMeasurement};
+    fn inner<T: serde::de::DeserializeOwned>(m: &serde_json::Value) -> Option<String> {
+        let e = serde_path_to_error::deserialize::<_, T>(m.clone()).err()?;
+        let path = e.path().to_string();
+        Some(format!("measurement.{path}: {}", e.into_inner()))
+    }
+    match m.get("type").and_then(|t| t.as_str()) {
+        Some("step") => inner::<StepMeasurement>(m),
+        Some("sweep") => inner::<SweepMeasurement>(m),
+        _ => None,
+    }
+}
+
+/// Longest plausible sampled time, seconds (a step of a week): a larger figure is corruption.
+const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// The checks of meaning a well-typed report must pass before anything compares or renders it:
+/// sampled times positive, finite and below [`MAX_SECONDS`]; metric values finite and not
+/// negative (times positive and plausible). `Err` names the field and what was expected.
+pub fn validate(r: &Report) -> Result<(), String> {
+    use super::schema::Measurement;
+    let times = |field: &str, xs: &[f64]| -> Result<(), String> {
+        match xs
+            .iter()
+            .enumerate()
+            .find(|(_, x)| !(x.is_finite() && **x >= 0.0 && **x <= MAX_SECONDS))
+        {
+            Some((i, x)) => Err(format!(
+                "{field}[{i}]: expected a number of seconds from 0 to {MAX_SECONDS:e}, found {x}"
+            )),
+            None => Ok(()),
+        }
+    };
+    match &r.measurement {
+        Measurement::Step(m) => {
+            times("measurement.samples_s", &m.samples_s)?;
+            not_all_zero(&m.samples_s, "measurement.samples_s")?;
+            for (i, c) in m.op_classes.iter().enumerate() {
+                times(
+                    &format!("measurement.op_classes[{i}].samples_s"),
+                    &c.samples_s,
+                )?;
+            }
+        }
+        Measurement::Sweep(s) => {
+            for (i, c) in s.cases.iter().enumerate() {
+                times(&format!("measurement.cases[{i}].samples_s"), &c.samples_s)?;
+                not_all_zero(&c.samples_s, &format!("measurement.cases[{i}].samples_s"))?;
+            }
+        }
+    }
+    for (i, m) in r.metrics.iter().enumerate() {
+        let p = m.estimate.point;
+        let ok = if m.unit == "s" {
+            p.is_finite() && p > 0.0 && p <= MAX_SECONDS
+        } else {
+            // NaN (null) is allowed: a figure that could not be computed.
+            p.is_nan() || (p.is_finite() && p >= 0.0)
+        };
+        if !ok {
+            let what = if m.unit == "s" {
+                format!("a positive number of seconds up to {MAX_SECONDS:e}")
+            } else {
+                format!("a finite number ≥ 0 ({})", m.unit)
+            };
+            return Err(format!(
+                "metrics[{i}] ({}).estimate.point: expected {what}, found {p}",
+                m.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A sampled step takes time: at least one sample of a step or product must be positive.
+fn not_all_zero(xs: &[f64], field: &str) -> Result<(), String> {
+    if !xs.is_empty() && xs.iter().all(|&x| x <= 0.0) {
+        return Err(format!(
+            "{field}: expected positive step times, found only zeros"
+        ));
+    }
+    Ok(())
 }
 
 /// The report as pretty JSON with a trailing newline.
@@ -121,19 +245,30 @@ pub const RESERVE_BYTES: i64 = 1 << 20;
 /// Fails early, before any measurement, if `dir` cannot hold a new report: creates it if needed,
 /// then creates a probe file and reserves [`RESERVE_BYTES`] in it (`posix_fallocate`, so a full
 /// disk answers now, not after a long measurement), and removes it.
-pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
-    use anyhow::Context;
-    fs::create_dir_all(dir)
-        .with_context(|| format!("could not create the results directory '{}'", dir.display()))?;
-    let probe = tempfile::Builder::new()
+///
+/// `flag` names the option the directory came from (`--results-dir`, `--output`, …) in errors.
+pub fn check_writable(dir: &Path, flag: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !dir.exists() || dir.is_dir(),
+        "{flag}: '{}' is a file; expected a directory to hold the report",
+        dir.display()
+    );
+    if let Err(e) = fs::create_dir_all(dir) {
+        anyhow::bail!(
+            "{flag}: could not create the directory '{}': {e}",
+            dir.display()
+        );
+    }
+    let probe = match tempfile::Builder::new()
         .prefix(".costbench-write-check-")
         .tempfile_in(dir)
-        .with_context(|| {
-            format!(
-                "the results directory '{}' is not writable (choose another with --results-dir or --output)",
-                dir.display()
-            )
-        })?;
+    {
+        Ok(p) => p,
+        Err(e) => anyhow::bail!(
+            "{flag}: the directory '{}' is not writable: {e}",
+            dir.display()
+        ),
+    };
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
@@ -142,7 +277,7 @@ pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
         // EOPNOTSUPP / EINVAL: the filesystem cannot preallocate; the write itself will tell.
         if err != 0 && err != libc::EOPNOTSUPP && err != libc::EINVAL {
             anyhow::bail!(
-                "the results directory '{}' cannot hold a report: {} (need about {} KiB free; choose another with --results-dir or --output)",
+                "{flag}: the directory '{}' cannot hold a report: {} (need about {} KiB free)",
                 dir.display(),
                 std::io::Error::from_raw_os_error(err),
                 RESERVE_BYTES / 1024
@@ -207,11 +342,20 @@ pub fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    anyhow::ensure!(
+        dir.is_dir(),
+        "could not write '{}': no such file or directory '{}' (create it first)",
+        path.display(),
+        dir.display()
+    );
+    let mut tmp = match tempfile::Builder::new()
         .prefix(".costbench-out-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .with_context(|| format!("could not write in '{}'", dir.display()))?;
+    {
+        Ok(t) => t,
+        Err(e) => anyhow::bail!("could not write '{}': {}", path.display(), e.kind()),
+    };
     tmp.write_all(text.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("could not write '{}'", path.display()))?;
@@ -364,7 +508,28 @@ seq_len = 8
         assert!(e.contains("schema_version 'one'"), "{e}");
 
         let e = parse("[1, 2]", "r.json").unwrap_err().to_string();
-        assert!(e.contains("schema_version ''"), "{e}");
+        assert!(e.contains("expected a JSON object"), "{e}");
+        let e = parse("{}", "r.json").unwrap_err().to_string();
+        assert!(e.contains("schema_version: missing"), "{e}");
+
+        // A wrongly typed field is named by its path, also inside the tagged measurement.
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["metrics"][0]["estimate"]["point"] = "fast".into();
+        let e = parse(&v.to_string(), "r.json").unwrap_err().to_string();
+        assert!(e.contains("metrics[0].estimate.point: invalid type"), "{e}");
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["measurement"]["samples_s"][0] = "1 ms".into();
+        let e = parse(&v.to_string(), "r.json").unwrap_err().to_string();
+        assert!(e.contains("measurement.samples_s[0]: invalid type"), "{e}");
+
+        // Impossible figures are refused with the field and the expectation.
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["measurement"]["samples_s"][0] = (-1.0).into();
+        let e = parse(&v.to_string(), "r.json").unwrap_err().to_string();
+        assert!(
+            e.contains("measurement.samples_s[0]: expected a number of seconds"),
+            "{e}"
+        );
 
         let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
         v.as_object_mut().unwrap().remove("machine");
@@ -403,5 +568,34 @@ seq_len = 8
             committed == generated,
             "docs/report-schema.json is out of date: run `COSTBENCH_UPDATE_SCHEMA=1 cargo test --release json_schema`"
         );
+    }
+
+    /// Found by fuzzing (`report_load`, minimised to the 23 bytes below): text taken from the
+    /// file went into the error as it was, so a line break in `schema_version` (or in a string
+    /// serde quotes, such as an unknown measurement type) split the error over two lines.
+    #[test]
+    fn fuzz_line_break_in_file_text() {
+        let e = parse("{\"schema_version\":\"\\n\"}", "r.json")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "'r.json': schema_version '\\n': expected \"major.minor\" with major 1"
+        );
+
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/reports/tiny.json"
+        );
+        let mut v: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(fixture).unwrap()).unwrap();
+        v["measurement"]["type"] = "st\nep".into();
+        let e = parse(&v.to_string(), "r\nx.json").unwrap_err().to_string();
+        assert!(!e.contains('\n'), "{e}");
+        assert!(
+            e.starts_with("'r\\nx.json' is not a costbench report: "),
+            "{e}"
+        );
+        assert!(e.contains("st\\nep"), "{e}");
     }
 }

@@ -534,6 +534,10 @@ impl<'a> Doc<'a> {
             let msg = format!("expected {expected}, found {found}");
             return self.error(span.as_ref(), path, msg);
         }
+        if message.contains("overflowed") {
+            let msg = "expected a finite number (counts at most 1e18), found one beyond the floating-point range";
+            return self.error(span.as_ref(), path, msg.to_string());
+        }
         self.error(span.as_ref(), path, message)
     }
 
