@@ -49,6 +49,10 @@ fn rounded(x: f64, decimals: usize) -> String {
 
 /// A per-chip or per-vCPU rate: three decimals from $1 up, four significant digits below.
 fn rate(x: f64) -> String {
+    // A price can underflow to 0 when divided by chips (a fuzzed 5e-324 on 9 chips): no log10.
+    if !(x.is_finite() && x > 0.0) || x < 1e-8 {
+        return format!("${x:.2e}");
+    }
     if x >= 1.0 {
         format!("${}", rounded(x, 3))
     } else {
@@ -200,6 +204,14 @@ pub(super) fn table(c: &Catalog) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fuzz_rate_of_a_price_that_underflows() {
+        assert_eq!(super::rate(0.0), "$0.00e0");
+        assert_eq!(super::rate(5e-324 / 9.0), "$0.00e0");
+        assert_eq!(super::rate(1e-12), "$1.00e-12");
+        assert_eq!(super::rate(0.0123), "$0.0123");
+    }
+
     use super::*;
 
     #[test]

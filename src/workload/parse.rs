@@ -798,7 +798,7 @@ impl<'a> Doc<'a> {
         )?;
         let m = ms.get_ref();
         let (s_layers, _) = self.slice_dim(&m.layers, "measure.layers", layers)?;
-        self.required(
+        let slice_batch_v = self.required(
             &m.batch,
             ms,
             "measure.batch",
@@ -894,6 +894,15 @@ impl<'a> Doc<'a> {
             "the measured slice",
             "reduce measure.layers, measure.batch or measure.seq_len",
             available_bytes,
+        )?;
+        // The measured step's plan counts all `slice_batch` sequences in one step. The memory
+        // check bounds that only when this machine's memory is known (not with `u64::MAX`).
+        self.check_step_flops(
+            transformer_step_flops_f64(&tw.slice, tw.slice_batch),
+            slice_batch_v,
+            "measure.batch",
+            "one measured step of the slice",
+            "a smaller measure.batch, measure.seq_len or measure.layers",
         )?;
         Ok(w)
     }
@@ -1564,6 +1573,40 @@ seq_len = 64
             e.contains("target.seq_len: training on one sequence of the target executes about"),
             "{e}"
         );
+    }
+
+    /// Found by fuzzing (`workload_parse` with the available memory unknown, `u64::MAX`, as
+    /// `parse_workload` has it when the machine's memory cannot be read; minimised): a wide
+    /// model whose one target sequence fits the FLOP counters, measured 1,677,216 sequences at
+    /// a time. The memory check passed (petabytes < u64::MAX) and the slice's step plan
+    /// overflowed u64 (`kernels/flops.rs`). The slice's step is now checked like the target's.
+    #[test]
+    fn fuzz_slice_step_flops_with_unknown_memory() {
+        let text = "name = \"e\"\nkind = \"transformer\"\ndescription = \"d\"\n[target]\n\
+                    layers=1\nd_model =1048576\nheads =1\nd_ff =1\nvocab = 1\nseq_len=1\n\
+                    norm =\"layernorm\"\nactivation =\"gelu\"\ntied_embeddings = true\n\
+                    tokens = 1\nbatch= 16777216\n[measure]\nbatch = 1677216";
+        let e = parse_workload_with_memory(text, "t.toml", u64::MAX)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains('\n'), "{e}");
+        assert!(
+            e.starts_with(
+                "t.toml:17:9: measure.batch: one measured step of the slice executes about \
+                 4.4e19 FLOPs, more than costbench's 64-bit counters hold (4.6e18 = 2^62); \
+                 expected a smaller measure.batch"
+            ),
+            "{e}"
+        );
+        // With this machine's memory known, the memory check still speaks first.
+        let e = err(text);
+        assert!(
+            e.starts_with("t.toml:16:1: measure: the measured slice needs about"),
+            "{e}"
+        );
+        // A slice of the same model that fits the counters is accepted.
+        let w = text.replace("batch = 1677216", "batch = 1000");
+        assert!(parse_workload_with_memory(&w, "t.toml", u64::MAX).is_ok());
     }
 
     #[test]
