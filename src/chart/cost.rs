@@ -13,9 +13,9 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     Axis, BBox, Fallible, GREY_TEXT, GRID, INK, Ink, LABEL_SIZE, Labeller, OI_BLACK, OI_BLUE,
-    OI_GREEN, OI_ORANGE, OI_PURPLE, OI_SKY, OI_VERMILLION, OI_YELLOW, Root, TITLE_SIZE, WIDTH_PX,
-    fit, fmt_tick, fmt_usd, height_of, legend, line_boxes, log_floor, nice_ceil, no_data_svg,
-    padded, put, px, render, tick_sig, wants_log, x_axis, y_axis,
+    OI_GREEN, OI_ORANGE, OI_PURPLE, OI_SKY, OI_VERMILLION, OI_YELLOW, Root, WIDTH_PX, fit,
+    fmt_tick, fmt_usd, height_of, legend, line_boxes, log_floor, nice_ceil, no_data_svg, padded,
+    put, px, render, tick_sig, title, wants_log, x_axis, y_axis,
 };
 
 /// One priced option: `option` is the instance name (e.g. "p5.48xlarge"), `plan` the pricing
@@ -58,7 +58,6 @@ const VALUE_INK: Ink = Ink::new(12.0, INK);
 const SMALL_GREY: Ink = Ink::new(11.5, GREY_TEXT);
 /// The figures right of the tornado rows.
 const RANGE_INK: Ink = Ink::new(11.5, INK);
-const TITLE_INK: Ink = Ink::new(TITLE_SIZE, INK);
 /// Rows at which the tick labels are repeated above the bars.
 const MANY_ROWS: usize = 20;
 
@@ -71,6 +70,13 @@ fn usable(usd: f64) -> bool {
 fn cost_axis_title(log: bool) -> String {
     let scale = if log { "log" } else { "linear" };
     format!("training cost (USD, {scale} scale)")
+}
+
+/// The cost axis (USD ticks, "log" or "linear" in its title) below and, with `many` rows,
+/// above the bars.
+fn cost_axis(root: &Root<'_>, axis: &Axis, log: bool, span: (i32, i32), many: bool) -> Fallible {
+    let (ticks, fmt) = usd_ticks(axis, if log { 8 } else { 6 });
+    x_axis(root, axis, &ticks, &fmt, span, many, &cost_axis_title(log))
 }
 
 /// Tick labels of a cost axis: "$1M", "$250k".
@@ -163,23 +169,8 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
     };
 
     render(height_of(height), |root| {
-        put(
-            root,
-            COST_TITLE,
-            (WIDTH_PX / 2, 12),
-            TITLE_INK,
-            (HPos::Center, VPos::Top),
-        )?;
-        let (ticks, fmt) = usd_ticks(&axis, if log { 8 } else { 6 });
-        x_axis(
-            root,
-            &axis,
-            &ticks,
-            &fmt,
-            (top, bottom),
-            many,
-            &cost_axis_title(log),
-        )?;
+        title(root, COST_TITLE)?;
+        cost_axis(root, &axis, log, (top, bottom), many)?;
 
         let mut y = top;
         for (g, plan) in plans.iter().enumerate() {
@@ -357,13 +348,7 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
     let left_out = points.len() - finite.len();
 
     render(height_of(SCATTER_HEIGHT), |root| {
-        put(
-            root,
-            SCATTER_TITLE,
-            (WIDTH_PX / 2, 12),
-            TITLE_INK,
-            (HPos::Center, VPos::Top),
-        )?;
+        title(root, SCATTER_TITLE)?;
         let front_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
             root.draw(&PathElement::new(
                 vec![(x, y), (x + 16, y)],
@@ -547,13 +532,7 @@ pub fn sensitivity_tornado(rows: &[Sensitivity<'_>]) -> String {
     let height = bottom.saturating_add(50);
 
     render(height_of(height), |root| {
-        put(
-            root,
-            TORNADO_TITLE,
-            (WIDTH_PX / 2, 12),
-            TITLE_INK,
-            (HPos::Center, VPos::Top),
-        )?;
+        title(root, TORNADO_TITLE)?;
         let eff_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
             root.draw(&Rectangle::new(
                 [(x, y - 4), (x + 16, y + 4)],
@@ -592,16 +571,7 @@ pub fn sensitivity_tornado(rows: &[Sensitivity<'_>]) -> String {
                 RGBColor(246, 246, 246).filled(),
             ))?;
         }
-        let (ticks, fmt) = usd_ticks(&axis, if log { 8 } else { 6 });
-        x_axis(
-            root,
-            &axis,
-            &ticks,
-            &fmt,
-            (top, bottom),
-            many,
-            &cost_axis_title(log),
-        )?;
+        cost_axis(root, &axis, log, (top, bottom), many)?;
 
         for (k, (r, t)) in rows.iter().zip(&texts).enumerate() {
             let y = top + px(k) * TORNADO_ROW;

@@ -51,6 +51,8 @@ const PANEL_HEIGHT: u32 = 260;
 const FONT: &str = "sans-serif";
 /// Font sizes as plotters takes them; its SVG backend writes `size / 1.24` px.
 const TITLE_SIZE: f64 = 18.0;
+/// Ink of chart titles.
+const TITLE_INK: Ink = Ink::new(TITLE_SIZE, INK);
 const LABEL_SIZE: f64 = 13.0;
 const CHANGE_LABEL_SIZE: f64 = 12.0;
 /// "no data".
@@ -510,6 +512,17 @@ fn put(root: &Root<'_>, text: &str, pos: (i32, i32), ink: Ink, anchor: (HPos, VP
 }
 
 /// Draws `text` rotated to read bottom to top, centred on `pos` (a y-axis title).
+/// A chart's title, centred at the top.
+fn title(root: &Root<'_>, text: &str) -> Fallible {
+    put(
+        root,
+        text,
+        (WIDTH_PX / 2, 12),
+        TITLE_INK,
+        (HPos::Center, VPos::Top),
+    )
+}
+
 fn put_vertical(root: &Root<'_>, text: &str, pos: (i32, i32), ink: Ink) -> Fallible {
     let style = ink.style(HPos::Center, VPos::Center);
     let font = style.font.transform(FontTransform::Rotate270);

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     Axis, BBox, Fallible, GREY_TEXT, GRID, INK, Ink, LABEL_SIZE, Labeller, OI_BLACK, OI_BLUE, Root,
-    TITLE_SIZE, WIDTH_PX, fit, fmt_num, fmt_sig, fmt_tick, height_of, legend, line_boxes,
-    nice_ceil, no_data_svg, put, px, render, x_axis, y_axis,
+    TITLE_INK, WIDTH_PX, fit, fmt_num, fmt_sig, fmt_tick, height_of, legend, line_boxes, nice_ceil,
+    no_data_svg, put, px, render, title, x_axis, y_axis,
 };
 
 /// One measured workload: `intensity` in FLOP/byte, `gflops` attained.
@@ -26,7 +26,6 @@ pub struct Slice<'a> {
     pub seconds: f64,
 }
 
-const TITLE_INK: Ink = Ink::new(TITLE_SIZE, INK);
 const NAME_INK: Ink = Ink::new(LABEL_SIZE, INK);
 const SMALL_GREY: Ink = Ink::new(11.5, GREY_TEXT);
 
@@ -100,23 +99,17 @@ pub fn roofline(peak_gflops: f64, bandwidth_gbs: f64, points: &[RooflinePoint<'_
     ) else {
         return no_data_svg(ROOF_TITLE);
     };
-    let title = format!(
+    let heading = format!(
         "{ROOF_TITLE}: peak {} GFLOP/s, memory bandwidth {} GB/s",
         fmt_num(peak_gflops),
         fmt_num(bandwidth_gbs)
     );
-    let title = fit(&title, WIDTH_PX - 20, TITLE_INK);
+    let heading = fit(&heading, WIDTH_PX - 20, TITLE_INK);
     let ridge_text = format!("ridge {} FLOP/byte", fmt_num(ridge));
     let left_out = points.len() - shown.len();
 
     render(height_of(ROOF_HEIGHT), |root| {
-        put(
-            root,
-            &title,
-            (WIDTH_PX / 2, 12),
-            TITLE_INK,
-            (HPos::Center, VPos::Top),
-        )?;
+        title(root, &heading)?;
         let roof_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
             root.draw(&PathElement::new(
                 vec![(x, y + 5), (x + 8, y - 3), (x + 16, y - 3)],
@@ -341,16 +334,10 @@ pub fn time_breakdown(items: &[Slice<'_>]) -> String {
         .saturating_add(px(rows.len()).saturating_mul(ROW))
         .saturating_add(6);
     let height = bottom.saturating_add(50);
-    let title = format!("{BREAKDOWN_TITLE} (total {})", fmt_seconds(total));
+    let heading = format!("{BREAKDOWN_TITLE} (total {})", fmt_seconds(total));
 
     render(height_of(height), |root| {
-        put(
-            root,
-            &title,
-            (WIDTH_PX / 2, 12),
-            TITLE_INK,
-            (HPos::Center, VPos::Top),
-        )?;
+        title(root, &heading)?;
         let step = axis.tick_step(6);
         x_axis(
             root,

@@ -48,7 +48,7 @@
 //! the distance sums overflow (magnitudes near `f64::MAX`) give a non-finite statistic, which
 //! ends the search.
 
-use rand::{RngCore, SeedableRng};
+use crate::measure::stats::{generator, index_below, nan_as_null};
 use rand_chacha::ChaCha8Rng;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -96,20 +96,6 @@ pub struct ChangePoint {
     pub statistic: f64,
 }
 
-/// `relative_change` may be non-finite, which serde_json writes as `null`; read it back as NaN.
-mod nan_as_null {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-    }
-
-    /// A required `number | null`.
-    pub fn number_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": ["number", "null"], "format": "double" })
-    }
-}
-
 /// Relative slack of the permutation test's "≥" (see the module documentation).
 const TIE_SLACK: f64 = 1e-9;
 
@@ -143,7 +129,7 @@ pub fn detect(series: &[f64], settings: &Settings) -> Vec<ChangePoint> {
         left: vec![0.0; n],
         right: vec![0.0; n],
     };
-    let mut rng = generator(settings.seed);
+    let mut rng = generator(settings.seed, 0);
     let mut permuted = vec![0.0; n];
 
     // `bounds` holds 0, the accepted change points and n, sorted; segment `s` is
@@ -311,14 +297,6 @@ fn permutation_p_value(
     p_of(reached)
 }
 
-/// ChaCha8 keyed by `seed` (little-endian in the first 8 key bytes, the rest zero), stream 0 —
-/// the key schedule `stats` uses, spelled out so that this file alone fixes it.
-fn generator(seed: u64) -> ChaCha8Rng {
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    ChaCha8Rng::from_seed(key)
-}
-
 /// Fisher–Yates shuffle in place.
 fn shuffle(xs: &mut [f64], rng: &mut ChaCha8Rng) {
     for i in (1..xs.len()).rev() {
@@ -327,39 +305,11 @@ fn shuffle(xs: &mut [f64], rng: &mut ChaCha8Rng) {
     }
 }
 
-/// A uniform index in `0..n` (`1 ≤ n ≤ u32::MAX`, all real segment lengths), unbiased, by
-/// Lemire's multiply-and-reject ("Fast random integer generation in an interval", *ACM TOMACS*
-/// 29(1), 2019); larger `n` fall back to 64-bit draws.
-fn index_below(rng: &mut ChaCha8Rng, n: usize) -> usize {
-    match u32::try_from(n) {
-        Ok(n) => {
-            let mut m = u64::from(rng.next_u32()) * u64::from(n);
-            if (m as u32) < n {
-                let threshold = n.wrapping_neg() % n;
-                while (m as u32) < threshold {
-                    m = u64::from(rng.next_u32()) * u64::from(n);
-                }
-            }
-            (m >> 32) as usize
-        }
-        Err(_) => {
-            let n = n as u64;
-            let mut m = u128::from(rng.next_u64()) * u128::from(n);
-            if (m as u64) < n {
-                let threshold = n.wrapping_neg() % n;
-                while (m as u64) < threshold {
-                    m = u128::from(rng.next_u64()) * u128::from(n);
-                }
-            }
-            (m >> 64) as usize
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use rand::SeedableRng;
     use rand_distr::{Distribution, Normal};
 
     /// `n` draws of N(mean, sd) from ChaCha8 seeded with `seed`.

@@ -57,7 +57,7 @@ pub const MAD_NORMAL_CONSISTENCY: f64 = 1.4826;
 /// Reading figures that may be NaN. JSON has no NaN, so serde_json writes one as `null`; these
 /// read `null` back as NaN, so that every estimate that can be written can be read again (an
 /// empty sample's summary included). The schema says `number | null` accordingly.
-mod nan_as_null {
+pub(crate) mod nan_as_null {
     use serde::{Deserialize, Deserializer};
 
     pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -334,7 +334,7 @@ pub fn tukey(xs: &[f64]) -> Outliers {
 
 /// ChaCha8 keyed by `seed` (little-endian in the first 8 key bytes, the rest zero), on `stream`.
 /// Spelled out rather than `seed_from_u64` so the key schedule is fixed by this file alone.
-fn generator(seed: u64, stream: u64) -> ChaCha8Rng {
+pub(crate) fn generator(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&seed.to_le_bytes());
     let mut rng = ChaCha8Rng::from_seed(key);
@@ -345,7 +345,7 @@ fn generator(seed: u64, stream: u64) -> ChaCha8Rng {
 /// A uniform index in `0..n` (`n ≥ 1`), unbiased, by Lemire's multiply-and-reject. Samples
 /// that fit in `u32` (all real ones) take 32-bit draws, which halves the generator's share of a
 /// bootstrap; the choice depends only on `n`, so 32- and 64-bit platforms draw the same indices.
-fn index_below(rng: &mut ChaCha8Rng, n: usize) -> usize {
+pub(crate) fn index_below(rng: &mut ChaCha8Rng, n: usize) -> usize {
     match u32::try_from(n) {
         Ok(n) => {
             let mut m = u64::from(rng.next_u32()) * u64::from(n);
