@@ -1,18 +1,16 @@
 //! costbench: measure real training-step workloads on this CPU and turn them into sourced cost
-//! comparisons between accelerators. See `../shared/DESIGN.md` and the README.
+//! comparisons between accelerators. The architecture (the parts, and which way the arrows go)
+//! is in `docs/design.md`; users start with the README.
 
 pub mod catalog;
-pub mod chart;
 pub mod compare;
-pub mod execute;
-pub mod history;
-pub mod html;
-pub mod interrupt;
+pub mod diag;
 pub mod kernels;
 pub mod measure;
 pub mod model;
+pub mod ops;
+pub mod render;
 pub mod report;
-pub mod summary;
-pub mod toml_diag;
+pub mod stats;
 pub mod train;
 pub mod workload;

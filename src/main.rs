@@ -3,16 +3,16 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use costbench::catalog::{Catalog, Plan};
-use costbench::compare::export;
-use costbench::execute::{self, SamplingChoice};
+use costbench::measure::execute::{self, SamplingChoice};
 use costbench::measure::machine::{self, MachineContext};
 use costbench::measure::probe::{self, Roofline};
 use costbench::measure::sampler::Progress;
 use costbench::model::estimate::{self as cost, ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
 use costbench::model::{Assumptions, Profile, validation};
+use costbench::render::export;
+use costbench::render::summary;
 use costbench::report::schema::Measurement;
 use costbench::report::{self, store};
-use costbench::summary;
 use costbench::workload::{bundled, plan};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -441,7 +441,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(e) if e.is::<costbench::interrupt::Interrupted>() => {
+        Err(e) if e.is::<costbench::measure::interrupt::Interrupted>() => {
             eprintln!("error: {e}");
             ExitCode::from(130)
         }
@@ -500,7 +500,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&c)?);
             } else {
-                print!("{}", c.render_table());
+                print!("{}", costbench::render::catalog::table(&c));
                 println!("catalog hash {} (as of {})", c.hash(), c.as_of());
             }
             if !quiet {
@@ -524,7 +524,7 @@ fn show_progress(quiet: bool) -> bool {
 }
 
 fn run(args: RunArgs, quiet: bool) -> Result<()> {
-    costbench::interrupt::install();
+    costbench::measure::interrupt::install();
     let names = if args.workloads.is_empty() {
         vec![bundled::DEFAULT_WORKLOAD.to_string()]
     } else {
@@ -626,12 +626,12 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
     for (source, w) in &parsed {
         say(&summary::describe(w));
         let bar = sampling_bar(show_progress(quiet));
-        costbench::interrupt::check()?;
+        costbench::measure::interrupt::check()?;
         let measured = execute::measure(w, &choice, roofline.as_ref(), |label, p| {
             update_bar(&bar, label, p)
         });
         bar.finish_and_clear();
-        costbench::interrupt::check()?;
+        costbench::measure::interrupt::check()?;
         let scaling = if args.scaling {
             let bar = sampling_bar(show_progress(quiet));
             let available = costbench::workload::parse::available_memory_bytes();
@@ -639,7 +639,7 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 update_bar(&bar, label, p)
             })?;
             bar.finish_and_clear();
-            costbench::interrupt::check()?;
+            costbench::measure::interrupt::check()?;
             Some(check)
         } else {
             None
@@ -678,7 +678,7 @@ fn run(args: RunArgs, quiet: bool) -> Result<()> {
             }
         }
         // The last moment to stop cleanly: nothing of this report is on disk yet.
-        costbench::interrupt::check()?;
+        costbench::measure::interrupt::check()?;
         match &args.output {
             Some(_) if to_stdout => print!("{}", store::to_json(&report)),
             Some(path) => {
@@ -710,7 +710,7 @@ fn html_beside(
 ) -> Result<()> {
     if wanted {
         let path = json_path.with_extension("html");
-        write_file(&path, &costbench::html::report_page(report))?;
+        write_file(&path, &costbench::render::html::report_page(report))?;
         say(&format!("  page:   {}\n", path.display()));
     }
     Ok(())
@@ -857,7 +857,7 @@ fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
         new.reports
             .values()
             .flat_map(|(_, r)| {
-                export::all_metrics(r)
+                costbench::report::all_metrics(r)
                     .into_iter()
                     .map(|m| (r.workload.name.clone(), m))
             })
@@ -904,7 +904,7 @@ fn report_export(args: ReportArgs, quiet: bool) -> Result<()> {
         reports
             .iter()
             .flat_map(|r| {
-                export::all_metrics(r)
+                costbench::report::all_metrics(r)
                     .into_iter()
                     .map(|m| (r.workload.name.clone(), m))
             })
@@ -927,7 +927,7 @@ fn report_export(args: ReportArgs, quiet: bool) -> Result<()> {
                     "report --format html makes one page per report; give one FILE ({} given)",
                     reports.len()
                 );
-                Ok(costbench::html::report_page(&reports[0]))
+                Ok(costbench::render::html::report_page(&reports[0]))
             }
             _ => Ok(export::report_json(&reports)),
         },
@@ -1196,8 +1196,8 @@ fn cpu_baseline(
 }
 
 fn history(args: HistoryArgs) -> Result<()> {
-    use costbench::history;
-    use costbench::measure::changepoint;
+    use costbench::compare::history;
+    use costbench::stats::changepoint;
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("results"));
     let (reports, skipped) = costbench::compare::load_dir(&dir)?;
     anyhow::ensure!(
@@ -1229,7 +1229,7 @@ fn history(args: HistoryArgs) -> Result<()> {
     if args.json {
         print!("{}", history::json(&h));
     } else {
-        print!("{}", history::table(&h));
+        print!("{}", costbench::render::history::table(&h));
     }
     let inputs: Vec<PathBuf> = reports.iter().map(|(p, _)| p.clone()).collect();
     for (path, flag) in [(&args.html, "--html"), (&args.svg, "--svg")] {
@@ -1238,13 +1238,13 @@ fn history(args: HistoryArgs) -> Result<()> {
         }
     }
     if let Some(path) = &args.html {
-        write_file(path, &costbench::html::history_page(&h))?;
+        write_file(path, &costbench::render::html::history_page(&h))?;
         if !args.json {
             println!("page: {}", path.display());
         }
     }
     if let Some(path) = &args.svg {
-        write_file(path, &history::svg(&h))?;
+        write_file(path, &costbench::render::history::svg(&h))?;
         if !args.json {
             println!("chart: {}", path.display());
         }

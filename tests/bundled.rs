@@ -3,7 +3,8 @@
 //! analytic plan. The full-width slices are checked by `costbench run` itself, which refuses to
 //! report a run whose executed FLOPs differ from the plan by more than 0.5%.
 
-use costbench::kernels::{OpClass, Tally};
+use costbench::kernels::Tally;
+use costbench::ops::OpClass;
 use costbench::train::{MlpTrainer, TransformerTrainer};
 use costbench::workload::{WorkloadKind, bundled, plan};
 

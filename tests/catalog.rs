@@ -337,7 +337,7 @@ fn catalog_round_trips_through_json_and_has_a_schema() {
 #[test]
 fn table_lists_every_entry_with_sources() {
     let c = Catalog::bundled();
-    let t = c.render_table();
+    let t = costbench::render::catalog::table(&c);
     for a in &c.accelerators {
         assert!(t.contains(&format!("{}: ", a.id)), "{}", a.id);
     }

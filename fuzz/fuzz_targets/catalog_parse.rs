@@ -14,7 +14,7 @@ fn today() -> chrono::NaiveDate {
 /// What `costbench catalog` computes and shows of a catalog: its hash (the canonical JSON), its
 /// as-of date, the table and the stale-price warnings.
 fn show(catalog: &Catalog) {
-    let _ = (catalog.hash(), catalog.as_of(), catalog.render_table());
+    let _ = (catalog.hash(), catalog.as_of(), costbench::render::catalog::table(&catalog));
     let _ = catalog.stale_prices(today(), costbench::catalog::STALE_PRICE_MONTHS);
 }
 

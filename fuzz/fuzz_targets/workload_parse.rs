@@ -34,7 +34,7 @@ fn check(text: &str, available: u64) {
         }
         Ok(w) => {
             // What `costbench check` prints.
-            let _ = costbench::summary::describe(&w);
+            let _ = costbench::render::summary::describe(&w);
             let needed = plan::slice_memory_bytes(&w);
             assert!(
                 needed <= available,

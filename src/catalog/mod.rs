@@ -15,11 +15,10 @@
 //! bidirectional link figure halves when the model needs one direction.
 
 mod parse;
-mod render;
 
 pub use parse::CatalogOverlay;
 
-use crate::toml_diag::{closest, field_prefix, one_line, position_suffix};
+use crate::diag::toml_diag::{closest, field_prefix, one_line, position_suffix};
 
 use chrono::{Datelike, Months, NaiveDate};
 use schemars::JsonSchema;
@@ -346,7 +345,7 @@ pub struct Catalog {
     pub instances: Vec<Instance>,
 }
 
-pub use crate::toml_diag::Position;
+pub use crate::diag::toml_diag::Position;
 
 /// Why a catalog, an overlay or a `--price` could not be used. Every variant displays as one
 /// line.
@@ -616,13 +615,6 @@ impl Catalog {
             }
         }
         out
-    }
-
-    /// The text `costbench catalog` prints: every accelerator figure and every instance price,
-    /// each with its source and as-of date ("not published" where there is no value), then
-    /// the source legend.
-    pub fn render_table(&self) -> String {
-        render::table(self)
     }
 }
 

@@ -19,7 +19,7 @@ use super::{
     Accelerator, Catalog, CatalogError, Instance, LinkDirection, MAX_FILE_BYTES, Plan, Position,
     Sourced, parse_iso_date,
 };
-use crate::toml_diag::{self, Index, ReadProblem, closest, one_line, position_in};
+use crate::diag::toml_diag::{self, Index, ReadProblem, closest, one_line, position_in};
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 use std::collections::{BTreeMap, HashMap};

@@ -18,12 +18,12 @@
 //! Across machines only machine-independent figures are compared (each op class's fraction of
 //! its own machine's roofline, FLOP counts, modelled costs) unless `raw_times` is set.
 
-pub mod export;
+pub mod history;
 pub mod sources;
 
-use crate::measure::stats::{self, Estimate};
 use crate::report::schema::{Direction, Metric, Report};
 use crate::report::store;
+use crate::stats::{self, Estimate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

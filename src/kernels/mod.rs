@@ -1,6 +1,6 @@
 //! CPU compute kernels of a training step, forward and backward, f32, parallel with rayon over
 //! ndarray arrays and flat row-major slices. Every kernel charges the FLOPs it executes to a
-//! [`Tally`]; the per-element FLOP conventions are the constants in [`flops`], tabulated in
+//! [`Tally`]; the per-element FLOP conventions are the constants in [`crate::ops::flops`], tabulated in
 //! `docs/flops.md`.
 
 pub mod activation;
@@ -8,7 +8,6 @@ pub mod adamw;
 pub mod attention;
 pub mod embedding;
 pub mod fastmath;
-pub mod flops;
 pub mod gemm;
 pub mod loss;
 pub mod memory;
@@ -16,4 +15,7 @@ pub mod norm;
 pub mod residual;
 pub mod tally;
 
-pub use tally::{ClassWork, OpClass, Tally};
+pub use tally::{ClassWork, Tally};
+
+// The vocabulary the kernels charge their work in; submodules reach it as `super::…`.
+use crate::ops::{OpClass, flops};

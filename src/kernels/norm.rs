@@ -3,7 +3,7 @@
 
 use super::flops::{LAYERNORM_BWD, LAYERNORM_FWD, RMSNORM_BWD, RMSNORM_FWD};
 use super::{OpClass, Tally};
-use crate::workload::Norm;
+use crate::ops::Norm;
 use rayon::prelude::*;
 
 /// Variance epsilon (GPT-2 and Llama use 1e-5).

@@ -5,77 +5,9 @@
 //! the per-element conventions of `docs/flops.md` for the rest), so that the analytic formula in
 //! `workload::plan` can be checked against them.
 
-use serde::{Deserialize, Serialize};
+use crate::ops::OpClass;
+use serde::Serialize;
 use std::time::Instant;
-
-/// The classes of work a training step is made of. Reports and the cost model key on these.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum OpClass {
-    /// Dense-layer products (projections, FFN, output head, MLP layers, sweeps), forward and
-    /// backward.
-    Matmul,
-    /// The attention products Q·Kᵀ and P·V and their backward.
-    Attention,
-    /// Causal softmax of attention scores (including the 1/√d scale), forward and backward.
-    Softmax,
-    /// LayerNorm / RMSNorm.
-    Norm,
-    /// GELU / SwiGLU.
-    Activation,
-    /// Token and position embedding lookup, and its scatter-add backward.
-    Embedding,
-    /// Residual additions.
-    Residual,
-    /// Softmax cross-entropy over the vocabulary.
-    Loss,
-    /// The AdamW update.
-    Optimizer,
-}
-
-impl OpClass {
-    pub const ALL: [OpClass; 9] = [
-        OpClass::Matmul,
-        OpClass::Attention,
-        OpClass::Softmax,
-        OpClass::Norm,
-        OpClass::Activation,
-        OpClass::Embedding,
-        OpClass::Residual,
-        OpClass::Loss,
-        OpClass::Optimizer,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            OpClass::Matmul => "matmul",
-            OpClass::Attention => "attention",
-            OpClass::Softmax => "softmax",
-            OpClass::Norm => "norm",
-            OpClass::Activation => "activation",
-            OpClass::Embedding => "embedding",
-            OpClass::Residual => "residual",
-            OpClass::Loss => "loss",
-            OpClass::Optimizer => "optimizer",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// Work of one op class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

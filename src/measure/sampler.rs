@@ -6,8 +6,8 @@
 //! training step, or one product of a sweep) and reports its wall time and, optionally, its
 //! per-op-class tally. Every sample is kept; outliers are counted, never dropped.
 
-use super::stats::{self, Summary};
 use crate::kernels::Tally;
+use crate::stats::{self, Summary};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -143,7 +143,7 @@ pub fn sample(
             elapsed_s: elapsed,
             planned_s: settings.warmup_s,
         });
-        if elapsed >= settings.warmup_s || crate::interrupt::requested() {
+        if elapsed >= settings.warmup_s || crate::measure::interrupt::requested() {
             break;
         }
     }
@@ -187,7 +187,7 @@ pub fn sample(
         if n >= settings.max_samples {
             break StopReason::SampleCap;
         }
-        if crate::interrupt::requested() {
+        if crate::measure::interrupt::requested() {
             break StopReason::Interrupted;
         }
     };

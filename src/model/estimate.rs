@@ -5,7 +5,7 @@ use super::memory::{self, MemoryPlan};
 use super::time::{self, Chip, ClassEfficiency, StepTime};
 use super::{Assumptions, Profile, size_multiplier};
 use crate::catalog::{Accelerator, Catalog, Instance, Plan};
-use crate::kernels::OpClass;
+use crate::ops::OpClass;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

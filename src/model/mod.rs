@@ -12,7 +12,7 @@ pub mod validation;
 
 pub use profile::Profile;
 
-use crate::kernels::OpClass;
+use crate::ops::OpClass;
 use serde::Serialize;
 
 /// A default of the model with its provenance.

@@ -2,7 +2,7 @@
 //! the cost model prices. Built from the same analytic plan whose executed counts the tests
 //! check (`workload::plan`), evaluated for one sequence of the full-size target.
 
-use crate::kernels::OpClass;
+use crate::ops::OpClass;
 use crate::workload::plan;
 use crate::workload::{TransformerShape, TransformerWorkload};
 use serde::Serialize;

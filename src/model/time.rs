@@ -25,7 +25,7 @@
 
 use super::memory::{MemoryPlan, Recompute};
 use super::profile::Profile;
-use crate::kernels::OpClass;
+use crate::ops::OpClass;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

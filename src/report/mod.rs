@@ -4,10 +4,10 @@
 pub mod schema;
 pub mod store;
 
-use crate::execute::Measured;
+use crate::measure::execute::Measured;
 use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
-use crate::measure::stats::Estimate;
+use crate::stats::Estimate;
 use crate::workload::{Workload, WorkloadKind};
 use chrono::{DateTime, SecondsFormat, Utc};
 use schema::{Direction, Measurement, Metric, Report, WorkloadRecord};
@@ -196,7 +196,7 @@ pub fn json_schema() -> String {
 /// recomputed with the report's own statistics settings. Used to plant a known change (a 2×
 /// slowdown in the CI gate's tests) and to test `compare` on known distributions.
 pub fn map_times(report: &Report, f: impl Fn(&[f64]) -> Vec<f64>) -> Report {
-    use crate::measure::stats;
+    use crate::stats;
     let s = &report.settings;
     let summarize = |xs: &[f64]| stats::summarize(xs, s.confidence_level, s.resamples, s.seed);
     // A fraction keeps its roofline: attainable = old rate ÷ old fraction.
@@ -208,12 +208,14 @@ pub fn map_times(report: &Report, f: impl Fn(&[f64]) -> Vec<f64>) -> Report {
         Measurement::Step(m) => {
             m.samples_s = f(&m.samples_s);
             m.step_time_s = summarize(&m.samples_s);
-            m.gflops =
-                crate::execute::rate_gflops(m.flops.executed_per_step, &m.step_time_s.median);
+            m.gflops = crate::measure::execute::rate_gflops(
+                m.flops.executed_per_step,
+                &m.step_time_s.median,
+            );
             for c in &mut m.op_classes {
                 c.samples_s = f(&c.samples_s);
                 c.time_s = summarize(&c.samples_s);
-                let rate = crate::execute::rate_gflops(c.flops, &c.time_s.median);
+                let rate = crate::measure::execute::rate_gflops(c.flops, &c.time_s.median);
                 c.roofline_fraction = refraction(&c.gflops, c.roofline_fraction, &rate);
                 c.gflops = rate;
             }
@@ -222,7 +224,7 @@ pub fn map_times(report: &Report, f: impl Fn(&[f64]) -> Vec<f64>) -> Report {
             for c in &mut sw.cases {
                 c.samples_s = f(&c.samples_s);
                 c.time_s = summarize(&c.samples_s);
-                let rate = crate::execute::rate_gflops(c.flops, &c.time_s.median);
+                let rate = crate::measure::execute::rate_gflops(c.flops, &c.time_s.median);
                 c.roofline_fraction = refraction(&c.gflops, c.roofline_fraction, &rate);
                 c.gflops = rate;
             }
@@ -230,4 +232,53 @@ pub fn map_times(report: &Report, f: impl Fn(&[f64]) -> Vec<f64>) -> Report {
     }
     out.metrics = metrics(&out.measurement);
     out
+}
+
+/// A report's modelled cost figures as metrics: `cost.<instance>.<plan>.usd` and `.wall_days`
+/// (and `cost.cpu.<instance>.*` for the CPU baseline). Exact: no interval.
+pub fn cost_metrics(report: &Report) -> Vec<Metric> {
+    let Some(cost) = &report.cost else {
+        return Vec::new();
+    };
+    let exact = |x: f64| Estimate {
+        point: x,
+        lower: x,
+        upper: x,
+        confidence_level: 1.0,
+        standard_error: 0.0,
+    };
+    let metric = |id: String, unit: &str, x: f64| Metric {
+        id,
+        unit: unit.to_string(),
+        direction: Direction::SmallerIsBetter,
+        machine_independent: true,
+        estimate: exact(x),
+    };
+    let mut out = Vec::new();
+    for o in &cost.options {
+        let id = format!("cost.{}.{}", o.instance, o.plan.as_str());
+        out.push(metric(format!("{id}.usd"), "USD", o.usd));
+        out.push(metric(
+            format!("{id}.wall_days"),
+            "days",
+            o.wall_hours / 24.0,
+        ));
+    }
+    if let Some(b) = &cost.cpu_baseline {
+        let id = format!("cost.cpu.{}", b.instance);
+        out.push(metric(format!("{id}.usd"), "USD", b.usd));
+        out.push(metric(
+            format!("{id}.wall_days"),
+            "days",
+            b.wall_hours / 24.0,
+        ));
+    }
+    out
+}
+
+/// Every figure of a report, measured then modelled.
+pub fn all_metrics(report: &Report) -> Vec<Metric> {
+    let mut m = report.metrics.clone();
+    m.extend(cost_metrics(report));
+    m
 }

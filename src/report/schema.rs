@@ -5,13 +5,16 @@
 //! Compatibility rules: readers ignore unknown keys; a field added in a later minor version is
 //! optional (`#[serde(default)]`) so older files still load; a new major version is refused.
 
-use crate::kernels::OpClass;
 use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
-use crate::measure::sampler::{SamplingSettings, StopReason};
+pub use crate::measure::record::{
+    FlopAccounting, Measurement, OpClassMeasurement, StepMeasurement, SweepCaseMeasurement,
+    SweepMeasurement,
+};
+use crate::measure::sampler::SamplingSettings;
 use crate::measure::scaling::ScalingCheck;
-use crate::measure::stats::{Estimate, Summary};
 use crate::model::estimate::{OptionEstimate, SensitivityRow, Skipped};
+use crate::stats::Estimate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -122,114 +125,6 @@ pub struct WorkloadRecord {
     pub spec: serde_json::Value,
     /// SHA-256 of `spec` serialised as compact JSON, hex: equal hashes mean the same workload.
     pub spec_hash: String,
-}
-
-/// What was measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Measurement {
-    /// A training step (transformer or MLP).
-    Step(Box<StepMeasurement>),
-    /// A product sweep: each product sampled on its own.
-    Sweep(SweepMeasurement),
-}
-
-/// A sampled training step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct StepMeasurement {
-    /// Wall times of the warm-up steps, seconds (not in the statistics).
-    pub warmup_s: Vec<f64>,
-    /// Wall time of every sampled step, seconds.
-    pub samples_s: Vec<f64>,
-    /// Training loss of every sampled step (before its update).
-    pub losses: Vec<f32>,
-    /// Statistics of `samples_s`, seconds.
-    pub step_time_s: Summary,
-    pub stop: StopReason,
-    /// Whole-step throughput, GFLOP/s: executed FLOPs per step ÷ the step-time estimate (the
-    /// interval follows from the step time's).
-    pub gflops: Estimate,
-    pub flops: FlopAccounting,
-    pub op_classes: Vec<OpClassMeasurement>,
-}
-
-/// Executed against analytic FLOPs, and the target's training FLOPs by three conventions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct FlopAccounting {
-    /// FLOPs one step executed, counted by the kernels.
-    pub executed_per_step: u64,
-    /// FLOPs of one step by the analytic formula (`docs/flops.md`).
-    pub analytic_per_step: u64,
-    /// (executed − analytic) / analytic.
-    pub relative_difference: f64,
-    /// Parameters of the slice run here.
-    pub slice_params: u64,
-    /// Parameters of the target.
-    pub target_params: u64,
-    /// Tokens (samples for an MLP) of the full training run.
-    pub target_tokens: u64,
-    /// Training FLOPs of the target by costbench's executed-op formula (transformers only).
-    #[serde(default)]
-    pub target_training_flops: Option<f64>,
-    /// 6·N·D (Kaplan et al. 2020).
-    pub target_six_nd: f64,
-    /// 6N + 12·l·h·s per token (PaLM, Chowdhery et al. 2022) (transformers only).
-    #[serde(default)]
-    pub target_palm_flops: Option<f64>,
-}
-
-/// One op class of a sampled step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct OpClassMeasurement {
-    pub class: OpClass,
-    /// FLOPs per step.
-    pub flops: u64,
-    /// Minimum bytes moved per step.
-    pub bytes: u64,
-    /// Kernel calls per step.
-    pub calls: u64,
-    /// FLOPs per byte.
-    pub arithmetic_intensity: f64,
-    /// This class's time in every sampled step, seconds.
-    pub samples_s: Vec<f64>,
-    /// Statistics of `samples_s`, seconds.
-    pub time_s: Summary,
-    /// GFLOP/s from the median time.
-    pub gflops: Estimate,
-    /// Achieved GFLOP/s ÷ this machine's roofline at the class's arithmetic intensity
-    /// (machine-independent: what CI compares across machines). None without a probe.
-    #[serde(default)]
-    pub roofline_fraction: Option<Estimate>,
-}
-
-/// A sampled product sweep.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SweepMeasurement {
-    pub cases: Vec<SweepCaseMeasurement>,
-}
-
-/// One product shape in one precision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SweepCaseMeasurement {
-    /// e.g. `gpt2 qkv (1024×2304×768) f32`.
-    pub label: String,
-    pub m: usize,
-    pub n: usize,
-    pub k: usize,
-    pub batch: usize,
-    /// `f32` or `f64`.
-    pub dtype: String,
-    /// FLOPs of one run (all its batch).
-    pub flops: u64,
-    /// Minimum bytes of one run.
-    pub bytes: u64,
-    pub warmup_s: Vec<f64>,
-    pub samples_s: Vec<f64>,
-    pub time_s: Summary,
-    pub stop: StopReason,
-    pub gflops: Estimate,
-    #[serde(default)]
-    pub roofline_fraction: Option<Estimate>,
 }
 
 /// Whether a larger value of a metric is better.

@@ -7,7 +7,7 @@
 //! second both keep their reports.
 
 use super::schema::{Report, SCHEMA_MAJOR};
-use crate::toml_diag::one_line;
+use crate::diag::toml_diag::one_line;
 use chrono::{DateTime, Utc};
 use std::fs;
 use std::io::Write;
@@ -381,7 +381,7 @@ fn write_temp(report: &Report, dir: &Path) -> anyhow::Result<tempfile::NamedTemp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execute::{self, SamplingChoice};
+    use crate::measure::execute::{self, SamplingChoice};
     use crate::measure::machine::MachineContext;
     use crate::report;
     use crate::workload::parse::parse_workload_with_memory;

@@ -4,7 +4,8 @@
 
 use super::gradcheck::{tiny_gpt, tiny_llama};
 use super::{MlpTrainer, TransformerTrainer};
-use crate::kernels::{OpClass, Tally};
+use crate::kernels::Tally;
+use crate::ops::OpClass;
 use crate::workload::plan::{self, StepPlan};
 use crate::workload::{Activation, MlpShape, Norm, Positions, TransformerShape};
 use proptest::prelude::*;

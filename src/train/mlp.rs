@@ -6,7 +6,8 @@ use super::{mat, mat_mut, normal_init};
 use crate::kernels::adamw::{self, AdamW, Slot};
 use crate::kernels::gemm::matmul;
 use crate::kernels::memory::zeroed;
-use crate::kernels::{OpClass, Tally, activation, loss};
+use crate::kernels::{Tally, activation, loss};
+use crate::ops::OpClass;
 use crate::workload::MlpShape;
 
 /// An MLP with its optimizer state, activations and a synthetic data stream. Buffers are

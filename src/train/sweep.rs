@@ -1,7 +1,8 @@
 //! The product sweep: each shape of a `gemm` workload run on buffers allocated once.
 
+use crate::kernels::Tally;
 use crate::kernels::gemm::{Element, Threads, product_bytes, product_into};
-use crate::kernels::{OpClass, Tally, flops};
+use crate::ops::{OpClass, flops};
 use crate::workload::plan::gemm_label;
 use crate::workload::{Dtype, GemmShape, GemmSweep};
 use ndarray::{Array3, Axis};

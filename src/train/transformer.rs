@@ -12,7 +12,8 @@ use crate::kernels::adamw::{self, AdamW, Slot};
 use crate::kernels::attention::{self, AttentionShape};
 use crate::kernels::gemm::matmul;
 use crate::kernels::memory::zeroed;
-use crate::kernels::{OpClass, Tally, activation, embedding, loss, norm, residual};
+use crate::kernels::{Tally, activation, embedding, loss, norm, residual};
+use crate::ops::OpClass;
 use crate::workload::{Activation, Norm, Positions, TransformerShape};
 
 /// Indices into the parameter slots of one block.

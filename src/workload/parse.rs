@@ -18,7 +18,7 @@
 //! kernel sees it. Sizes large enough to overflow the plan's 64-bit arithmetic are caught first
 //! by `f64` estimates (see [`MAX_EXACT_BYTES`] and [`MAX_STEP_FLOPS`]).
 
-use crate::toml_diag::{
+use crate::diag::toml_diag::{
     self, Index, ReadProblem, field_prefix, one_line, position_in, position_suffix,
 };
 use crate::workload::plan;
@@ -56,7 +56,7 @@ pub const MAX_STEP_FLOPS: f64 = (1u64 << 62) as f64;
 
 const GIB: f64 = (1u64 << 30) as f64;
 
-pub use crate::toml_diag::Position;
+pub use crate::diag::toml_diag::Position;
 
 /// Why a workload could not be loaded. Every variant displays as a single line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

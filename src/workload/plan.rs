@@ -12,8 +12,8 @@
 //! gradient, weight gradient), so dense products total 6·(matrix parameters)·tokens, the
 //! 6N of Kaplan et al. 2020.
 
-use crate::kernels::OpClass;
-use crate::kernels::flops::{self as fl, causal_entries, product};
+use crate::ops::OpClass;
+use crate::ops::flops::{self as fl, causal_entries, product};
 use crate::workload::spec::*;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -6,6 +6,7 @@
 //! `parse.rs`; these types are only ever built from input that passed validation, so the rest
 //! of the crate can rely on every size being positive and every divisibility rule holding.
 
+pub use crate::ops::{Activation, Dtype, Norm, Positions};
 use serde::Serialize;
 
 /// A parsed and validated workload.
@@ -31,31 +32,6 @@ pub enum WorkloadKind {
     Transformer(TransformerWorkload),
 }
 
-/// Floating-point precision of a product sweep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    F32,
-    F64,
-}
-
-impl Dtype {
-    /// Bytes per element.
-    pub fn bytes(self) -> u64 {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F64 => 8,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "f32",
-            Dtype::F64 => "f64",
-        }
-    }
-}
-
 /// One product shape: `batch` independent products of (m × k) · (k × n).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GemmShape {
@@ -78,37 +54,6 @@ pub struct GemmSweep {
     pub shapes: Vec<GemmShape>,
     /// Precisions to run each shape in (at least one).
     pub dtypes: Vec<Dtype>,
-}
-
-/// Activation function of a feed-forward block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    /// GELU, tanh approximation (GPT-2); FFN = W2 · gelu(W1 · x).
-    Gelu,
-    /// SwiGLU (Llama); FFN = W2 · (silu(Wg · x) ⊙ (Wu · x)): three matrices.
-    Swiglu,
-}
-
-/// Normalisation layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Norm {
-    /// LayerNorm with gain and bias (GPT-2).
-    Layernorm,
-    /// RMSNorm with gain only (Llama).
-    Rmsnorm,
-}
-
-/// Position encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Positions {
-    /// A learned (seq_len × d_model) table added to the token embeddings (GPT-2, GPT-3).
-    Learned,
-    /// No position parameters. Llama's rotary embeddings are not executed by costbench; they
-    /// have no parameters and cost about 3 FLOPs per q/k element, under 0.1% of a step.
-    None,
 }
 
 /// Architecture of a decoder-only transformer, independent of how much of it is run.

@@ -3,15 +3,16 @@
 //! report's measurement, with the FLOP accounting and each op class placed on this machine's
 //! roofline.
 
-use crate::kernels::{OpClass, Tally};
+use crate::kernels::Tally;
 use crate::measure::probe::Roofline;
-use crate::measure::sampler::{self, Progress, Run, SampleSet, SamplingSettings};
-use crate::measure::scaling::{ScalingCheck, ScalingPoint};
-use crate::measure::stats::{self, Estimate};
-use crate::report::schema::{
+use crate::measure::record::{
     FlopAccounting, Measurement, OpClassMeasurement, StepMeasurement, SweepCaseMeasurement,
     SweepMeasurement,
 };
+use crate::measure::sampler::{self, Progress, Run, SampleSet, SamplingSettings};
+use crate::measure::scaling::{ScalingCheck, ScalingPoint};
+use crate::ops::OpClass;
+use crate::stats::{self, Estimate};
 use crate::train::{GemmRunner, MlpTrainer, TrainingStep, TransformerTrainer};
 use crate::workload::plan::{self, StepPlan};
 use crate::workload::{TransformerShape, Workload, WorkloadKind};
@@ -268,7 +269,7 @@ fn measure_sweep(
         .cases
         .iter_mut()
         // After an interrupt the remaining products are skipped (the run writes nothing).
-        .take_while(|_| !crate::interrupt::requested())
+        .take_while(|_| !crate::measure::interrupt::requested())
         .map(|case| {
             let mut tally = Tally::new();
             let first = case.run(&mut tally);

@@ -48,7 +48,7 @@
 //! the distance sums overflow (magnitudes near `f64::MAX`) give a non-finite statistic, which
 //! ends the search.
 
-use crate::measure::stats::{generator, index_below, nan_as_null};
+use crate::stats::{generator, index_below, nan_as_null};
 use rand_chacha::ChaCha8Rng;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -45,6 +45,8 @@
 //! samples are the caller's problem: they are ordered with [`f64::total_cmp`] and propagate into
 //! the figures they touch, but never panic.
 
+pub mod changepoint;
+
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use schemars::JsonSchema;

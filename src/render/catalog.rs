@@ -1,7 +1,7 @@
 //! The text `costbench catalog` prints: one block per accelerator and per instance, one line per
 //! figure with its value and unit, source, as-of date and note; then the source legend.
 
-use super::{Accelerator, Catalog, Instance, LinkDirection, Plan, Sourced, usd_text};
+use crate::catalog::{Accelerator, Catalog, Instance, LinkDirection, Plan, Sourced, usd_text};
 
 const GIB: f64 = (1u64 << 30) as f64;
 
@@ -154,7 +154,7 @@ fn instance_rows(i: &Instance) -> Vec<[String; 4]> {
 }
 
 /// The whole listing.
-pub(super) fn table(c: &Catalog) -> String {
+pub fn table(c: &Catalog) -> String {
     let mut out = String::new();
     let hash = c.hash();
     out.push_str(&format!(

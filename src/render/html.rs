@@ -7,12 +7,13 @@
 //! or a catalog note from a user's file can never become markup. Only the SVG charts are inserted
 //! as markup (`PreEscaped`); plotters escapes the text inside them.
 
-use crate::chart::cost::{self, CostBar, Sensitivity, TimeCost};
-use crate::chart::roofline::{self, RooflinePoint, Slice};
-use crate::compare::export::{percent, value};
-use crate::history::{self, History};
+use crate::compare::history::History;
+use crate::render::chart::cost::{self, CostBar, Sensitivity, TimeCost};
+use crate::render::chart::roofline::{self, RooflinePoint, Slice};
+use crate::render::export::{percent, value};
+use crate::render::history;
+use crate::render::summary::si;
 use crate::report::schema::{CostRecord, Measurement, Report, StepMeasurement};
-use crate::summary::si;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// Inline style: readable on a laptop, printable (figures and tables are not split across

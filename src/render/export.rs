@@ -2,10 +2,10 @@
 //! pull-request comment, JSON, Bencher Metric Format and github-action-benchmark's custom
 //! format. Each reads only a [`Comparison`] or [`Report`]s; snapshot tests pin every format.
 
-use super::sources::split_id;
-use super::{Comparison, CostComparison, MetricComparison, PairComparison, Verdict};
-use crate::measure::stats::Estimate;
+use crate::compare::sources::split_id;
+use crate::compare::{Comparison, CostComparison, MetricComparison, PairComparison, Verdict};
 use crate::report::schema::{Direction, Metric, Report};
+use crate::stats::Estimate;
 use comfy_table::{Cell, Color, ContentArrangement, LineStyle, Table, TableStyle, presets};
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
@@ -44,11 +44,11 @@ pub fn value(x: f64, unit: &str) -> String {
         },
         "GFLOP/s" => format!("{x:.1} GFLOP/s"),
         "fraction" => format!("{:.1}%", x * 100.0),
-        "FLOP" => format!("{} FLOP", crate::summary::si(x)),
-        "USD" => format!("${}", crate::summary::si(x)),
+        "FLOP" => format!("{} FLOP", crate::render::summary::si(x)),
+        "USD" => format!("${}", crate::render::summary::si(x)),
         "days" if x.abs() < 1.0 => format!("{:.2} h", x * 24.0),
         "days" => format!("{x:.1} d"),
-        "hours" => format!("{} h", crate::summary::si(x)),
+        "hours" => format!("{} h", crate::render::summary::si(x)),
         _ => format!("{x} {unit}"),
     }
 }
@@ -144,13 +144,13 @@ fn notices(c: &Comparison) -> Vec<String> {
                 }
             ));
         }
-        if p.base_samples.min(p.new_samples) < super::FEW_SAMPLES {
+        if p.base_samples.min(p.new_samples) < crate::compare::FEW_SAMPLES {
             out.push(format!(
                 "{}: few samples ({} base, {} new; under {}): the intervals understate the uncertainty and a single run shows nothing of the run-to-run spread (several % on shared machines); measure without --quick, or gate with a wider --fail-on-regression",
                 p.workload,
                 p.base_samples,
                 p.new_samples,
-                super::FEW_SAMPLES
+                crate::compare::FEW_SAMPLES
             ));
         }
         if p.spec_changed {
@@ -455,55 +455,6 @@ pub fn comparison_json(c: &Comparison) -> String {
     s
 }
 
-/// A report's modelled cost figures as metrics: `cost.<instance>.<plan>.usd` and `.wall_days`
-/// (and `cost.cpu.<instance>.*` for the CPU baseline). Exact: no interval.
-pub fn cost_metrics(report: &Report) -> Vec<Metric> {
-    let Some(cost) = &report.cost else {
-        return Vec::new();
-    };
-    let exact = |x: f64| Estimate {
-        point: x,
-        lower: x,
-        upper: x,
-        confidence_level: 1.0,
-        standard_error: 0.0,
-    };
-    let metric = |id: String, unit: &str, x: f64| Metric {
-        id,
-        unit: unit.to_string(),
-        direction: Direction::SmallerIsBetter,
-        machine_independent: true,
-        estimate: exact(x),
-    };
-    let mut out = Vec::new();
-    for o in &cost.options {
-        let id = format!("cost.{}.{}", o.instance, o.plan.as_str());
-        out.push(metric(format!("{id}.usd"), "USD", o.usd));
-        out.push(metric(
-            format!("{id}.wall_days"),
-            "days",
-            o.wall_hours / 24.0,
-        ));
-    }
-    if let Some(b) = &cost.cpu_baseline {
-        let id = format!("cost.cpu.{}", b.instance);
-        out.push(metric(format!("{id}.usd"), "USD", b.usd));
-        out.push(metric(
-            format!("{id}.wall_days"),
-            "days",
-            b.wall_hours / 24.0,
-        ));
-    }
-    out
-}
-
-/// Every figure of a report, measured then modelled.
-pub fn all_metrics(report: &Report) -> Vec<Metric> {
-    let mut m = report.metrics.clone();
-    m.extend(cost_metrics(report));
-    m
-}
-
 /// One report's figures as a terminal table.
 pub fn report_table(report: &Report, color: bool) -> String {
     let _ = color; // no verdicts to colour
@@ -514,7 +465,7 @@ pub fn report_table(report: &Report, color: bool) -> String {
         report.workload.name, report.workload.source, report.created_at, report.machine.cpu_model
     );
     let mut t = table(&["metric", "value", "interval", "±"], false);
-    for m in all_metrics(report) {
+    for m in crate::report::all_metrics(report) {
         let e = m.estimate;
         let (iv, hw) = if e.lower == e.upper {
             ("exact".to_string(), String::new())
@@ -547,7 +498,7 @@ pub fn report_markdown(report: &Report) -> String {
             .map(|g| format!(", commit `{}`", &g.commit[..g.commit.len().min(10)]))
             .unwrap_or_default()
     );
-    let rows: Vec<Vec<String>> = all_metrics(report)
+    let rows: Vec<Vec<String>> = crate::report::all_metrics(report)
         .iter()
         .map(|m| {
             let e = m.estimate;
@@ -671,12 +622,12 @@ pub fn report_json(reports: &[Report]) -> String {
                 "created_at": r.created_at,
                 "commit": r.machine.git.as_ref().map(|g| g.commit.clone()),
                 "report_schema_version": r.schema_version,
-                "metrics": all_metrics(r),
+                "metrics": crate::report::all_metrics(r),
             })
         })
         .collect();
     let v = json!({
-        "schema_version": super::COMPARISON_SCHEMA_VERSION,
+        "schema_version": crate::compare::COMPARISON_SCHEMA_VERSION,
         "reports": list,
     });
     let mut s = serde_json::to_string_pretty(&v).expect("values serialise");

@@ -1,0 +1,4 @@
+//! Diagnostics and file safety shared by every reader and writer: TOML diagnostics for the
+//! workload and catalog parsers (positions, one-line messages, suggestions).
+
+pub mod toml_diag;

@@ -1,0 +1,141 @@
+//! `costbench history` as text and pictures: the table of series with their change points, and
+//! the SVG chart (one panel per series).
+
+use crate::compare::history::{History, Point, Series};
+use crate::render::export;
+use crate::report::schema::Direction;
+use crate::stats::changepoint::ChangePoint;
+use comfy_table::{ContentArrangement, Table, presets};
+use std::fmt::Write;
+
+/// `2026-11-26 18:03 ab12cd3`: a point's label on charts and in tables.
+pub fn point_label(p: &Point) -> String {
+    let time = p
+        .created_at
+        .get(..16)
+        .unwrap_or(&p.created_at)
+        .replace('T', " ");
+    match &p.commit {
+        Some(c) => format!("{time} {}", &c[..c.len().min(7)]),
+        None => time,
+    }
+}
+
+fn change_text(s: &Series, c: &ChangePoint) -> String {
+    let p = &s.points[c.index];
+    let worse = match s.direction {
+        Direction::SmallerIsBetter => c.relative_change > 0.0,
+        Direction::BiggerIsBetter => c.relative_change < 0.0,
+    };
+    format!(
+        "{} at #{} ({}): {} → {} {}, p = {:.3}",
+        if worse { "regression" } else { "improvement" },
+        c.index + 1,
+        point_label(p),
+        export::value(c.mean_before, &s.unit),
+        export::value(c.mean_after, &s.unit),
+        export::percent(c.relative_change),
+        c.p_value
+    )
+}
+
+/// The history as a table: one row per series.
+pub fn table(h: &History) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "costbench history: {} reports in {} ({} series)",
+        h.reports,
+        h.dir,
+        h.series.len()
+    );
+    for s in &h.skipped {
+        let _ = writeln!(out, "! skipped: {s}");
+    }
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty()
+        .set_header(vec![
+            "workload",
+            "metric",
+            "n",
+            "first",
+            "last",
+            "last/first",
+            "change points",
+        ]);
+    let machines: std::collections::BTreeSet<&str> =
+        h.series.iter().map(|s| s.machine.as_str()).collect();
+    for s in &h.series {
+        let first = s.points.first().map_or(f64::NAN, |p| p.estimate.point);
+        let last = s.points.last().map_or(f64::NAN, |p| p.estimate.point);
+        let changes: Vec<String> = s.change_points.iter().map(|c| change_text(s, c)).collect();
+        let workload = if machines.len() > 1 {
+            format!("{} ({})", s.workload, s.machine)
+        } else {
+            s.workload.clone()
+        };
+        t.add_row(vec![
+            workload,
+            s.id.clone(),
+            s.points.len().to_string(),
+            export::value(first, &s.unit),
+            export::value(last, &s.unit),
+            export::percent(last / first - 1.0),
+            if changes.is_empty() {
+                "none".to_string()
+            } else {
+                changes.join("\n")
+            },
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    let _ = writeln!(out, "change points: {}", h.method);
+    out
+}
+
+/// The series as an SVG chart, one panel per series (change points marked).
+pub fn svg(h: &History) -> String {
+    let labels: Vec<Vec<String>> = h
+        .series
+        .iter()
+        .map(|s| s.points.iter().map(point_label).collect())
+        .collect();
+    let values: Vec<[Vec<f64>; 3]> = h
+        .series
+        .iter()
+        .map(|s| {
+            [
+                s.points.iter().map(|p| p.estimate.point).collect(),
+                s.points.iter().map(|p| p.estimate.lower).collect(),
+                s.points.iter().map(|p| p.estimate.upper).collect(),
+            ]
+        })
+        .collect();
+    let titles: Vec<String> = h
+        .series
+        .iter()
+        .map(|s| format!("{} · {} ({})", s.workload, s.id, s.unit))
+        .collect();
+    let indices: Vec<Vec<usize>> = h
+        .series
+        .iter()
+        .map(|s| s.change_points.iter().map(|c| c.index).collect())
+        .collect();
+    let panels: Vec<crate::render::chart::Series<'_>> = h
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| crate::render::chart::Series {
+            title: &titles[i],
+            unit: &s.unit,
+            labels: &labels[i],
+            values: &values[i][0],
+            lower: Some(&values[i][1]),
+            upper: Some(&values[i][2]),
+            change_points: &indices[i],
+        })
+        .collect();
+    crate::render::chart::history_svg(&panels)
+}
