@@ -72,8 +72,42 @@ pub struct Measured {
     pub warnings: Vec<String>,
 }
 
-/// Measures `w`. `progress(label, event)` is called as the harness works.
+/// A step executed other FLOPs than its plan lists: the measurement does not stand for the
+/// target, so nothing is built from it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{workload}: executed FLOPs differ from the analytic formula by {:.3}% (limit {:.1}%): the step does not run the ops its plan lists; no report written; please report this",
+    difference * 100.0,
+    ACCOUNTING_TOLERANCE * 100.0
+)]
+pub struct AccountingMismatch {
+    pub workload: String,
+    /// (executed − analytic) / analytic.
+    pub difference: f64,
+}
+
+/// Measures `w` and checks its FLOP accounting: executed FLOPs per step must equal the
+/// analytic plan's within [`ACCOUNTING_TOLERANCE`] before anything is built from the
+/// measurement. `progress(label, event)` is called as the harness works.
 pub fn measure(
+    w: &Workload,
+    choice: &SamplingChoice,
+    roofline: Option<&Roofline>,
+    progress: impl FnMut(&str, Progress),
+) -> Result<Measured, AccountingMismatch> {
+    let measured = measure_unchecked(w, choice, roofline, progress);
+    if let Measurement::Step(m) = &measured.measurement
+        && m.flops.relative_difference.abs() > ACCOUNTING_TOLERANCE
+    {
+        return Err(AccountingMismatch {
+            workload: w.name.clone(),
+            difference: m.flops.relative_difference,
+        });
+    }
+    Ok(measured)
+}
+
+fn measure_unchecked(
     w: &Workload,
     choice: &SamplingChoice,
     roofline: Option<&Roofline>,

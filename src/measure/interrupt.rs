@@ -2,8 +2,8 @@
 //! stops after the step it is timing, and `costbench run` then exits with code 130 before
 //! writing anything. So an interrupted run leaves no report, no partial report and no
 //! temporary file (writes are atomic and happen only after the flag is checked; a signal that
-//! arrives during the write of one report lets that write finish, then stops). The `ctrlc`
-//! crate installs the handler (a self-pipe thread, so nothing unsafe runs in signal context).
+//! arrives during the write of one report lets that write finish, then stops). The command line
+//! installs the handler (`cli/interrupt.rs`); this module only holds the flag.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -14,15 +14,9 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 #[error("interrupted (Ctrl-C or SIGTERM): stopped before writing; no report was written")]
 pub struct Interrupted;
 
-/// Installs the handler. Once per process; a second call is an error from `ctrlc`, ignored.
-pub fn install() {
-    let _ = ctrlc::set_handler(|| {
-        if !REQUESTED.swap(true, Ordering::SeqCst) {
-            eprintln!(
-                "\ninterrupt received: finishing the current step, then stopping without writing a report"
-            );
-        }
-    });
+/// Raises the flag (the signal handler's one job); true the first time.
+pub fn request() -> bool {
+    !REQUESTED.swap(true, Ordering::SeqCst)
 }
 
 /// Whether an interrupt has been received.

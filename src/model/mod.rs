@@ -4,6 +4,7 @@
 
 pub mod estimate;
 pub mod memory;
+pub mod pricing;
 pub mod profile;
 #[cfg(test)]
 mod properties;

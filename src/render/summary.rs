@@ -7,8 +7,11 @@ use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
 use crate::measure::sampler::StopReason;
 use crate::model::Assumptions;
-use crate::model::estimate::{BreakEven, OptionEstimate, Scenario, SensitivityRow, Skipped};
+use crate::model::estimate::{
+    BreakEven, ClusterSize, OptionEstimate, Scenario, SensitivityRow, Skipped,
+};
 use crate::model::memory::Recompute;
+use crate::model::pricing::Pricing;
 use crate::report::schema::{Measurement, Report};
 use crate::stats::Estimate;
 use crate::workload::plan;
@@ -478,4 +481,38 @@ pub fn break_even_text(b: &BreakEven) -> String {
         b.trainium_tie_usd_per_hour,
         b.trainium.usd_per_instance_hour,
     )
+}
+
+/// What `costbench run` prints after a measured transformer: the target's cost on every option
+/// under the run's scenario, then the CPU itself as an option.
+pub fn run_cost(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog) -> String {
+    let mut text = format!(
+        "  cost of the target on every option ({} scenario, {}):\n",
+        p.scenario.name(),
+        match p.size {
+            ClusterSize::DeadlineDays(d) => format!("finishing within {d} days"),
+            ClusterSize::Chips(n) => format!("{n} chips"),
+        }
+    );
+    text.push_str(&cost_table(
+        &p.options,
+        &p.skipped,
+        &p.scenario,
+        assumptions,
+        catalog,
+    ));
+    if let Some(b) = &p.cpu_baseline {
+        text.push_str(&format!(
+            "  CPU baseline: {} × {} at this run's {:.1} GFLOP/s per {} cores scaled to {} vCPUs: {:.0} days, ${} (on_demand {}; assumes perfect scaling)\n",
+            b.instances,
+            b.instance,
+            b.measured_gflops,
+            b.measured_logical_cores,
+            b.instance_vcpus,
+            b.wall_hours / 24.0,
+            si(b.usd),
+            b.price_source
+        ));
+    }
+    text
 }

@@ -7,10 +7,12 @@ pub mod store;
 use crate::measure::execute::Measured;
 use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
+use crate::measure::scaling::ScalingCheck;
+use crate::model::pricing::MeasuredRates;
 use crate::stats::Estimate;
 use crate::workload::{Workload, WorkloadKind};
 use chrono::{DateTime, SecondsFormat, Utc};
-use schema::{Direction, Measurement, Metric, Report, WorkloadRecord};
+use schema::{CostRecord, Direction, Measurement, Metric, Report, WorkloadRecord};
 use sha2::{Digest, Sha256};
 
 /// The workload as recorded in a report, with the hash of its validated form.
@@ -35,18 +37,40 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Assembles the report of one measured workload.
-pub fn build(
-    workload: WorkloadRecord,
-    measured: Measured,
-    machine: MachineContext,
-    roofline: Option<Roofline>,
-    created_at: &DateTime<Utc>,
-    extra_warnings: &[String],
-) -> Report {
+/// Everything one measured workload's report is composed of.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    pub workload: WorkloadRecord,
+    /// The measurement, its FLOP accounting already checked (`measure::execute::measure`).
+    pub measured: Measured,
+    pub machine: MachineContext,
+    pub roofline: Option<Roofline>,
+    pub created_at: DateTime<Utc>,
+    /// Warnings about the machine (busy processes, frequency scaling), before the
+    /// measurement's own.
+    pub machine_warnings: Vec<String>,
+    /// `run --scaling`'s fit, if it was asked for.
+    pub scaling: Option<ScalingCheck>,
+    /// The target priced on every option (transformer workloads).
+    pub cost: Option<CostRecord>,
+}
+
+/// Composes the report of one measured workload, once: nothing reads it back to change it.
+pub fn compose(parts: Parts) -> Report {
+    let Parts {
+        workload,
+        measured,
+        machine,
+        roofline,
+        created_at,
+        machine_warnings,
+        scaling,
+        cost,
+    } = parts;
     let metrics = metrics(&measured.measurement);
-    let mut warnings = extra_warnings.to_vec();
+    let mut warnings = machine_warnings;
     warnings.extend(measured.warnings);
+    warnings.extend(scaling.as_ref().and_then(ScalingCheck::warning));
     Report {
         schema_version: schema::schema_version(),
         costbench_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -58,9 +82,29 @@ pub fn build(
         measurement: measured.measurement,
         metrics,
         warnings,
-        scaling: None,
-        cost: None,
+        scaling,
+        cost,
     }
+}
+
+/// What a measurement contributes to pricing: its per-class roofline fractions, whole-step
+/// rate and the cores that achieved it. None for a sweep (no training step to price).
+pub fn measured_rates(
+    measurement: &Measurement,
+    machine: &MachineContext,
+) -> Option<MeasuredRates> {
+    let Measurement::Step(m) = measurement else {
+        return None;
+    };
+    Some(MeasuredRates {
+        roofline_fractions: m
+            .op_classes
+            .iter()
+            .filter_map(|c| c.roofline_fraction.map(|f| (c.class, f.point)))
+            .collect(),
+        step_gflops: m.gflops.point,
+        logical_cores: machine.logical_cores,
+    })
 }
 
 fn exact(value: f64) -> Estimate {

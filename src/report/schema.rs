@@ -13,11 +13,10 @@ pub use crate::measure::record::{
 };
 use crate::measure::sampler::SamplingSettings;
 use crate::measure::scaling::ScalingCheck;
-use crate::model::estimate::{OptionEstimate, SensitivityRow, Skipped};
+pub use crate::model::pricing::{AssumptionRecord, CostRecord, CpuBaseline};
 use crate::stats::Estimate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Major version: bumped when a reader of the previous major could misread a file.
 pub const SCHEMA_MAJOR: u32 = 1;
@@ -56,61 +55,6 @@ pub struct Report {
     /// The target's training cost on every catalog option (transformer workloads; since 1.1).
     #[serde(default)]
     pub cost: Option<CostRecord>,
-}
-
-/// The cost table of a run: the target priced with this run's measured profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CostRecord {
-    /// `measured` (this run's per-class roofline fractions) or `published`.
-    pub scenario: String,
-    /// SHA-256 of the effective catalog (hex) and its newest figure's date.
-    pub catalog_hash: String,
-    pub catalog_as_of: String,
-    /// Goodput, PUE and grid intensity used, each with its source.
-    pub assumptions: Vec<AssumptionRecord>,
-    /// The cluster-size rule, e.g. `deadline 30 days`.
-    pub cluster: String,
-    /// Every priced option, cheapest first.
-    pub options: Vec<OptionEstimate>,
-    /// Options not priced, with the reason.
-    pub skipped: Vec<Skipped>,
-    /// The CPU itself as an option: this run's measured rate scaled to a CPU instance.
-    #[serde(default)]
-    pub cpu_baseline: Option<CpuBaseline>,
-    /// Cost of the cheapest plan of the six cheapest instances with every efficiency and with
-    /// the price at ±20% (since 1.2).
-    #[serde(default)]
-    pub sensitivity: Vec<SensitivityRow>,
-    /// The catalog's source legend for every source key the options cite, e.g. `AWS-PRICE` →
-    /// its full citation (since 1.2).
-    #[serde(default)]
-    pub sources: BTreeMap<String, String>,
-}
-
-/// Training the target on CPU instances at this run's measured rate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CpuBaseline {
-    pub instance: String,
-    /// This run's whole-step GFLOP/s (median) on `measured_logical_cores`.
-    pub measured_gflops: f64,
-    pub measured_logical_cores: usize,
-    /// vCPUs of one instance; the rate is scaled by vCPUs ÷ measured logical cores (an
-    /// assumption: perfect scaling, which flatters the CPU).
-    pub instance_vcpus: u32,
-    /// Instances used (one: cost does not depend on the count when scaling is perfect).
-    pub instances: u32,
-    pub wall_hours: f64,
-    pub usd_per_instance_hour: f64,
-    pub usd: f64,
-    pub price_source: String,
-}
-
-/// One model input with its value and source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct AssumptionRecord {
-    pub name: String,
-    pub value: f64,
-    pub source: String,
 }
 
 /// The workload as it was run.

@@ -417,15 +417,17 @@ seq_len = 8
             warmup_s: Some(0.0),
             ..Default::default()
         };
-        let measured = execute::measure(&w, &choice, None, |_, _| {});
-        report::build(
-            report::workload_record(&w, "tiny.toml"),
+        let measured = execute::measure(&w, &choice, None, |_, _| {}).expect("accounting holds");
+        report::compose(report::Parts {
+            workload: report::workload_record(&w, "tiny.toml"),
             measured,
-            MachineContext::detect(Some("test".into()), 1),
-            None,
-            &Utc::now(),
-            &[],
-        )
+            machine: MachineContext::detect(Some("test".into()), 1),
+            roofline: None,
+            created_at: Utc::now(),
+            machine_warnings: Vec::new(),
+            scaling: None,
+            cost: None,
+        })
     }
 
     #[test]

@@ -129,3 +129,16 @@ pub struct MlpWorkload {
     /// Samples per measured step.
     pub slice_batch: usize,
 }
+
+impl Workload {
+    /// The same workload with its target trained on `tokens` tokens (samples for an MLP; a
+    /// sweep has no target and is returned unchanged): `estimate --tokens`.
+    pub fn with_target_tokens(mut self, tokens: u64) -> Self {
+        match &mut self.kind {
+            WorkloadKind::Transformer(t) => t.target_tokens = tokens,
+            WorkloadKind::Mlp(m) => m.target_samples = tokens,
+            WorkloadKind::Gemm(_) => {}
+        }
+        self
+    }
+}

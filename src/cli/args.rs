@@ -1,0 +1,103 @@
+//! Argument types and value parsers shared by several commands.
+
+use anyhow::Result;
+use clap::Args;
+use costbench::catalog::Catalog;
+use costbench::render::export;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: export::Format,
+    /// Write the output to FILE (for github-action-benchmark: a directory for its two files);
+    /// the terminal table is still printed.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CatalogArgs {
+    /// A catalog file overlaid on the bundled one (negotiated prices, a new chip or instance).
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Vec<PathBuf>,
+    /// A quick what-if price, INSTANCE:PLAN=USD per instance-hour (e.g. p5.48xlarge:on_demand=40).
+    #[arg(long, value_name = "INSTANCE:PLAN=USD")]
+    pub price: Vec<String>,
+}
+
+impl CatalogArgs {
+    pub fn load(&self) -> Result<Catalog> {
+        let mut c = Catalog::bundled();
+        for path in &self.catalog {
+            let overlay = Catalog::load_overlay(path)?;
+            c.overlay(overlay)?;
+        }
+        for spec in &self.price {
+            c.set_price(spec)?;
+        }
+        Ok(c)
+    }
+}
+
+pub fn positive_count(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (1.0..=1e18).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a positive number up to 1e18 such as 2e12, found '{s}'"
+        )),
+    }
+}
+
+pub fn unit_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!(
+            "expected a fraction in (0, 1], e.g. 0.4, found '{s}'"
+        )),
+    }
+}
+
+pub fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "expected a positive number of seconds, found '{s}'"
+        )),
+    }
+}
+
+pub fn positive_days(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 36_500.0 => Ok(v),
+        _ => Err(format!(
+            "expected a positive number of days up to 36500, found '{s}'"
+        )),
+    }
+}
+
+pub fn non_negative_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("expected a number of seconds ≥ 0, found '{s}'")),
+    }
+}
+
+pub fn non_negative_percent(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..100.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a percentage from 0 to 100, e.g. 5, found '{s}'"
+        )),
+    }
+}
+
+pub fn positive_percent(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 100.0 => Ok(v),
+        _ => Err(format!(
+            "expected a percentage between 0 and 100, found '{s}'"
+        )),
+    }
+}

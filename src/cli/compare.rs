@@ -1,0 +1,122 @@
+//! `costbench compare`: two reports (or directories, or a named baseline) metric by metric.
+
+use super::EXIT_REGRESSION;
+use super::args::{OutputArgs, non_negative_percent, unit_fraction};
+use super::output::emit;
+use anyhow::Result;
+use clap::Args;
+use costbench::render::export;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// BASE and NEW: report files or directories (a directory stands for the newest report of
+    /// each workload in it). With --baseline, only NEW (default: --results-dir).
+    #[arg(value_name = "PATH", num_args = 0..=2)]
+    pub paths: Vec<PathBuf>,
+    /// Compare against the named baseline saved by `costbench run --save-baseline NAME`.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Directory of reports (and of results/baselines/).
+    #[arg(long, default_value = "results")]
+    pub results_dir: PathBuf,
+    /// Noise band in percent: changes whose interval stays within ±PERCENT are "no change".
+    #[arg(long, value_name = "PERCENT", default_value_t = 2.0, value_parser = non_negative_percent, allow_negative_numbers = true)]
+    pub noise: f64,
+    /// Significance level of the Mann–Whitney U test.
+    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction, allow_negative_numbers = true)]
+    pub significance: f64,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Compare times and GFLOP/s even when the reports come from different machines.
+    #[arg(long)]
+    pub raw_times: bool,
+    /// Exit with code 3 when a measured metric regressed by more than PERCENT (default: the
+    /// noise band), i.e. its whole interval lies beyond it and the change is significant.
+    #[arg(long, value_name = "PERCENT", num_args = 0..=1, value_parser = non_negative_percent, allow_negative_numbers = true)]
+    pub fail_on_regression: Option<Option<f64>>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
+    use costbench::compare::{self as cmp, Side};
+    let (base_path, new_path) = match (&args.baseline, args.paths.as_slice()) {
+        (Some(name), []) => (
+            cmp::baseline_dir(&args.results_dir, name)?,
+            args.results_dir.clone(),
+        ),
+        (Some(name), [new]) => (cmp::baseline_dir(&args.results_dir, name)?, new.clone()),
+        (Some(_), _) => anyhow::bail!(
+            "compare: with --baseline give at most one path, the NEW report or directory (default {})",
+            args.results_dir.display()
+        ),
+        (None, [base, new]) => (base.clone(), new.clone()),
+        (None, _) => anyhow::bail!(
+            "compare: give BASE and NEW (report files or directories), or --baseline NAME [NEW]"
+        ),
+    };
+    if let Some(name) = &args.baseline {
+        anyhow::ensure!(
+            base_path.is_dir(),
+            "compare: no baseline named '{name}' in {} (save one with `costbench run --save-baseline {name}`)",
+            base_path.parent().unwrap_or(&base_path).display()
+        );
+    }
+    let mut base = Side::load(&base_path)?;
+    if let Some(name) = &args.baseline {
+        base.shown = format!("baseline {name}");
+    }
+    let new = Side::load(&new_path)?;
+    let settings = cmp::Settings {
+        noise: args.noise / 100.0,
+        significance: args.significance,
+        seed: args.seed,
+        raw_times: args.raw_times,
+        fail_on_regression: args
+            .fail_on_regression
+            .map(|p| p.map_or(args.noise / 100.0, |p| p / 100.0)),
+        ..cmp::Settings::default()
+    };
+    let c = cmp::compare(&base, &new, &settings);
+    let figures = || {
+        new.reports
+            .values()
+            .flat_map(|(_, r)| {
+                costbench::report::all_metrics(r)
+                    .into_iter()
+                    .map(|m| (r.workload.name.clone(), m))
+            })
+            .collect()
+    };
+    let inputs: Vec<PathBuf> = base
+        .reports
+        .values()
+        .chain(new.reports.values())
+        .map(|(p, _)| p.clone())
+        .collect();
+    emit(
+        args.output.format,
+        args.output.output.as_deref(),
+        &inputs,
+        &|colour| export::comparison_table(&c, colour),
+        &|| match args.output.format {
+            export::Format::Markdown => Ok(export::comparison_markdown(&c)),
+            export::Format::Html | export::Format::Csv => anyhow::bail!(
+                "compare: --format html and csv export single reports; use `costbench report FILE --format html|csv` (compare writes table, markdown, json, bmf or github-action-benchmark)"
+            ),
+            _ => Ok(export::comparison_json(&c)),
+        },
+        &figures,
+        quiet,
+    )?;
+    let table_on_stdout =
+        args.output.format == export::Format::Table && args.output.output.is_none();
+    if let Some(line) = export::gate_line(&c)
+        && (!table_on_stdout || c.gate_failed())
+    {
+        eprintln!("{line}");
+    }
+    Ok(if c.gate_failed() { EXIT_REGRESSION } else { 0 })
+}

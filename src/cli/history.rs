@@ -1,0 +1,89 @@
+//! `costbench history`: the reports of a directory in time order, with change points.
+
+use super::args::unit_fraction;
+use super::output::{guard_output, write_file};
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Directory of reports (default: results).
+    pub dir: Option<PathBuf>,
+    /// Only these workloads (repeatable).
+    #[arg(long)]
+    pub workload: Vec<String>,
+    /// Only metrics whose id contains TEXT (repeatable; default: every measured metric; cost
+    /// figures with `--metric cost.`).
+    #[arg(long, value_name = "TEXT")]
+    pub metric: Vec<String>,
+    /// Also draw the series as an SVG chart into FILE (change points marked).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Print the history as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the history as a self-contained HTML page (table and charts) into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Significance level of the change-point permutation test.
+    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction, allow_negative_numbers = true)]
+    pub significance: f64,
+}
+
+pub fn history(args: HistoryArgs) -> Result<()> {
+    use costbench::compare::history;
+    use costbench::stats::changepoint;
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("results"));
+    let (reports, skipped) = costbench::compare::load_dir(&dir)?;
+    anyhow::ensure!(
+        !reports.is_empty(),
+        "history: '{}' holds no readable costbench report{}",
+        dir.display(),
+        skipped
+            .first()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default()
+    );
+    let settings = changepoint::Settings {
+        significance: args.significance,
+        ..changepoint::Settings::default()
+    };
+    let h = history::build(
+        &dir.display().to_string(),
+        &reports,
+        skipped,
+        &args.workload,
+        &args.metric,
+        &settings,
+    );
+    anyhow::ensure!(
+        !h.series.is_empty(),
+        "history: no metric in '{}' matches the --workload/--metric filters",
+        dir.display()
+    );
+    if args.json {
+        print!("{}", history::json(&h));
+    } else {
+        print!("{}", costbench::render::history::table(&h));
+    }
+    let inputs: Vec<PathBuf> = reports.iter().map(|(p, _)| p.clone()).collect();
+    for (path, flag) in [(&args.html, "--html"), (&args.svg, "--svg")] {
+        if let Some(path) = path {
+            guard_output(path, &inputs, flag)?;
+        }
+    }
+    if let Some(path) = &args.html {
+        write_file(path, &costbench::render::html::history_page(&h))?;
+        if !args.json {
+            println!("page: {}", path.display());
+        }
+    }
+    if let Some(path) = &args.svg {
+        write_file(path, &costbench::render::history::svg(&h))?;
+        if !args.json {
+            println!("chart: {}", path.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! `costbench run`: measure workloads on this CPU, price their targets, save a report each.
+
+use super::args::{CatalogArgs, non_negative_seconds, positive_percent, positive_seconds};
+use super::output::write_file;
+use super::progress::{sampling_bar, show_progress, spinner, update_bar};
+use anyhow::Result;
+use clap::Args;
+use costbench::measure::execute::{self, SamplingChoice};
+use costbench::measure::interrupt;
+use costbench::measure::machine::{self, MachineContext};
+use costbench::measure::probe::{self, Roofline};
+use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS};
+use costbench::model::pricing::{self, Request};
+use costbench::model::{Assumptions, Profile};
+use costbench::render::{html, summary};
+use costbench::report::schema::Report;
+use costbench::report::{self, store};
+use costbench::workload::{WorkloadKind, bundled};
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Bundled workload names or workload files (default: the bundled default, gpt2-124m).
+    pub workloads: Vec<String>,
+    /// A short run: 0.5 s warm-up, ±3% target, 5 s budget per workload.
+    #[arg(long)]
+    pub quick: bool,
+    /// Samples to take before the precision target may stop sampling.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    pub min_samples: Option<u64>,
+    /// Sampling budget per workload in seconds (default: 30 steps' time, clamped to 10–60 s).
+    #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
+    pub max_time: Option<f64>,
+    /// Minimum warm-up in seconds (default 3; at least one step always runs).
+    #[arg(long, value_parser = non_negative_seconds, allow_negative_numbers = true)]
+    pub warmup: Option<f64>,
+    /// Stop when the median's 95% interval is within ±PERCENT (default 1).
+    #[arg(long, value_name = "PERCENT", value_parser = positive_percent, allow_negative_numbers = true)]
+    pub precision: Option<f64>,
+    /// Seed of the initial weights, the synthetic data and every bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// A name for this testbed, recorded in the report (the hostname never is).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Write the report to FILE (replacing it) or to standard output with `-`, instead of a new
+    /// file in --results-dir. Only with a single workload.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Directory for new reports.
+    #[arg(long, default_value = "results")]
+    pub results_dir: PathBuf,
+    /// Do not measure or load this machine's roofline (no roofline fractions in the report).
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Also measure each transformer slice at 3–4 sizes and fit time = a + b·FLOPs (R² < 0.98
+    /// warns that extrapolating the slice is not supported).
+    #[arg(long)]
+    pub scaling: bool,
+    /// Also store each report as the named baseline (results/baselines/NAME/<workload>.json,
+    /// replacing the previous one) for `costbench compare --baseline NAME`.
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// Also write each report as a self-contained HTML page with charts, beside the JSON
+    /// (`<report>.html`).
+    #[arg(long)]
+    pub html: bool,
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+}
+
+/// Measures each workload, prices its target, composes its report once and saves it.
+pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
+    super::interrupt::install();
+    let names = if args.workloads.is_empty() {
+        vec![bundled::DEFAULT_WORKLOAD.to_string()]
+    } else {
+        args.workloads.clone()
+    };
+    anyhow::ensure!(
+        args.output.is_none() || names.len() == 1,
+        "--output takes one report; {} workloads were named (leave --output out to save one file per workload in {})",
+        names.len(),
+        args.results_dir.display()
+    );
+    // Validate every workload, and the destination, before measuring anything.
+    let parsed = names
+        .iter()
+        .map(|n| bundled::resolve(n).map(|w| (n.clone(), w)))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Every input (catalog, prices, baseline name) is validated before any directory is
+    // created, so a refused run leaves nothing behind.
+    let catalog = args.catalog.load()?;
+    let baseline = match &args.save_baseline {
+        Some(name) => Some(costbench::compare::baseline_dir(&args.results_dir, name)?),
+        None => None,
+    };
+    let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    anyhow::ensure!(
+        !(args.html && to_stdout),
+        "--html writes a page beside the report file; it cannot go with --output -"
+    );
+    match &args.output {
+        Some(p) if p.as_os_str() == "-" => {}
+        Some(p) => {
+            anyhow::ensure!(
+                !p.is_dir(),
+                "--output '{}' is a directory; expected a file path",
+                p.display()
+            );
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            store::check_writable(dir, "--output")?;
+        }
+        None => store::check_writable(&args.results_dir, "--results-dir")?,
+    }
+    if let Some(dir) = &baseline {
+        store::check_writable(dir, "--save-baseline")?;
+    }
+    // With the report on stdout, the human summary goes to stderr.
+    let say = |text: &str| {
+        if to_stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
+
+    let threads = rayon::current_num_threads();
+    let machine = MachineContext::detect(args.label.clone(), threads);
+    let mut machine_warnings = Vec::new();
+    if let Some(w) = machine.frequency_scaling_warning() {
+        machine_warnings.push(w);
+    }
+    for (name, cpu) in machine::busy_processes(20.0) {
+        machine_warnings.push(format!(
+            "another process, '{name}', is using {cpu:.0}% of a core: measurements will be noisy; stop it or run later"
+        ));
+    }
+    let roofline: Option<Roofline> = if args.no_probe {
+        None
+    } else {
+        let bar = spinner(
+            show_progress(quiet),
+            "probing this machine's roofline (cached afterwards)",
+        );
+        let r = probe::load_or_measure(
+            &probe::default_cache_dir(),
+            &machine.fingerprint(),
+            false,
+            false,
+        )?;
+        bar.finish_and_clear();
+        Some(r)
+    };
+    let choice = SamplingChoice {
+        quick: args.quick,
+        min_samples: args.min_samples.map(|n| n as usize),
+        max_time_s: args.max_time,
+        warmup_s: args.warmup,
+        target: args.precision.map(|p| p / 100.0),
+        seed: args.seed,
+    };
+    let assumptions = Assumptions::default();
+
+    say(&format!(
+        "costbench {} on {} threads; {}\n",
+        env!("CARGO_PKG_VERSION"),
+        threads,
+        machine.cpu_model
+    ));
+    for (source, w) in &parsed {
+        say(&summary::describe(w));
+        let bar = sampling_bar(show_progress(quiet));
+        interrupt::check()?;
+        // The FLOP accounting is checked here, before anything is built from the samples.
+        let measured = execute::measure(w, &choice, roofline.as_ref(), |label, p| {
+            update_bar(&bar, label, p)
+        })?;
+        bar.finish_and_clear();
+        interrupt::check()?;
+        let scaling = if args.scaling {
+            let bar = sampling_bar(show_progress(quiet));
+            let available = costbench::workload::parse::available_memory_bytes();
+            let check = execute::scaling_check(w, &choice, available, |label, p| {
+                update_bar(&bar, label, p)
+            })?;
+            bar.finish_and_clear();
+            interrupt::check()?;
+            Some(check)
+        } else {
+            None
+        };
+        let pricing = match (
+            &w.kind,
+            report::measured_rates(&measured.measurement, &machine),
+        ) {
+            (WorkloadKind::Transformer(t), Some(rates)) => {
+                let profile = Profile::from_transformer(t);
+                let priced = pricing::price(&Request {
+                    profile: &profile,
+                    catalog: &catalog,
+                    scenario: rates.scenario(),
+                    size: ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
+                    assumptions: &assumptions,
+                    plans: &[],
+                    measured: Some(&rates),
+                });
+                Some(priced)
+            }
+            _ => None,
+        };
+        let created_at = chrono::Utc::now();
+        let report = report::compose(report::Parts {
+            workload: report::workload_record(w, source),
+            measured,
+            machine: machine.clone(),
+            roofline: roofline.clone(),
+            created_at,
+            machine_warnings: machine_warnings.clone(),
+            scaling,
+            cost: pricing.as_ref().map(|p| p.record(&catalog, &assumptions)),
+        });
+        say(&summary::measured(&report));
+        if let Some(p) = &pricing {
+            say(&summary::run_cost(p, &assumptions, &catalog));
+        }
+        if !quiet {
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+        }
+        // The last moment to stop cleanly: nothing of this report is on disk yet.
+        interrupt::check()?;
+        save(&report, &args, &created_at, to_stdout, &say)?;
+        if let Some(dir) = &baseline {
+            let path = dir.join(format!("{}.json", report.workload.name));
+            store::save_to(&report, &path)?;
+            say(&format!("  baseline: {}\n", path.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Saves the report where the arguments say: standard output, `--output`, or a new file in
+/// `--results-dir`; with `--html`, the page beside it.
+fn save(
+    report: &Report,
+    args: &RunArgs,
+    created_at: &chrono::DateTime<chrono::Utc>,
+    to_stdout: bool,
+    say: &dyn Fn(&str),
+) -> Result<()> {
+    let path = match &args.output {
+        Some(_) if to_stdout => {
+            print!("{}", store::to_json(report));
+            return Ok(());
+        }
+        Some(path) => {
+            store::save_to(report, path)?;
+            path.clone()
+        }
+        None => store::save_new(report, &args.results_dir, created_at)?,
+    };
+    say(&format!("  report: {}\n", path.display()));
+    if args.html {
+        let page = path.with_extension("html");
+        write_file(&page, &html::report_page(report))?;
+        say(&format!("  page:   {}\n", page.display()));
+    }
+    Ok(())
+}
