@@ -1,4 +1,4 @@
-//! The catalog through its library API: the bundled figures as the vetted reference gives them,
+//! The catalog through its library API: the bundled figures as their public sources give them,
 //! overlays, `--price`, stale-price warnings, and one test per validation rule of
 //! `catalog/README.md` (each asserting a single-line error naming the file, position and field).
 
@@ -63,7 +63,7 @@ fn every_bundled_figure_has_provenance_and_every_gap_a_note() {
         assert!(!f.source.trim().is_empty(), "{label}: empty source");
         assert!(
             f.as_of >= date("2021-01-01") && f.as_of <= date("2026-08-01"),
-            "{label}: as_of {} outside the reference's dates",
+            "{label}: as_of {} outside the dates of the catalog's sources",
             f.as_of
         );
         match f.value {
