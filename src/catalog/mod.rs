@@ -3,8 +3,8 @@
 //! its `source` and `as_of` date, or `None` with a note when nothing is published.
 //!
 //! The bundled catalog is `catalog/catalog.toml`, compiled in; its format and its dating rules
-//! are documented in `catalog/README.md`, and its figures come from the project's vetted
-//! reference (`accelerators.md`, `modelling.md`). Users change it in two ways, both validated
+//! are documented in `catalog/README.md`, and every figure cites a public source (the legend is
+//! in the catalog's `[sources]` and in `docs/sources.md`). Users change it in two ways, both validated
 //! like the bundled file: an overlay file (`--catalog FILE`, [`Catalog::load_overlay`] then
 //! [`Catalog::overlay`]) whose entries replace the fields they give or add new entries, and
 //! single prices on the command line (`--price INSTANCE:PLAN=USD`, [`Catalog::set_price`]).

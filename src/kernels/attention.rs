@@ -5,7 +5,7 @@
 //! b·s .. (b+1)·s; query head i is columns i·d .. (i+1)·d, key head j is h + j·d, value head j
 //! is h + g·d + j·d, and query head i reads key/value head i / (a/g). Each (sequence, head)
 //! pair's products run on one thread, pairs in parallel with rayon (parallelising inside such
-//! small products is slower: `../shared/reference/cpu-baseline.md`). Products, softmax and
+//! small products is slower, as measured in `docs/gemm-choice.md`). Products, softmax and
 //! context run as separate passes so each op class is timed on its own. The products cover the
 //! full s × s score matrix (the PaLM / Megatron convention); the softmax touches only the
 //! s·(s+1)/2 unmasked scores and writes zeros above the diagonal.

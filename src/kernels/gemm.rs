@@ -27,8 +27,8 @@ impl Element for f64 {
 }
 
 /// Below this many multiply-adds a product runs on one thread: splitting a small product
-/// across cores costs more than it gains (two threads pay off from about 256³ here,
-/// `../shared/reference/cpu-baseline.md`).
+/// across cores costs more than it gains (two threads pay off from about 256³ on
+/// the machines measured in `docs/gemm-choice.md`).
 const PARALLEL_MIN_MACS: usize = 128 * 128 * 128;
 
 /// How a single product may use the cores.

@@ -45,7 +45,8 @@ pub enum ClusterSize {
 }
 
 /// The default cluster: finish within 30 days (a stated convention; a month is the horizon of
-/// the runs in training-runs.md, e.g. Llama 3 405B's 54 days, Llama 2's ~3 weeks per model).
+/// published runs, e.g. Llama 3 405B's 54 days (arXiv 2407.21783), Llama 2's ~3 weeks per
+/// model (arXiv 2307.09288)).
 pub const DEFAULT_DEADLINE_DAYS: f64 = 30.0;
 
 /// The efficiency of each class on a given chip under a scenario, with the note that says where

@@ -16,7 +16,7 @@
 //!
 //! Communication per step (ZeRO-3 / FSDP data parallelism): parameters all-gathered in forward
 //! and in backward, gradients reduce-scattered: 3 × (d−1)/d × 2N bytes over d data-parallel
-//! ranks (≈ 1.5× a plain all-reduce's 2·(d−1)/d × 2N; modelling.md), run hierarchically: among
+//! ranks (≈ 1.5× a plain all-reduce's 2·(d−1)/d × 2N; Rajbhandari et al. 2020, ZeRO, arXiv 1910.02054, §7), run hierarchically: among
 //! the replicas inside an instance over the chip-to-chip link (one way), then among instances
 //! over the instance network (each instance moves one model's bytes through all its adapters). Tensor parallelism of degree t adds 4 all-reduces of one layer's
 //! activations per layer per sequence over the intra-instance link (Megatron-LM, Shoeybi et

@@ -51,8 +51,9 @@ fn llama2(
     }
 }
 
-/// Llama 2 7B, 13B and 70B (the architectures of training-runs.md; 34B's is not given there and
-/// the model was never released, so it is left out).
+/// Llama 2 7B, 13B and 70B (architectures from Touvron et al. 2023, arXiv 2307.09288, Table 1 and
+/// Meta's released configs; 34B's layer count and widths were never published and the model
+/// was never released, so it is left out).
 pub fn llama2_runs() -> Vec<(&'static str, TransformerWorkload, f64)> {
     vec![
         ("Llama 2 7B", llama2(32, 4096, 32, 32, 11008), 184_320.0),

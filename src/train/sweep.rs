@@ -48,7 +48,7 @@ impl SweepCase {
 }
 
 /// A batch of one runs on all cores; a batch of many small products runs one product per
-/// core, which is faster here than splitting each small product (cpu-baseline.md).
+/// core, which is faster here than splitting each small product (`docs/gemm-choice.md`).
 fn batched<T: Element>(a: &Array3<T>, b: &Array3<T>, c: &mut Array3<T>) {
     if c.len_of(Axis(0)) == 1 {
         product_into(

@@ -577,8 +577,7 @@ mod tests {
         ((actual - published) / published).abs() <= tolerance
     }
 
-    /// Llama 2 parameter counts from their architectures (Touvron et al. 2023; the shapes of
-    /// ../shared/reference/training-runs.md) within 1% of the published sizes.
+    /// Llama 2 parameter counts from their architectures (Touvron et al. 2023, arXiv 2307.09288) within 1% of the published sizes.
     #[test]
     fn llama2_parameter_counts_match_published_sizes() {
         // The architectures are the cost model's validation runs (one definition of each).
