@@ -1,6 +1,7 @@
 //! The cost model's speed: `costbench estimate` over every catalog option × plan × scenario for
 //! Llama-2-70B-size and GPT-2-size targets (issue target: under 50 ms end to end).
-//! `cargo bench --bench model`.
+//! The Monte Carlo over the whole catalog: 10,000 paired trials of every option × plan (issue
+//! target: under 200 ms on 2 cores). `cargo bench --bench model`.
 
 use costbench::catalog::Catalog;
 use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario, estimate_all};
@@ -35,5 +36,33 @@ fn estimate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, estimate);
+fn monte_carlo(c: &mut Criterion) {
+    use costbench::model::uncertainty::{DEFAULT_TRIALS, Inputs, simulate};
+    let catalog = Catalog::bundled();
+    let assumptions = Assumptions::default();
+    let mut group = c.benchmark_group("monte_carlo");
+    group.sample_size(20);
+    for name in ["gpt2-124m", "llama3-8b"] {
+        let w = bundled::load_bundled_with_memory(name, u64::MAX).expect("bundled");
+        let WorkloadKind::Transformer(t) = &w.kind else {
+            unreachable!()
+        };
+        let profile = Profile::from_transformer(t);
+        let (options, _) = estimate_all(
+            &profile,
+            &catalog,
+            &Scenario::Published,
+            ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
+            &assumptions,
+        );
+        let inputs = Inputs::stated(&options, assumptions.goodput.value, false, false);
+        group.bench_function(
+            format!("{name}: {DEFAULT_TRIALS} trials × {} options", options.len()),
+            |b| b.iter(|| simulate(&options, &inputs, DEFAULT_TRIALS, 0)),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, estimate, monte_carlo);
 criterion_main!(benches);

@@ -214,7 +214,17 @@ pub fn efficiency(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OptionEstimate {
     pub instance: String,
+    /// Display name of the chip, e.g. `NVIDIA H100 SXM`.
     pub accelerator: String,
+    /// Catalog id of the chip, e.g. `h100-sxm` (since report schema 1.3).
+    #[serde(default)]
+    pub accelerator_id: String,
+    /// The chip's maker as the catalog names it (`AWS`, `NVIDIA`; since 1.3).
+    #[serde(default)]
+    pub vendor: String,
+    /// Optimizer steps of the whole run (since 1.3).
+    #[serde(default)]
+    pub steps: f64,
     pub plan: Plan,
     pub chips: u32,
     pub instances: u32,
@@ -431,6 +441,9 @@ pub fn estimate_scaled(
             out.push(OptionEstimate {
                 instance: inst.id.clone(),
                 accelerator: a.name.clone(),
+                accelerator_id: a.id.clone(),
+                vendor: a.vendor.clone(),
+                steps: p.steps(),
                 plan: *plan,
                 chips: chips as u32,
                 instances,

@@ -9,6 +9,7 @@ pub mod profile;
 #[cfg(test)]
 mod properties;
 pub mod time;
+pub mod uncertainty;
 pub mod validation;
 
 pub use profile::Profile;

@@ -84,6 +84,22 @@ pub struct StepTime {
     pub flops_per_chip: f64,
 }
 
+impl StepTime {
+    /// The step's total time with every compute efficiency multiplied by `m` (memory-bound
+    /// time and communication unchanged; communication still hides behind computation):
+    /// Σ_c max(compute_c / m, memory_c) + max(0, communication − that sum). `total_at(1.0)`
+    /// equals `total_s`. The Monte Carlo of `model::uncertainty` calls this for every trial.
+    pub fn total_at(&self, m: f64) -> f64 {
+        let m = m.max(1e-9);
+        let compute: f64 = self
+            .classes
+            .iter()
+            .map(|c| (c.compute_s / m).max(c.memory_s))
+            .sum();
+        compute + (self.communication_s - compute).max(0.0)
+    }
+}
+
 /// Extra forward work of a recomputation choice, as a multiplier per class.
 fn recompute_factor(class: OpClass, r: Recompute) -> f64 {
     match (r, class) {
