@@ -28,6 +28,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::machine::{CacheLevel, MachineContext};
+use crate::diag::write;
 
 /// This machine's measured roofline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -245,20 +246,7 @@ fn write_atomically(path: &Path, roofline: &Roofline) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("Could not create the cache directory '{}'", dir.display()))?;
     let json = serde_json::to_string_pretty(roofline).context("Could not serialise the probe")?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "probe.json".to_owned());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, json + "\n")
-        .with_context(|| format!("Could not write '{}'", tmp.display()))?;
-    if let Err(err) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err).with_context(|| {
-            format!("Could not move '{}' to '{}'", tmp.display(), path.display())
-        });
-    }
-    Ok(())
+    write::replace(path, (json + "\n").as_bytes())
 }
 
 /// Where probes are cached: `$COSTBENCH_CACHE_DIR`, else `$XDG_CACHE_HOME/costbench`, else
