@@ -7,14 +7,12 @@
 //! (`CI` set) and are skipped with a message elsewhere, so `cargo test` still works on a
 //! machine without a browser.
 
+mod common;
+
 use assert_cmd::Command;
+use common::REPORT_FIXTURE;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/reports/tiny.json"
-);
 
 /// The browser: `$COSTBENCH_CHROMIUM`, or the first of chromium / chromium-browser /
 /// google-chrome on PATH.
@@ -129,7 +127,7 @@ fn the_report_renders_with_charts_and_no_console_output() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let page = html_page(dir.path(), Path::new(FIXTURE), "report.html");
+    let page = html_page(dir.path(), Path::new(REPORT_FIXTURE), "report.html");
     let html = std::fs::read_to_string(&page).unwrap();
     // Self-contained: nothing to fetch, nothing to run.
     // (SVG's xmlns="http://www.w3.org/2000/svg" names a namespace; it fetches nothing.)
@@ -229,7 +227,7 @@ fn a_workload_named_like_a_script_stays_text() {
     };
     let evil = "<script>alert(1)</script>";
     let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(REPORT_FIXTURE).unwrap()).unwrap();
     v["workload"]["name"] = evil.into();
     v["workload"]["source"] = format!("\"><img src=x onerror=alert(2)>{evil}").into();
     v["machine"]["label"] = evil.into();

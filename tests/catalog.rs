@@ -2,7 +2,10 @@
 //! overlays, `--price`, stale-price warnings, and one test per validation rule of
 //! `catalog/README.md` (each asserting a single-line error naming the file, position and field).
 
+mod common;
+
 use chrono::NaiveDate;
+use common::edit;
 use costbench::catalog::{
     Catalog, CatalogError, LinkDirection, PRICE_FLAG_SOURCE, Plan, STALE_PRICE_MONTHS,
 };
@@ -759,19 +762,6 @@ network_bits_per_s = { value = 3200e9, source = "SRC", as_of = 2026-01-01 }
 prices.on_demand = { usd_per_hour = 10, source = "SRC", as_of = 2026-01-01 }
 prices.spot = { source = "SRC", as_of = 2026-01-01, note = "not published" }
 "#;
-
-/// `text` with its 1-based line `line` replaced by `with` (several lines, or none).
-fn edit(text: &str, line: usize, with: &str) -> String {
-    let mut lines: Vec<&str> = text.lines().collect();
-    assert!(line >= 1 && line <= lines.len(), "no line {line}");
-    let mut out: Vec<&str> = lines.drain(..line - 1).collect();
-    lines.remove(0);
-    if !with.is_empty() {
-        out.extend(with.lines());
-    }
-    out.extend(lines);
-    out.join("\n") + "\n"
-}
 
 /// Parses `text` expecting an error at `line:col` (when given) about `field`, whose message
 /// contains every `needle`.

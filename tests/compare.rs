@@ -5,18 +5,16 @@
 //! `tests/fixtures/tiny.toml`; changes are planted with `costbench::report::map_times`, so every
 //! output is deterministic (the bootstrap is seeded).
 
+mod common;
+
 use assert_cmd::Command;
+use common::{REPORT_FIXTURE, TINY_WORKLOAD};
 use costbench::report::{map_times, schema::Report, store};
 use std::fs;
 use std::path::Path;
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/reports/tiny.json"
-);
-
 fn fixture() -> Report {
-    store::load(Path::new(FIXTURE)).expect("the fixture loads")
+    store::load(Path::new(REPORT_FIXTURE)).expect("the fixture loads")
 }
 
 fn scaled(r: &Report, k: f64) -> Report {
@@ -35,6 +33,16 @@ fn costbench(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("costbench").unwrap();
     c.current_dir(dir).env("NO_COLOR", "1");
     c
+}
+
+/// A quick, probe-free run of the tiny workload in `dir` with `extra` arguments; it must succeed.
+fn quick_run(dir: &Path, extra: &[&str]) {
+    costbench(dir)
+        .args(["run", TINY_WORKLOAD, "--quick", "--max-time", "0.3"])
+        .args(["--no-probe", "-q"])
+        .args(extra)
+        .assert()
+        .success();
 }
 
 fn stdout(dir: &Path, args: &[&str]) -> String {
@@ -84,7 +92,7 @@ fn compare_formats_are_pinned() {
 fn report_formats_are_pinned() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    fs::copy(FIXTURE, d.join("tiny.json")).unwrap();
+    fs::copy(REPORT_FIXTURE, d.join("tiny.json")).unwrap();
     insta::assert_snapshot!("report_table", stdout(d, &["report", "tiny.json"]));
     for format in ["markdown", "json", "bmf"] {
         let text = stdout(d, &["report", "tiny.json", "--format", format]);
@@ -110,7 +118,7 @@ fn report_formats_are_pinned() {
 #[test]
 fn bencher_metric_format_has_value_and_bounds() {
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(FIXTURE, dir.path().join("tiny.json")).unwrap();
+    fs::copy(REPORT_FIXTURE, dir.path().join("tiny.json")).unwrap();
     let text = stdout(dir.path(), &["report", "tiny.json", "--format", "bmf"]);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let step = &v["tiny/step"];
@@ -295,22 +303,7 @@ fn directories_pair_workloads_and_list_the_rest() {
 fn named_baselines_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let workload = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny.toml");
-    let run = |extra: &[&str]| {
-        costbench(d)
-            .args([
-                "run",
-                workload,
-                "--quick",
-                "--max-time",
-                "0.3",
-                "--no-probe",
-                "-q",
-            ])
-            .args(extra)
-            .assert()
-            .success();
-    };
+    let run = |extra: &[&str]| quick_run(d, extra);
     run(&["--save-baseline", "main"]);
     assert!(d.join("results/baselines/main/tiny.json").is_file());
     run(&[]);
@@ -349,7 +342,7 @@ fn named_baselines_round_trip() {
     costbench(d)
         .args([
             "run",
-            workload,
+            TINY_WORKLOAD,
             "--save-baseline",
             "../escape",
             "--no-probe",
@@ -413,7 +406,7 @@ fn the_committed_ci_baseline_gates_a_planted_slowdown_and_passes_a_rerun() {
 fn the_cost_table_exports_as_csv_and_markdown() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    fs::copy(FIXTURE, d.join("tiny.json")).unwrap();
+    fs::copy(REPORT_FIXTURE, d.join("tiny.json")).unwrap();
     let options = fixture().cost.unwrap().options;
     let csv = stdout(d, &["report", "tiny.json", "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
@@ -441,20 +434,7 @@ fn the_cost_table_exports_as_csv_and_markdown() {
 fn run_and_history_write_html_pages() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let workload = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny.toml");
-    costbench(d)
-        .args([
-            "run",
-            workload,
-            "--quick",
-            "--max-time",
-            "0.3",
-            "--no-probe",
-            "-q",
-            "--html",
-        ])
-        .assert()
-        .success();
+    quick_run(d, &["--html"]);
     let pages: Vec<_> = fs::read_dir(d.join("results"))
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -468,7 +448,7 @@ fn run_and_history_write_html_pages() {
     assert!(html.contains("chart-history") && html.contains("<svg"));
     // A report can still go to standard output, but not with a page beside it.
     costbench(d)
-        .args(["run", workload, "--no-probe", "--html", "-o", "-"])
+        .args(["run", TINY_WORKLOAD, "--no-probe", "--html", "-o", "-"])
         .assert()
         .code(1);
 }

@@ -2,13 +2,14 @@
 //! a read-only or full results directory is refused before measuring, two runs in the same
 //! second keep both reports, and `--max-time` bounds the sampling.
 
+mod common;
+
 use assert_cmd::Command;
+use common::TINY_WORKLOAD;
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-const TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny.toml");
 
 /// Every file under `dir`, recursively, as paths relative to it.
 fn files(dir: &Path) -> Vec<String> {
@@ -35,7 +36,7 @@ fn interrupted_run(signal: libc::c_int) {
     let child = std::process::Command::new(bin)
         .args([
             "run",
-            TINY,
+            TINY_WORKLOAD,
             "--no-probe",
             "--precision",
             "0.01",
@@ -83,7 +84,7 @@ fn two_runs_started_together_keep_both_reports() {
             .current_dir(dir.path())
             .args([
                 "run",
-                TINY,
+                TINY_WORKLOAD,
                 "--no-probe",
                 "--quick",
                 "--max-time",
@@ -114,7 +115,7 @@ fn max_time_bounds_the_sampling() {
         .unwrap()
         .args([
             "run",
-            TINY,
+            TINY_WORKLOAD,
             "--no-probe",
             "--precision",
             "0.01",
@@ -166,7 +167,7 @@ impl Drop for Mounted {
 fn refused_before_measuring(results: &Path, expected: &str) {
     let out = Command::cargo_bin("costbench")
         .unwrap()
-        .args(["run", TINY, "--no-probe", "--results-dir"])
+        .args(["run", TINY_WORKLOAD, "--no-probe", "--results-dir"])
         .arg(results)
         .output()
         .unwrap();

@@ -2,52 +2,11 @@
 //! `workloads/README.md`. Each asserts exit code 1 and a single stderr line `error: FILE:LINE:COL:
 //! FIELD: …` that names what was expected, with no panic or backtrace.
 
-use assert_cmd::cargo::cargo_bin_cmd;
+mod common;
+
+use common::{GEMM, VALID, costbench, edit};
 use predicates::prelude::*;
 use tempfile::TempDir;
-
-/// A valid transformer workload; tests replace single lines of it (line numbers are 1-based).
-const VALID: &str = r#"name = "tiny"
-kind = "transformer"
-description = "a tiny transformer for tests"
-
-[target]
-layers = 4
-d_model = 64
-heads = 4
-d_ff = 256
-vocab = 1000
-seq_len = 128
-norm = "layernorm"
-activation = "gelu"
-tied_embeddings = true
-tokens = 1e9
-batch = 32
-
-[measure]
-layers = 2
-batch = 4
-seq_len = 64
-"#;
-
-/// A valid product sweep.
-const GEMM: &str = r#"name = "sweep"
-kind = "gemm"
-description = "a small sweep"
-
-[target]
-dtypes = ["f32"]
-square = [64, 128]
-
-[[target.shapes]]
-label = "qkv"
-m = 16
-n = 48
-k = 16
-
-[measure]
-dtypes = ["f32"]
-"#;
 
 /// A valid MLP.
 const MLP: &str = r#"name = "mlp"
@@ -66,19 +25,6 @@ batch = 64
 batch = 16
 "#;
 
-/// `text` with its 1-based line `line` replaced by `with` (several lines, or none).
-fn edit(text: &str, line: usize, with: &str) -> String {
-    let mut lines: Vec<&str> = text.lines().collect();
-    assert!(line >= 1 && line <= lines.len(), "no line {line}");
-    let mut out: Vec<&str> = lines.drain(..line - 1).collect();
-    lines.remove(0);
-    if !with.is_empty() {
-        out.extend(with.lines());
-    }
-    out.extend(lines);
-    out.join("\n") + "\n"
-}
-
 /// A workload file in its own temporary directory (kept alive by the returned `TempDir`).
 fn file(contents: impl AsRef<[u8]>) -> (TempDir, String) {
     let dir = TempDir::new().unwrap();
@@ -90,27 +36,7 @@ fn file(contents: impl AsRef<[u8]>) -> (TempDir, String) {
 /// Runs `costbench check arg`, asserts that it fails with exit code 1 and exactly one stderr
 /// line starting with `error: ` and free of panic traces, and returns that line.
 fn check_fails(arg: &str) -> String {
-    let out = cargo_bin_cmd!("costbench")
-        .args(["check", arg])
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
-    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
-    assert!(!line.contains('\n'), "more than one line: {stderr:?}");
-    assert!(line.starts_with("error: "), "{line}");
-    let lower = line.to_lowercase();
-    assert!(
-        !lower.contains("panicked") && !lower.contains("backtrace"),
-        "{line}"
-    );
-    line.to_string()
+    common::single_error(&costbench().args(["check", arg]).output().unwrap())
 }
 
 /// Asserts that `line` contains every one of `parts`.
@@ -141,7 +67,7 @@ fn fails_at(text: &str, loc: &str, parts: &[&str]) -> String {
 
 #[test]
 fn bundled_default_passes() {
-    cargo_bin_cmd!("costbench")
+    costbench()
         .args(["check", "gpt2-124m"])
         .assert()
         .code(0)
@@ -153,10 +79,7 @@ fn bundled_default_passes() {
 fn valid_user_files_pass() {
     for text in [VALID, GEMM, MLP] {
         let (_dir, path) = file(text);
-        cargo_bin_cmd!("costbench")
-            .args(["check", &path])
-            .assert()
-            .code(0);
+        costbench().args(["check", &path]).assert().code(0);
     }
 }
 

@@ -21,13 +21,16 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use chrono::{SecondsFormat, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::machine::{CacheLevel, MachineContext};
+use crate::diag::write;
+use crate::stats;
 
 /// This machine's measured roofline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -66,7 +69,7 @@ pub struct Rate {
 impl Rate {
     fn from_samples(samples: Vec<f64>) -> Self {
         Rate {
-            median: median(&samples),
+            median: stats::median(&samples),
             samples,
         }
     }
@@ -245,20 +248,7 @@ fn write_atomically(path: &Path, roofline: &Roofline) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("Could not create the cache directory '{}'", dir.display()))?;
     let json = serde_json::to_string_pretty(roofline).context("Could not serialise the probe")?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "probe.json".to_owned());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, json + "\n")
-        .with_context(|| format!("Could not write '{}'", tmp.display()))?;
-    if let Err(err) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err).with_context(|| {
-            format!("Could not move '{}' to '{}'", tmp.display(), path.display())
-        });
-    }
-    Ok(())
+    write::replace(path, (json + "\n").as_bytes())
 }
 
 /// Where probes are cached: `$COSTBENCH_CACHE_DIR`, else `$XDG_CACHE_HOME/costbench`, else
@@ -742,55 +732,9 @@ fn triad_portable(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn median(samples: &[f64]) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[mid]
-    } else {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
-    }
-}
-
 /// Now as RFC 3339 UTC with microseconds, e.g. "2026-11-26T16:07:28.123456Z".
 fn rfc3339_utc_now() -> String {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    rfc3339_utc(since_epoch)
-}
-
-fn rfc3339_utc(since_epoch: Duration) -> String {
-    let secs = since_epoch.as_secs();
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since_epoch.subsec_micros()
-    )
-}
-
-/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 #[cfg(test)]
@@ -984,14 +928,16 @@ mod tests {
     }
 
     #[test]
-    fn median_and_timestamps() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert_eq!(rfc3339_utc(Duration::ZERO), "1970-01-01T00:00:00.000000Z");
-        // 2024-02-29T12:34:56.5Z, a leap day.
-        assert_eq!(
-            rfc3339_utc(Duration::from_millis(1_709_210_096_500)),
-            "2024-02-29T12:34:56.500000Z"
+    fn timestamps_are_rfc3339_utc_with_microseconds() {
+        let stamp = rfc3339_utc_now();
+        assert_eq!(stamp.len(), "2026-11-26T16:07:28.123456Z".len(), "{stamp}");
+        assert!(stamp.ends_with('Z'), "{stamp}");
+        let parsed = chrono::DateTime::parse_from_rfc3339(&stamp).unwrap();
+        assert!(
+            (Utc::now() - parsed.with_timezone(&Utc))
+                .num_seconds()
+                .abs()
+                < 60
         );
     }
 

@@ -1,16 +1,16 @@
 //! Writing and reading report files.
 //!
-//! Writes are atomic: the JSON goes to a temporary file in the destination directory, is flushed
-//! to disk, then linked into place. In `results/` the final name is
-//! `<UTC timestamp>-<workload>.json` and is never overwritten: the link fails if the name
+//! Writes are atomic ([`crate::diag::write`]): the JSON goes to a temporary file in the
+//! destination directory, is flushed to disk, then linked into place. In `results/` the final
+//! name is `<UTC timestamp>-<workload>.json` and is never overwritten: the link fails if the name
 //! exists, and the next free `-2`, `-3`… suffix is taken, so two runs finishing in the same
 //! second both keep their reports.
 
 use super::schema::{Report, SCHEMA_MAJOR};
 use crate::diag::toml_diag::one_line;
+use crate::diag::write;
 use chrono::{DateTime, Utc};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -294,88 +294,21 @@ pub fn save_new(
     dir: &Path,
     created_at: &DateTime<Utc>,
 ) -> anyhow::Result<PathBuf> {
-    use anyhow::Context;
     let base = file_name(created_at, &report.workload.name);
     let stem = base.trim_end_matches(".json").to_string();
-    let tmp = write_temp(report, dir)?;
-    for n in 1.. {
-        let name = if n == 1 {
-            base.clone()
-        } else {
-            format!("{stem}-{n}.json")
-        };
-        let dest = dir.join(&name);
-        match fs::hard_link(tmp.path(), &dest) {
-            Ok(()) => return Ok(dest),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(e).with_context(|| format!("could not write '{}'", dest.display()));
-            }
-        }
-    }
-    unreachable!("some suffix is free")
+    let names = std::iter::once(base).chain((2..).map(|n| format!("{stem}-{n}.json")));
+    write::create_new(dir, names, to_json(report).as_bytes())
 }
 
 /// Writes `report` to `path` atomically, replacing it if it exists (an explicit `--output`).
 pub fn save_to(report: &Report, path: &Path) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = write_temp(report, dir)?;
-    tmp.persist(path)
-        .with_context(|| format!("could not write '{}'", path.display()))?;
-    Ok(())
+    write::replace(path, to_json(report).as_bytes())
 }
 
 /// Writes `text` to `path` atomically, replacing it if it exists: a temporary file in the same
 /// directory, flushed, then renamed, so a reader never sees half a file.
 pub fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    anyhow::ensure!(
-        !path.is_dir(),
-        "'{}' is a directory; expected a file path",
-        path.display()
-    );
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    anyhow::ensure!(
-        dir.is_dir(),
-        "could not write '{}': no such file or directory '{}' (create it first)",
-        path.display(),
-        dir.display()
-    );
-    let mut tmp = match tempfile::Builder::new()
-        .prefix(".costbench-out-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-    {
-        Ok(t) => t,
-        Err(e) => anyhow::bail!("could not write '{}': {}", path.display(), e.kind()),
-    };
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("could not write '{}'", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("could not write '{}'", path.display()))?;
-    Ok(())
-}
-
-/// The report in a temporary file of `dir` (removed when dropped unless linked or persisted).
-fn write_temp(report: &Report, dir: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
-    use anyhow::Context;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".costbench-report-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("could not write in '{}'", dir.display()))?;
-    tmp.write_all(to_json(report).as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("could not write in '{}'", dir.display()))?;
-    Ok(tmp)
+    write::replace(path, text.as_bytes())
 }
 
 #[cfg(test)]

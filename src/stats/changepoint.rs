@@ -35,9 +35,10 @@
 //!   and moving `τ` one step updates the three sums in `O(1)`. A test costs `R` such searches
 //!   over the whole series.
 //! - **Reproducibility.** Shuffles are Fisher–Yates driven by ChaCha8 keyed by
-//!   [`Settings::seed`] (the same key schedule as `stats`), with indices drawn by Lemire's
-//!   multiply-and-reject rather than `rand`'s `shuffle`, whose algorithm may change between
-//!   versions. The same series and settings give the same change points on every platform.
+//!   [`Settings::seed`] (the same key schedule as the bootstrap, [`super::rng`]), with indices
+//!   drawn by Lemire's multiply-and-reject rather than `rand`'s `shuffle`, whose algorithm may
+//!   change between versions. The same series and settings give the same change points on every
+//!   platform.
 //!
 //! # Degenerate input
 //!
@@ -48,7 +49,9 @@
 //! the distance sums overflow (magnitudes near `f64::MAX`) give a non-finite statistic, which
 //! ends the search.
 
-use crate::stats::{generator, index_below, nan_as_null};
+use super::descriptive::mean;
+use super::nan_as_null;
+use super::rng::{generator, index_below};
 use rand_chacha::ChaCha8Rng;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -195,10 +198,6 @@ pub fn detect(series: &[f64], settings: &Settings) -> Vec<ChangePoint> {
             }
         })
         .collect()
-}
-
-fn mean(xs: &[f64]) -> f64 {
-    xs.iter().sum::<f64>() / xs.len() as f64
 }
 
 /// The split of `x[a..b)` with the largest `q̂` (the first on ties) leaving at least `min ≥ 2`
