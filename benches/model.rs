@@ -57,7 +57,10 @@ fn monte_carlo(c: &mut Criterion) {
         );
         let inputs = Inputs::stated(&options, assumptions.goodput.value, false, false);
         group.bench_function(
-            format!("{name}: {DEFAULT_TRIALS} trials × {} options", options.len()),
+            format!(
+                "{name}: {DEFAULT_TRIALS} trials × {} options",
+                options.len()
+            ),
             |b| b.iter(|| simulate(&options, &inputs, DEFAULT_TRIALS, 0)),
         );
     }

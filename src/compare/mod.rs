@@ -8,7 +8,7 @@
 //!   interval lies wholly outside the band, on the worse / better side — criterion.rs's
 //!   `compare_to_threshold`. The test is Mann–Whitney U on the samples, not criterion's t-test:
 //!   timing samples carry outliers (a preempted step) that inflate a t-test's variance until it
-//!   misses a clean 10% shift (`stats::tests::mann_whitney_matches_r`: one outlier among 30
+//!   misses a clean 10% shift (`stats::rank_test::tests::mann_whitney_matches_r`: one outlier among 30
 //!   samples, Welch p > 0.1, U p < 10⁻⁶);
 //! - **no change**: the interval lies wholly inside the band (the data rule out a change larger
 //!   than the noise band);

@@ -134,11 +134,7 @@ pub fn efficiency_range(accelerator_id: &str) -> Range {
             1.25,
             "proxy (H100's figure scaled by GEMM efficiency, no published B200/GB200 BF16 training MFU): -40%/+25%",
         ),
-        _ => Range::relative(
-            0.7,
-            1.3,
-            "no published spread for this chip: a stated ±30%",
-        ),
+        _ => Range::relative(0.7, 1.3, "no published spread for this chip: a stated ±30%"),
     }
 }
 
@@ -263,7 +259,12 @@ pub struct Simulation {
 }
 
 /// Runs `trials` paired trials over `options` (priced at the nominal inputs).
-pub fn simulate(options: &[OptionEstimate], inputs: &Inputs, trials: usize, seed: u64) -> Simulation {
+pub fn simulate(
+    options: &[OptionEstimate],
+    inputs: &Inputs,
+    trials: usize,
+    seed: u64,
+) -> Simulation {
     let trials = trials.max(1);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // Draw every input once per trial, in a fixed order (sorted names), so a seed reproduces
@@ -280,7 +281,10 @@ pub fn simulate(options: &[OptionEstimate], inputs: &Inputs, trials: usize, seed
         if let Some(r) = inputs.price.get(&o.plan)
             && !r.is_exact()
         {
-            price_inputs.insert(format!("price:{}:{}", o.instance, o.plan.as_str()), r.clone());
+            price_inputs.insert(
+                format!("price:{}:{}", o.instance, o.plan.as_str()),
+                r.clone(),
+            );
         }
     }
     names.extend(price_inputs);
@@ -370,12 +374,12 @@ impl Simulation {
             if draws[order[0]] == draws[order[n - 1]] {
                 continue;
             }
-            let mut low: Vec<f64> = order[..tenth].iter().map(|&i| ratio[i]).collect();
-            let mut high: Vec<f64> = order[n - tenth..].iter().map(|&i| ratio[i]).collect();
+            let low: Vec<f64> = order[..tenth].iter().map(|&i| ratio[i]).collect();
+            let high: Vec<f64> = order[n - tenth..].iter().map(|&i| ratio[i]).collect();
             out.push(Swing {
                 input: name.clone(),
-                ratio_at_low: stats::median_in_place(&mut low),
-                ratio_at_high: stats::median_in_place(&mut high),
+                ratio_at_low: stats::median(&low),
+                ratio_at_high: stats::median(&high),
             });
         }
         out.sort_by(|x, y| {
@@ -438,7 +442,10 @@ mod tests {
         let r = Range::relative(0.5, 1.5, "test");
         assert_eq!(r.at(0.0), 0.5);
         assert_eq!(r.at(1.0), 1.5);
-        assert!((r.at(0.5) - 1.0).abs() < 1e-12, "symmetric: the median is the mode");
+        assert!(
+            (r.at(0.5) - 1.0).abs() < 1e-12,
+            "symmetric: the median is the mode"
+        );
         let skew = Range::relative(0.45, 1.0, "test");
         assert_eq!(skew.at(1.0), 1.0);
         assert!(skew.at(0.5) < 1.0 && skew.at(0.5) > 0.45);
@@ -449,7 +456,11 @@ mod tests {
     fn total_at_one_is_the_nominal_step() {
         for o in options() {
             let t = o.step.total_at(1.0);
-            assert!((t - o.step.total_s).abs() <= 1e-12 * o.step.total_s, "{}", o.instance);
+            assert!(
+                (t - o.step.total_s).abs() <= 1e-12 * o.step.total_s,
+                "{}",
+                o.instance
+            );
             // Slower chips never make a step shorter.
             assert!(o.step.total_at(0.8) >= t);
         }
@@ -471,7 +482,10 @@ mod tests {
         let opts = options();
         let sim = simulate(&opts, &Inputs::stated(&opts, 0.9, false, false), 4_000, 1);
         for s in &sim.spreads {
-            assert!(s.usd.low <= s.usd.median && s.usd.median <= s.usd.high, "{s:?}");
+            assert!(
+                s.usd.low <= s.usd.median && s.usd.median <= s.usd.high,
+                "{s:?}"
+            );
         }
         let exact = simulate(&opts, &Inputs::stated(&opts, 0.9, true, true), 500, 1);
         for (o, s) in opts.iter().zip(&exact.spreads) {
