@@ -1,37 +1,22 @@
 //! Estimates of one training run on one catalog option: cluster size, wall-clock hours,
 //! chip-hours, dollars per pricing plan, dollars per million tokens, implied MFU, energy and CO₂.
 
-use super::memory::{self, MemoryPlan};
-use super::time::{self, Chip, ClassEfficiency, StepTime};
-use super::{Assumptions, Profile, size_multiplier};
+pub use super::efficiency::{Efficiency, Precision, Scenario, efficiency as chip_efficiency};
+use super::layout::{self, Layout, Objective, RunnerUp, Target};
+use super::memory::{LayoutMemory, MemoryPlan, USABLE_HBM};
+use super::time::{Chip, StepTime};
+use super::{Assumptions, Profile};
 use crate::catalog::{Accelerator, Catalog, Instance, Plan};
-use crate::ops::OpClass;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-/// Where the compute efficiency η of each op class comes from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scenario {
-    /// The accelerator's published LLM-training MFU (catalog), scaled for small products by the
-    /// Calculon size curve; a chip without a published MFU uses a stated proxy.
-    Published,
-    /// This CPU's achieved fraction of its own roofline per op class (from a report), applied to
-    /// the accelerator's roofline.
-    Measured(BTreeMap<OpClass, f64>),
-    /// One efficiency for every product (`--mfu`).
-    Custom { mfu: f64 },
-}
-
-impl Scenario {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Scenario::Published => "published",
-            Scenario::Measured(_) => "measured",
-            Scenario::Custom { .. } => "custom",
-        }
-    }
+/// Choices of the model beyond the scenario and cluster size.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct ModelOptions {
+    pub precision: Precision,
+    pub objective: Objective,
+    /// Overrides the assumed goodput (share of paid hours that advance training).
+    pub goodput: Option<f64>,
 }
 
 /// How many chips to use.
@@ -49,165 +34,15 @@ pub enum ClusterSize {
 /// model (arXiv 2307.09288)).
 pub const DEFAULT_DEADLINE_DAYS: f64 = 30.0;
 
-/// The efficiency of each class on a given chip under a scenario, with the note that says where
-/// it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Efficiency {
-    /// η for products (before the size multiplier), fraction of peak.
-    pub product: f64,
-    /// Size multipliers of dense products and of attention products (Calculon curve).
-    pub matmul_size: f64,
-    pub attention_size: f64,
-    /// Per-class fractions (measured scenario).
-    pub measured: Option<BTreeMap<OpClass, f64>>,
-    /// Where `product` came from.
-    pub note: String,
-    /// Multiplier of the HBM efficiency (sensitivity analyses; 1 otherwise).
-    pub memory_scale: f64,
-}
-
-impl Efficiency {
-    /// Every efficiency × `k`, none above 1.
-    pub fn scaled(mut self, k: f64) -> Self {
-        self.product = (self.product * k).min(1.0);
-        if let Some(m) = &mut self.measured {
-            m.values_mut().for_each(|v| *v = (*v * k).min(1.0));
-        }
-        self.memory_scale = k;
-        self
-    }
-}
-
-impl ClassEfficiency for Efficiency {
-    fn eta(&self, class: OpClass) -> f64 {
-        if let Some(m) = &self.measured {
-            return m.get(&class).copied().unwrap_or(self.product).max(1e-6);
-        }
-        match class {
-            OpClass::Matmul => self.product * self.matmul_size,
-            OpClass::Attention => self.product * self.attention_size,
-            _ => self.product,
-        }
-    }
-    fn mu(&self, class: OpClass) -> f64 {
-        match &self.measured {
-            Some(m) => m
-                .get(&class)
-                .copied()
-                .unwrap_or(time::HBM_EFFICIENCY)
-                .max(1e-6),
-            None => (time::HBM_EFFICIENCY * self.memory_scale).min(1.0),
-        }
-    }
-}
-
-/// The published MFU of `a`, or the proxy the model uses when none is published.
-fn published_mfu(a: &Accelerator, catalog: &Catalog) -> Option<(f64, String)> {
-    if let Some(v) = a.training_mfu.value {
-        return Some((
-            v,
-            format!(
-                "published MFU {:.0}% ({}, {})",
-                v * 100.0,
-                a.training_mfu.source,
-                a.training_mfu.as_of
-            ),
-        ));
-    }
-    // Proxies, each a stated assumption (docs/cost-model.md).
-    let proxy_of = |id: &str| {
-        catalog
-            .accelerator(id)
-            .and_then(|p| p.training_mfu.value.map(|v| (p, v)))
-    };
-    if a.vendor.eq_ignore_ascii_case("AWS") {
-        let (p, v) = proxy_of("trainium")?;
-        return Some((
-            v,
-            format!(
-                "no published MFU for {}: proxy = {}'s published {:.0}% (same Neuron software stack)",
-                a.name,
-                p.name,
-                v * 100.0
-            ),
-        ));
-    }
-    let (p, v) = proxy_of("h100-sxm")?;
-    match (a.gemm_efficiency.value, p.gemm_efficiency.value) {
-        (Some(mine), Some(theirs)) => {
-            let est = v * mine / theirs;
-            Some((
-                est,
-                format!(
-                    "no published MFU for {}: proxy = {}'s {:.0}% × GEMM-efficiency ratio {:.2}/{:.2}",
-                    a.name,
-                    p.name,
-                    v * 100.0,
-                    mine,
-                    theirs
-                ),
-            ))
-        }
-        _ => Some((
-            v,
-            format!(
-                "no published MFU for {}: proxy = {}'s {:.0}%",
-                a.name,
-                p.name,
-                v * 100.0
-            ),
-        )),
-    }
-}
-
-/// The per-chip product sizes that set the Calculon multipliers: the largest dense product of a
-/// layer and one head's score product, for one sequence per chip.
-fn product_sizes_gflop(p: &Profile) -> (f64, f64) {
-    let s = p.shape.seq_len as f64;
-    let h = p.shape.d_model as f64;
-    let kvw = (p.shape.kv_heads * p.shape.head_dim()) as f64;
-    let up = match p.shape.activation {
-        crate::workload::Activation::Gelu => p.shape.d_ff as f64,
-        crate::workload::Activation::Swiglu => 2.0 * p.shape.d_ff as f64,
-    };
-    let dense = 2.0 * s * h * (h + 2.0 * kvw).max(up) / 1e9;
-    let attention = 2.0 * s * s * p.shape.head_dim() as f64 / 1e9;
-    (dense, attention)
-}
-
-/// The efficiency of `a` under `scenario`; None when the scenario has nothing for this chip.
+/// The efficiency of `a` under `scenario` (kept for callers of the earlier signature; the
+/// profile no longer matters: product sizes are set per layout).
 pub fn efficiency(
-    p: &Profile,
+    _p: &Profile,
     a: &Accelerator,
     catalog: &Catalog,
     scenario: &Scenario,
 ) -> Option<Efficiency> {
-    let (dense, attention) = product_sizes_gflop(p);
-    let (product, note, measured) = match scenario {
-        Scenario::Published => {
-            let (v, note) = published_mfu(a, catalog)?;
-            (v, note, None)
-        }
-        Scenario::Custom { mfu } => (
-            *mfu,
-            format!("custom MFU {:.0}% (--mfu)", mfu * 100.0),
-            None,
-        ),
-        // Without a measured product fraction there is nothing to transfer.
-        Scenario::Measured(m) => (
-            *m.get(&OpClass::Matmul)?,
-            "this CPU's measured fraction of its roofline per op class".to_string(),
-            Some(m.clone()),
-        ),
-    };
-    Some(Efficiency {
-        product,
-        matmul_size: size_multiplier(dense),
-        attention_size: size_multiplier(attention),
-        measured,
-        note,
-        memory_scale: 1.0,
-    })
+    chip_efficiency(a, catalog, scenario)
 }
 
 /// One priced option.
@@ -229,6 +64,18 @@ pub struct OptionEstimate {
     pub chips: u32,
     pub instances: u32,
     pub layout: MemoryPlan,
+    /// The parallel layout the planner chose (since report schema 1.4).
+    #[serde(default)]
+    pub parallel: Option<Layout>,
+    /// The planner's second-best layout and why it lost (since 1.4).
+    #[serde(default)]
+    pub runner_up: Option<RunnerUp>,
+    /// One chip's memory under `parallel` (since 1.4).
+    #[serde(default)]
+    pub memory: Option<LayoutMemory>,
+    /// The precision of the products (since 1.4).
+    #[serde(default)]
+    pub precision: Precision,
     pub step: StepTime,
     /// Wall-clock hours including lost time (÷ goodput).
     pub wall_hours: f64,
@@ -276,6 +123,7 @@ pub fn chip_of(a: &Accelerator, inst: &Instance) -> Result<Chip, String> {
         .ok_or_else(|| format!("{}: no published network bandwidth", inst.id))?;
     Ok(Chip {
         peak_flops: peak,
+        peak_fp8_flops: a.tflops_fp8.value.map(|v| v * 1e12),
         hbm_bytes_per_s: hbm_bw,
         link_bytes_per_s: link,
         network_bytes_per_s: net,
@@ -283,64 +131,76 @@ pub fn chip_of(a: &Accelerator, inst: &Instance) -> Result<Chip, String> {
     })
 }
 
-/// Run time (productive, without goodput losses) in seconds on `chips` chips, or None if it does
-/// not fit or exceeds the data-parallel limit.
-fn run(
-    p: &Profile,
-    chip: &Chip,
-    hbm: f64,
-    chips: f64,
-    eff: &Efficiency,
-) -> Option<(MemoryPlan, StepTime, f64)> {
-    let layout = memory::plan(p, chips, hbm, chip.chips_per_instance)?;
-    let step = time::step_time(p, chip, chips, &layout, eff);
-    let seconds = step.total_s * p.steps();
-    Some((layout, step, seconds))
+/// The planned layout on `chips` chips and its productive run time in seconds, or None if
+/// nothing fits.
+fn run(target: &Target<'_>, chips: f64) -> Option<(layout::Planned, f64)> {
+    let planned = layout::plan(target, chips as u32)?;
+    let seconds = planned.step.total_s * target.profile.steps();
+    Some((planned, seconds))
 }
 
-/// Chips to use on `inst`: exactly `n` (whole instances), or the fewest whole instances whose
-/// wall-clock time meets the deadline.
+/// The most chips a run can use: every data-parallel rank needs a sequence, so t × p × batch.
+fn max_chips(target: &Target<'_>) -> f64 {
+    let p = target.profile;
+    let t = layout::tensor_degrees(p, target.chip.chips_per_instance)
+        .last()
+        .copied()
+        .unwrap_or(1) as f64;
+    let pp = p.shape.layers.min(128) as f64;
+    (p.global_batch * t * pp).min(1e7)
+}
+
+/// Chips to use: exactly `n` (whole instances), or the fewest whole instances whose wall-clock
+/// time meets the deadline (with [`Objective::Cheapest`], the cluster size meeting it with the
+/// fewest chip-hours).
 fn choose_chips(
-    p: &Profile,
-    chip: &Chip,
-    hbm: f64,
-    eff: &Efficiency,
+    target: &Target<'_>,
     size: ClusterSize,
     goodput: f64,
+    objective: Objective,
 ) -> Result<f64, String> {
-    let per = chip.chips_per_instance.max(1) as f64;
+    let p = target.profile;
+    let per = target.chip.chips_per_instance.max(1) as f64;
     match size {
         ClusterSize::Chips(n) => {
             let chips = (n as f64 / per).ceil() * per;
-            run(p, chip, hbm, chips, eff)
+            run(target, chips)
                 .map(|_| chips)
-                .ok_or_else(|| format!("does not fit on {chips} chips"))
+                .ok_or_else(|| format!("does not fit on {chips} chips with any layout"))
         }
         ClusterSize::DeadlineDays(days) => {
             let limit = days * 86_400.0 * goodput;
-            // Beyond batch × (largest tensor-parallel degree) chips a data-parallel rank would
-            // have no sequence of the global batch.
-            let mut t_max = 1u32;
-            while t_max * 2 <= chip.chips_per_instance
-                && p.shape.heads.is_multiple_of(t_max as usize * 2)
-            {
-                t_max *= 2;
+            let max_instances = (max_chips(target) / per).floor().max(1.0) as u64;
+            let fits = |i: u64| run(target, i as f64 * per);
+            // The fewest instances on which some layout fits: memory per chip only falls as
+            // instances are added, so search upward by doubling, then bisect.
+            let mut hi = 1u64;
+            while hi < max_instances && fits(hi).is_none() {
+                hi = (hi * 2).min(max_instances);
             }
-            let max_instances = (p.global_batch * t_max as f64 / per).floor().max(1.0) as u64;
-            let first = memory::min_chips(p, hbm, chip.chips_per_instance, max_instances as f64 * per)
-                .ok_or_else(|| "does not fit in HBM at any cluster size this model covers (needs pipeline parallelism, not modelled)".to_string())?;
-            let ok = |instances: u64| {
-                run(p, chip, hbm, instances as f64 * per, eff).is_some_and(|(_, _, s)| s <= limit)
-            };
-            let (mut lo, mut hi) = ((first / per) as u64, max_instances);
+            if fits(hi).is_none() {
+                return Err("does not fit in memory with any layout at any cluster size the global batch can use".to_string());
+            }
+            let mut lo = hi / 2 + 1;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if fits(mid).is_some() {
+                    hi = mid
+                } else {
+                    lo = mid + 1
+                }
+            }
+            let first = hi;
+            let ok = |i: u64| fits(i).is_some_and(|(_, s)| s <= limit);
+            let (mut lo, mut hi) = (first, max_instances);
             if !ok(hi) {
                 let largest = hi as f64 * per;
-                return Err(match run(p, chip, hbm, largest, eff) {
-                    Some((_, step, seconds)) => format!(
+                return Err(match fits(hi) {
+                    Some((planned, seconds)) => format!(
                         "cannot finish within {days} days: even {largest} chips (the most a global batch of {} sequences can use) take {:.0} days, {:.0}% of each step exposed communication",
                         p.global_batch,
                         seconds / goodput / 86_400.0,
-                        100.0 * step.exposed_communication_s / step.total_s
+                        100.0 * planned.step.exposed_communication_s / planned.step.total_s
                     ),
                     None => format!(
                         "cannot finish within {days} days: the largest cluster a global batch of {} sequences can use does not fit in memory",
@@ -353,12 +213,29 @@ fn choose_chips(
                 let mid = lo + (hi - lo) / 2;
                 if ok(mid) { hi = mid } else { lo = mid + 1 }
             }
+            if objective == Objective::Cheapest {
+                // A larger cluster can cost fewer chip-hours when it avoids recomputation or
+                // bubbles: try a geometric ladder up to 4× the fewest.
+                let cost = |i: u64| fits(i).map(|(_, s)| s * i as f64);
+                let mut best = (lo, cost(lo).unwrap_or(f64::INFINITY));
+                let mut i = lo;
+                while i < max_instances && i < lo * 4 {
+                    i = ((i as f64 * 1.25).ceil() as u64).min(max_instances);
+                    if let Some(c) = cost(i)
+                        && c < best.1
+                    {
+                        best = (i, c);
+                    }
+                }
+                return Ok(best.0 as f64 * per);
+            }
             Ok(lo as f64 * per)
         }
     }
 }
 
-/// Every (instance, plan) of the catalog priced for `p`, cheapest first, and what was skipped.
+/// Every (instance, plan) of the catalog priced for `p`, cheapest first, and what was skipped
+/// (BF16, fastest layouts).
 pub fn estimate_all(
     p: &Profile,
     catalog: &Catalog,
@@ -367,6 +244,18 @@ pub fn estimate_all(
     assumptions: &Assumptions,
 ) -> (Vec<OptionEstimate>, Vec<Skipped>) {
     estimate_scaled(p, catalog, scenario, size, assumptions, 1.0)
+}
+
+/// [`estimate_all`] with the model's options.
+pub fn estimate_with(
+    p: &Profile,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    size: ClusterSize,
+    assumptions: &Assumptions,
+    options: &ModelOptions,
+) -> (Vec<OptionEstimate>, Vec<Skipped>) {
+    estimate_instances(p, catalog, scenario, size, assumptions, 1.0, options, None)
 }
 
 /// [`estimate_all`] with every compute and memory efficiency multiplied by `scale` (capped at
@@ -379,10 +268,37 @@ pub fn estimate_scaled(
     assumptions: &Assumptions,
     scale: f64,
 ) -> (Vec<OptionEstimate>, Vec<Skipped>) {
+    estimate_instances(
+        p,
+        catalog,
+        scenario,
+        size,
+        assumptions,
+        scale,
+        &ModelOptions::default(),
+        None,
+    )
+}
+
+/// The options of every instance (or only of `only`), efficiencies × `scale`.
+#[allow(clippy::too_many_arguments)]
+pub fn estimate_instances(
+    p: &Profile,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    size: ClusterSize,
+    assumptions: &Assumptions,
+    scale: f64,
+    options: &ModelOptions,
+    only: Option<&str>,
+) -> (Vec<OptionEstimate>, Vec<Skipped>) {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
-    let goodput = assumptions.goodput.value;
+    let goodput = options.goodput.unwrap_or(assumptions.goodput.value);
     for inst in &catalog.instances {
+        if only.is_some_and(|o| o != inst.id) {
+            continue;
+        }
         let Some(acc_id) = &inst.accelerator else {
             continue;
         };
@@ -405,7 +321,7 @@ pub fn estimate_scaled(
             skipped.push(skip(format!("{}: no published HBM capacity", a.name)));
             continue;
         };
-        let Some(eff) = efficiency(p, a, catalog, scenario).map(|e| e.scaled(scale)) else {
+        let Some(eff) = chip_efficiency(a, catalog, scenario).map(|e| e.scaled(scale)) else {
             skipped.push(skip(format!(
                 "{}: the {} scenario has no efficiency for it",
                 a.name,
@@ -413,14 +329,33 @@ pub fn estimate_scaled(
             )));
             continue;
         };
-        let chips = match choose_chips(p, &chip, hbm, &eff, size, goodput) {
+        if options.precision == Precision::Fp8
+            && (chip.peak_fp8_flops.is_none() || eff.product_at(1e3, Precision::Fp8).is_none())
+        {
+            skipped.push(skip(format!(
+                "{}: no FP8 peak or FP8 efficiency for the {} scenario",
+                a.name,
+                scenario.name()
+            )));
+            continue;
+        }
+        let target = Target {
+            profile: p,
+            chip: &chip,
+            hbm_bytes: hbm,
+            eff: &eff,
+            precision: options.precision,
+        };
+        let chips = match choose_chips(&target, size, goodput, options.objective) {
             Ok(n) => n,
             Err(e) => {
                 skipped.push(skip(e));
                 continue;
             }
         };
-        let (layout, step, seconds) = run(p, &chip, hbm, chips, &eff).expect("chosen sizes run");
+        let (mut planned, seconds) = run(&target, chips).expect("chosen sizes run");
+        // Per allocated chip: chips the layout leaves idle are paid for and execute nothing.
+        planned.step.flops_per_chip *= planned.layout.chips() as f64 / chips;
         let wall_hours = seconds / 3600.0 / goodput;
         let instances = (chips / inst.chips as f64).round() as u32;
         let implied_mfu = p.model_flops() / (chips * chip.peak_flops * seconds);
@@ -428,6 +363,12 @@ pub fn estimate_scaled(
             .tdp_watts
             .value
             .map(|w| chips * w * wall_hours * assumptions.pue.value / 1000.0);
+        let memory_plan = MemoryPlan {
+            recompute: planned.layout.recompute,
+            tensor_parallel: planned.layout.tensor_parallel,
+            bytes_per_chip: planned.memory.total,
+            usable_bytes: USABLE_HBM * hbm,
+        };
         for (plan, price) in &inst.prices {
             let Some(usd_h) = price.value else {
                 skipped.push(Skipped {
@@ -447,8 +388,12 @@ pub fn estimate_scaled(
                 plan: *plan,
                 chips: chips as u32,
                 instances,
-                layout,
-                step: step.clone(),
+                layout: memory_plan,
+                parallel: Some(planned.layout),
+                runner_up: planned.runner_up.clone(),
+                memory: Some(planned.memory),
+                precision: options.precision,
+                step: planned.step.clone(),
                 wall_hours,
                 chip_hours: chips * wall_hours,
                 usd_per_instance_hour: usd_h,
@@ -555,13 +500,18 @@ pub fn break_even(
         .clone();
     let factor_to_reach = |o: &OptionEstimate, target_usd: f64| -> f64 {
         let cost_at = |k: f64| {
-            let (set, _) = estimate_scaled(
+            let (set, _) = estimate_instances(
                 p,
                 catalog,
                 scenario,
                 ClusterSize::Chips(o.chips),
                 assumptions,
                 k,
+                &ModelOptions {
+                    precision: o.precision,
+                    ..ModelOptions::default()
+                },
+                Some(&o.instance),
             );
             set.iter()
                 .find(|x| x.instance == o.instance && x.plan == o.plan)
@@ -596,6 +546,8 @@ pub fn break_even(
 mod tests {
     use super::*;
     use crate::model::validation::llama2_runs;
+    use crate::ops::OpClass;
+    use std::collections::BTreeMap;
 
     /// The measured scenario transfers per-class fractions: a code that reaches a higher
     /// fraction of its roofline on every class is cheaper everywhere, and without a product

@@ -2,7 +2,10 @@
 //! step takes (`time`), and what the run costs on each catalog option (here). Every formula and
 //! default is in `docs/cost-model.md` with its source; this module knows nothing of files.
 
+pub mod comm;
+pub mod efficiency;
 pub mod estimate;
+pub mod layout;
 pub mod memory;
 pub mod pricing;
 pub mod profile;
@@ -12,7 +15,9 @@ pub mod time;
 pub mod uncertainty;
 pub mod validation;
 
-pub use profile::Profile;
+pub use efficiency::Precision;
+pub use layout::{Layout, Objective};
+pub use profile::{Moe, Profile};
 
 use crate::ops::OpClass;
 use serde::Serialize;

@@ -4,8 +4,27 @@
 
 use crate::ops::OpClass;
 use crate::workload::plan;
-use crate::workload::{TransformerShape, TransformerWorkload};
-use serde::Serialize;
+use crate::workload::{Activation, Norm, Positions, TransformerShape, TransformerWorkload};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A mixture-of-experts feed-forward block: every layer's FFN is `experts` experts of the
+/// shape's `d_ff` width, each token routed to `top_k` of them (plus `shared_experts` that see
+/// every token), as in Mixtral (Jiang et al. 2024, arXiv 2401.04088) and DeepSeekMoE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Moe {
+    pub experts: usize,
+    pub top_k: usize,
+    #[serde(default)]
+    pub shared_experts: usize,
+}
+
+impl Moe {
+    /// Experts that process each token (routed plus shared).
+    pub fn active(&self) -> usize {
+        self.top_k + self.shared_experts
+    }
+}
 
 /// FLOPs and minimum bytes of one op class.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -31,8 +50,14 @@ pub struct Profile {
     pub per_sequence: Vec<ClassLoad>,
     /// The optimizer update, once per optimizer step.
     pub optimizer: ClassLoad,
-    /// Model FLOPs per token by the PaLM convention, 6N + 12·l·h·s: the numerator of MFU.
+    /// Model FLOPs per token by the PaLM convention, 6N + 12·l·h·s: the numerator of MFU
+    /// (N = the parameters active for one token).
     pub model_flops_per_token: f64,
+    /// The mixture-of-experts structure, if any: `params` then counts every expert (memory)
+    /// and `active_params` those one token uses (compute).
+    pub moe: Option<Moe>,
+    /// Parameters one token's forward pass uses (= `params` for a dense model).
+    pub active_params: f64,
 }
 
 impl Profile {
@@ -65,7 +90,143 @@ impl Profile {
             per_sequence,
             optimizer,
             model_flops_per_token: plan::palm_flops_per_token(&w.target),
+            moe: None,
+            active_params: plan::transformer_params(&w.target) as f64,
         }
+    }
+
+    /// A profile of `shape` trained on `tokens` tokens in global batches of `batch` sequences.
+    pub fn from_shape(shape: &TransformerShape, tokens: f64, batch: usize) -> Self {
+        Self::from_transformer(&TransformerWorkload {
+            target: shape.clone(),
+            target_tokens: tokens as u64,
+            target_batch: batch,
+            slice: shape.clone(),
+            slice_batch: 1,
+        })
+    }
+
+    /// This profile with a mixture-of-experts FFN: `moe.experts` copies of the FFN in memory,
+    /// `moe.active()` of them in each token's compute, plus a router (h × experts per layer).
+    /// The extra experts' work is charged to the product and activation classes, the extra
+    /// parameters to the optimizer.
+    pub fn with_moe(mut self, moe: Moe) -> Self {
+        if self.moe.is_some() || moe.experts == 0 || moe.active() == 0 {
+            return self;
+        }
+        let ffn = self.ffn_params_per_layer();
+        let l = self.shape.layers as f64;
+        let h = self.shape.d_model as f64;
+        let s = self.shape.seq_len as f64;
+        let router = h * moe.experts as f64;
+        let dense = self.params;
+        let extra_total = l * (ffn * (moe.experts + moe.shared_experts) as f64 - ffn + router);
+        let extra_active = l * (ffn * moe.active() as f64 - ffn + router);
+        self.params = dense + extra_total;
+        self.active_params = dense + extra_active;
+        let k = moe.active() as f64;
+        for c in &mut self.per_sequence {
+            match c.class {
+                // Forward and backward of every extra expert a token visits and of the router,
+                // and the extra experts' weight reads (f32 bytes, as the plan counts them).
+                OpClass::Matmul => {
+                    c.flops += 6.0 * s * extra_active;
+                    c.bytes += 4.0 * 3.0 * extra_active;
+                }
+                OpClass::Activation => {
+                    c.flops *= k;
+                    c.bytes *= k;
+                }
+                _ => {}
+            }
+        }
+        self.optimizer.flops *= self.params / dense;
+        self.optimizer.bytes *= self.params / dense;
+        self.model_flops_per_token = 6.0 * self.active_params + 12.0 * l * h * s;
+        self.moe = Some(moe);
+        self
+    }
+
+    /// Parameters of one layer's feed-forward block (one expert of a mixture).
+    pub fn ffn_params_per_layer(&self) -> f64 {
+        let (h, f) = (self.shape.d_model as f64, self.shape.d_ff as f64);
+        match self.shape.activation {
+            Activation::Gelu => 2.0 * h * f,
+            Activation::Swiglu => 3.0 * h * f,
+        }
+    }
+
+    /// Parameters of one layer outside its experts: attention, norms, the dense FFN of a dense
+    /// model, and the shared experts and router of a mixture.
+    pub fn layer_params_dense(&self) -> f64 {
+        let t = &self.shape;
+        let h = t.d_model as f64;
+        let kvw = (t.kv_heads * t.head_dim()) as f64;
+        let norm = match t.norm {
+            Norm::Layernorm => 2.0 * h,
+            Norm::Rmsnorm => h,
+        };
+        let attention = h * (h + 2.0 * kvw) + h * h + 2.0 * norm;
+        match self.moe {
+            None => attention + self.ffn_params_per_layer(),
+            Some(m) => {
+                attention
+                    + self.ffn_params_per_layer() * m.shared_experts as f64
+                    + h * m.experts as f64
+            }
+        }
+    }
+
+    /// Parameters of one layer's routed experts (0 for a dense model).
+    pub fn layer_params_experts(&self) -> f64 {
+        self.moe
+            .map_or(0.0, |m| self.ffn_params_per_layer() * m.experts as f64)
+    }
+
+    /// Parameters of the token embedding (with learned positions).
+    pub fn embedding_params(&self) -> f64 {
+        let t = &self.shape;
+        let pos = match t.positions {
+            Positions::Learned => t.seq_len as f64,
+            Positions::None => 0.0,
+        };
+        (t.vocab as f64 + pos) * t.d_model as f64
+    }
+
+    /// Parameters of the output head (0 when tied to the embedding; the last pipeline stage
+    /// then holds a copy, as Megatron-LM does).
+    pub fn head_params(&self) -> f64 {
+        (self.shape.vocab * self.shape.d_model) as f64
+    }
+
+    /// Forward FLOPs per token of each dense product of one layer (input width, output width),
+    /// for one expert of a mixture: the per-chip sizes that set product efficiency.
+    pub fn layer_products(&self) -> [(f64, f64); 4] {
+        let t = &self.shape;
+        let h = t.d_model as f64;
+        let kvw = (t.kv_heads * t.head_dim()) as f64;
+        let f = t.d_ff as f64;
+        let up = match t.activation {
+            Activation::Gelu => f,
+            Activation::Swiglu => 2.0 * f,
+        };
+        [(h, h + 2.0 * kvw), (h, h), (h, up), (f, h)]
+    }
+
+    /// FLOPs of the attention products of one sequence (all layers, forward and backward), as
+    /// the plan counts them (full s² scores).
+    pub fn attention_flops(&self) -> f64 {
+        self.per_sequence
+            .iter()
+            .filter(|c| c.class == OpClass::Attention)
+            .map(|c| c.flops)
+            .sum()
+    }
+
+    /// The fewest FLOPs any kernel can execute for the run: the plan's count less the masked
+    /// half of the attention products that a causal FlashAttention kernel skips.
+    pub fn min_executed_flops(&self) -> f64 {
+        self.executed_flops() - 0.5 * self.attention_flops() * self.sequences()
     }
 
     /// Sequences in the whole run.

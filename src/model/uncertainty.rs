@@ -536,8 +536,8 @@ mod tests {
         /// uniform draws, each mapped further from the mode). Where an output has several
         /// varying inputs (a spot option's cost: price × efficiency × goodput), widening one of
         /// them can move the joint 5th/95th percentile trials inward by Monte Carlo noise; that
-        /// noise, measured at under 0.01% of the interval at 1,000 trials, is the tolerance
-        /// (0.1% of the interval).
+        /// noise, measured at up to 0.6% of the interval at 1,000 trials with the layout-aware
+        /// model's options, is the tolerance (1% of the interval).
         #[test]
         fn widening_an_input_never_narrows_an_output(k in 1.0f64..2.0, which in 0usize..3, seed in 0u64..1000) {
             let opts: Vec<OptionEstimate> = options().into_iter().take(12).collect();
@@ -551,7 +551,7 @@ mod tests {
             let a = simulate(&opts, &base, 1_000, seed);
             let b = simulate(&opts, &wide, 1_000, seed);
             let width = |s: &Spread| s.high - s.low;
-            let tol = |s: &Spread| 1e-3 * width(s) + 1e-9 * s.median;
+            let tol = |s: &Spread| 1e-2 * width(s) + 1e-9 * s.median;
             for (x, y) in a.spreads.iter().zip(&b.spreads) {
                 prop_assert!(width(&y.usd) >= width(&x.usd) - tol(&x.usd), "{x:?} {y:?}");
                 prop_assert!(width(&y.wall_hours) >= width(&x.wall_hours) - tol(&x.wall_hours));

@@ -167,3 +167,676 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The calibration set: published training runs and benchmarks at their published layouts.
+
+use super::efficiency::{Precision, Scenario as EffScenario, efficiency as chip_efficiency};
+use super::layout::{self, Layout, Target};
+use super::memory::Recompute;
+use super::time::Chip;
+
+/// What a source published about a run's speed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Seconds per optimizer step.
+    StepSeconds(f64),
+    /// Tokens per second per chip.
+    TokensPerChipSecond(f64),
+    /// Sequences per second for the whole cluster.
+    SequencesPerSecond(f64),
+    /// Megatron-LM's "achieved teraFLOP/s per GPU": 96·B·s·l·h²·(1 + s/6h + V/16lh) FLOPs per
+    /// step (Narayanan et al. 2021, eq. 3, counting the recomputed forward).
+    MegatronTflops(f64),
+}
+
+/// The cluster a run used.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Cluster {
+    /// Catalog id of the chip.
+    pub accelerator: &'static str,
+    pub chips_per_instance: u32,
+    /// Network bandwidth per instance (node), bits/s.
+    pub network_bits_per_s: f64,
+}
+
+/// One published run with its given layout.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishedRun {
+    /// Row id of `docs/validation.md`, e.g. `A-14`.
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Short citation; the full one is in `docs/validation.md`.
+    pub source: &'static str,
+    pub shape: TransformerShape,
+    pub global_batch: usize,
+    pub cluster: Cluster,
+    pub layout: Layout,
+    pub precision: Precision,
+    pub outcome: Outcome,
+}
+
+impl PublishedRun {
+    /// The published seconds per step.
+    pub fn published_step_s(&self) -> f64 {
+        let chips = self.layout.chips() as f64;
+        let tokens = self.global_batch as f64 * self.shape.seq_len as f64;
+        match self.outcome {
+            Outcome::StepSeconds(s) => s,
+            Outcome::TokensPerChipSecond(r) => tokens / (chips * r),
+            Outcome::SequencesPerSecond(r) => self.global_batch as f64 / r,
+            Outcome::MegatronTflops(tf) => {
+                let (b, s) = (self.global_batch as f64, self.shape.seq_len as f64);
+                let (l, h) = (self.shape.layers as f64, self.shape.d_model as f64);
+                let v = self.shape.vocab as f64;
+                let flops = 96.0 * b * s * l * h * h * (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+                flops / (chips * tf * 1e12)
+            }
+        }
+    }
+}
+
+/// One row of the calibration table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibrationRow {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub source: &'static str,
+    pub chips: u32,
+    pub accelerator: &'static str,
+    pub layout: String,
+    pub published_step_s: f64,
+    pub predicted_step_s: f64,
+    /// (predicted − published) / published.
+    pub error: f64,
+    /// The model's MFU at the predicted step time (6N + 12·l·h·s per token).
+    pub predicted_mfu: f64,
+    /// The planner's own best layout on the same chips, and its step time over the published
+    /// layout's predicted step time.
+    pub planner_layout: String,
+    pub planner_ratio: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn shape(
+    layers: usize,
+    d_model: usize,
+    heads: usize,
+    kv_heads: usize,
+    d_ff: usize,
+    vocab: usize,
+    seq_len: usize,
+    llama: bool,
+    tied: bool,
+) -> TransformerShape {
+    TransformerShape {
+        layers,
+        d_model,
+        heads,
+        kv_heads,
+        d_ff,
+        vocab,
+        seq_len,
+        norm: if llama {
+            Norm::Rmsnorm
+        } else {
+            Norm::Layernorm
+        },
+        activation: if llama {
+            Activation::Swiglu
+        } else {
+            Activation::Gelu
+        },
+        positions: Positions::None,
+        tied_embeddings: tied,
+    }
+}
+
+/// GPT-3-style (GELU, LayerNorm, 4h FFN, multi-head).
+fn gpt(layers: usize, d: usize, heads: usize, vocab: usize, seq: usize) -> TransformerShape {
+    shape(layers, d, heads, heads, 4 * d, vocab, seq, false, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lay(
+    t: u32,
+    p: u32,
+    v: u32,
+    d: u32,
+    b: u32,
+    global_batch: usize,
+    zero: u8,
+    recompute: Recompute,
+    fa: bool,
+) -> Layout {
+    Layout {
+        tensor_parallel: t,
+        pipeline_parallel: p,
+        virtual_stages: v,
+        data_parallel: d,
+        expert_parallel: 1,
+        micro_batch: b,
+        micro_batches: (global_batch as f64 / (d * b) as f64).ceil() as u32,
+        zero,
+        sequence_parallel: t > 1,
+        recompute,
+        flash_attention: fa,
+    }
+}
+
+/// Selene (Narayanan et al. 2021; Korthikanti et al. 2022): DGX A100 80GB, 8 × 200 Gb/s HDR
+/// InfiniBand per node.
+const SELENE: Cluster = Cluster {
+    accelerator: "a100-80gb",
+    chips_per_instance: 8,
+    network_bits_per_s: 1600e9,
+};
+/// DGX H100 (Nemotron-4, NeMo): 8 × 400 Gb/s per node.
+const DGX_H100: Cluster = Cluster {
+    accelerator: "h100-sxm",
+    chips_per_instance: 8,
+    network_bits_per_s: 3200e9,
+};
+/// MosaicML's A100 80GB and H100 clusters (llm-foundry benchmarks): 8 GPUs per node,
+/// 8 × 200 Gb/s (A100) and 8 × 400 Gb/s (H100) InfiniBand (stated assumption: the benchmark
+/// README does not give the fabric).
+const MOSAIC_A100_80: Cluster = Cluster {
+    accelerator: "a100-80gb",
+    chips_per_instance: 8,
+    network_bits_per_s: 1600e9,
+};
+const MOSAIC_A100_40: Cluster = Cluster {
+    accelerator: "a100-40gb",
+    chips_per_instance: 8,
+    network_bits_per_s: 1600e9,
+};
+/// IBM's FSDP clusters: 400 Gb/s per A100 node and 800 Gb/s per H100 node (as the blog gives).
+const IBM_A100: Cluster = Cluster {
+    accelerator: "a100-80gb",
+    chips_per_instance: 8,
+    network_bits_per_s: 400e9,
+};
+const IBM_H100: Cluster = Cluster {
+    accelerator: "h100-sxm",
+    chips_per_instance: 8,
+    network_bits_per_s: 800e9,
+};
+/// trn1.32xlarge: 16 Trainium chips, 800 Gb/s EFA.
+const TRN1: Cluster = Cluster {
+    accelerator: "trainium",
+    chips_per_instance: 16,
+    network_bits_per_s: 800e9,
+};
+
+/// The calibration set (docs/validation.md gives each row's source and what was assumed).
+pub fn calibration_runs() -> Vec<PublishedRun> {
+    use Outcome::*;
+    use Recompute::{Full, None as NoRc, Selective};
+    let bf16 = Precision::Bf16;
+    let fp8 = Precision::Fp8;
+    let nar = "Narayanan et al. 2021, Table 1";
+    let kor = "Korthikanti et al. 2022, Table 5";
+    let ibm = "PyTorch/IBM FSDP blog, Table 1";
+    let foundry = "llm-foundry benchmarks README";
+    let nemo = "NeMo 24.07 performance summary";
+    let neuron = "AWS Neuron Trn1 benchmarks";
+    let gpt2_vocab = 51200;
+    let mpt = |layers, d, heads| shape(layers, d, heads, heads, 4 * d, 50368, 2048, false, true);
+    let llama7 = shape(32, 4096, 32, 32, 11008, 32000, 4096, true, false);
+    let llama13 = shape(40, 5120, 40, 40, 13824, 32000, 4096, true, false);
+    let llama70 = shape(80, 8192, 64, 8, 28672, 32000, 4096, true, false);
+    let run =
+        |id, name, source, shape: TransformerShape, gbs, cluster, layout, precision, outcome| {
+            PublishedRun {
+                id,
+                name,
+                source,
+                shape,
+                global_batch: gbs,
+                cluster,
+                layout,
+                precision,
+                outcome,
+            }
+        };
+    vec![
+        run(
+            "A-01",
+            "GPT 1.7B",
+            nar,
+            gpt(24, 2304, 24, gpt2_vocab, 2048),
+            512,
+            SELENE,
+            lay(1, 1, 1, 32, 4, 512, 0, Full, false),
+            bf16,
+            MegatronTflops(137.0),
+        ),
+        run(
+            "A-03",
+            "GPT 7.5B",
+            nar,
+            gpt(36, 4096, 32, gpt2_vocab, 2048),
+            512,
+            SELENE,
+            lay(4, 1, 1, 32, 4, 512, 0, Full, false),
+            bf16,
+            MegatronTflops(142.0),
+        ),
+        run(
+            "A-05",
+            "GPT 39.1B",
+            nar,
+            gpt(48, 8192, 64, gpt2_vocab, 2048),
+            1536,
+            SELENE,
+            lay(8, 2, 2, 32, 1, 1536, 0, Full, false),
+            bf16,
+            MegatronTflops(138.0),
+        ),
+        run(
+            "A-07",
+            "GPT 145.6B",
+            nar,
+            gpt(80, 12288, 96, gpt2_vocab, 2048),
+            2304,
+            SELENE,
+            lay(8, 8, 2, 24, 1, 2304, 0, Full, false),
+            bf16,
+            MegatronTflops(148.0),
+        ),
+        run(
+            "A-09",
+            "GPT 529.6B",
+            nar,
+            gpt(105, 20480, 128, gpt2_vocab, 2048),
+            2520,
+            SELENE,
+            lay(8, 35, 3, 9, 1, 2520, 0, Full, false),
+            bf16,
+            MegatronTflops(163.0),
+        ),
+        run(
+            "A-13",
+            "GPT 22B",
+            kor,
+            gpt(48, 6144, 64, gpt2_vocab, 2048),
+            4,
+            SELENE,
+            lay(8, 1, 1, 1, 4, 4, 0, Selective, false),
+            bf16,
+            StepSeconds(1.10),
+        ),
+        run(
+            "A-14",
+            "GPT-3 175B",
+            kor,
+            gpt(96, 12288, 96, gpt2_vocab, 2048),
+            64,
+            SELENE,
+            lay(8, 8, 3, 1, 1, 64, 0, Selective, false),
+            bf16,
+            StepSeconds(13.75),
+        ),
+        run(
+            "A-16",
+            "GPT 1T",
+            kor,
+            gpt(128, 25600, 160, gpt2_vocab, 2048),
+            512,
+            SELENE,
+            lay(8, 64, 1, 1, 1, 512, 0, Selective, false),
+            bf16,
+            StepSeconds(71.49),
+        ),
+        run(
+            "A-22",
+            "Llama-2 7B (FSDP)",
+            ibm,
+            llama7.clone(),
+            256,
+            IBM_A100,
+            lay(1, 1, 1, 128, 2, 256, 3, NoRc, true),
+            bf16,
+            TokensPerChipSecond(3700.0),
+        ),
+        run(
+            "A-25",
+            "Llama-2 70B (FSDP)",
+            ibm,
+            llama70.clone(),
+            256,
+            IBM_A100,
+            lay(1, 1, 1, 128, 2, 256, 3, Full, true),
+            bf16,
+            TokensPerChipSecond(370.0),
+        ),
+        run(
+            "A-26",
+            "MPT-7B",
+            foundry,
+            mpt(32, 4096, 32),
+            96,
+            MOSAIC_A100_80,
+            lay(1, 1, 1, 8, 6, 96, 3, NoRc, true),
+            bf16,
+            TokensPerChipSecond(4641.0),
+        ),
+        run(
+            "A-27",
+            "MPT-70B",
+            foundry,
+            mpt(80, 8192, 64),
+            2048,
+            MOSAIC_A100_80,
+            lay(1, 1, 1, 64, 8, 2048, 3, Full, true),
+            bf16,
+            TokensPerChipSecond(410.0),
+        ),
+        run(
+            "A-28",
+            "MPT-7B (A100 40GB)",
+            foundry,
+            mpt(32, 4096, 32),
+            2304,
+            MOSAIC_A100_40,
+            lay(1, 1, 1, 128, 18, 2304, 3, Full, true),
+            bf16,
+            TokensPerChipSecond(3623.0),
+        ),
+        run(
+            "A-33",
+            "GPT 175B (MegaScale baseline, 256 GPUs)",
+            "MegaScale (Jiang et al. 2024), Table 2",
+            shape(96, 12288, 128, 128, 4 * 12288, 64000, 2048, false, false),
+            768,
+            SELENE,
+            lay(8, 8, 6, 4, 1, 768, 1, NoRc, true),
+            bf16,
+            StepSeconds(40.0),
+        ),
+        run(
+            "A-33b",
+            "GPT 175B (MegaScale baseline, 1024 GPUs)",
+            "MegaScale (Jiang et al. 2024), Table 2",
+            shape(96, 12288, 128, 128, 4 * 12288, 64000, 2048, false, false),
+            768,
+            SELENE,
+            lay(8, 8, 6, 16, 1, 768, 1, NoRc, true),
+            bf16,
+            StepSeconds(11.9),
+        ),
+        run(
+            "B-01",
+            "Nemotron-4 15B",
+            "Parmar et al. 2024, Table 2",
+            shape(32, 6144, 48, 8, 24576, 256000, 4096, false, false),
+            384,
+            DGX_H100,
+            lay(8, 1, 1, 96, 1, 384, 1, NoRc, true),
+            bf16,
+            StepSeconds(0.57),
+        ),
+        run(
+            "B-03",
+            "Nemotron-4 340B",
+            "Nemotron-4 340B report, Table 2",
+            shape(96, 18432, 96, 8, 73728, 256000, 4096, false, false),
+            768,
+            DGX_H100,
+            lay(8, 12, 2, 16, 1, 768, 1, NoRc, true),
+            bf16,
+            StepSeconds(10.3),
+        ),
+        run(
+            "B-07",
+            "GPT-3 5B (FP8)",
+            nemo,
+            shape(24, 4096, 32, 32, 16384, 51200, 2048, false, true),
+            2048,
+            DGX_H100,
+            lay(1, 1, 1, 64, 4, 2048, 1, NoRc, true),
+            fp8,
+            TokensPerChipSecond(23406.0),
+        ),
+        run(
+            "B-09",
+            "GPT-3 175B (FP8)",
+            nemo,
+            shape(96, 12288, 96, 96, 49152, 51200, 2048, false, true),
+            256,
+            DGX_H100,
+            lay(4, 8, 6, 4, 1, 256, 1, NoRc, true),
+            fp8,
+            TokensPerChipSecond(716.0),
+        ),
+        run(
+            "B-11",
+            "Llama-2 7B (FP8)",
+            nemo,
+            llama7.clone(),
+            128,
+            DGX_H100,
+            lay(1, 1, 1, 8, 1, 128, 1, NoRc, true),
+            fp8,
+            TokensPerChipSecond(16934.0),
+        ),
+        run(
+            "B-13",
+            "Llama-2 70B (FP8)",
+            nemo,
+            llama70.clone(),
+            128,
+            DGX_H100,
+            lay(4, 4, 20, 4, 1, 128, 1, NoRc, true),
+            fp8,
+            TokensPerChipSecond(1728.0),
+        ),
+        run(
+            "B-19",
+            "Llama-2 7B (FSDP, H100)",
+            ibm,
+            llama7.clone(),
+            192,
+            IBM_H100,
+            lay(1, 1, 1, 96, 2, 192, 3, NoRc, true),
+            bf16,
+            TokensPerChipSecond(7500.0),
+        ),
+        run(
+            "B-21",
+            "MPT-7B (H100)",
+            foundry,
+            mpt(32, 4096, 32),
+            48,
+            DGX_H100,
+            lay(1, 1, 1, 8, 6, 48, 3, NoRc, true),
+            bf16,
+            TokensPerChipSecond(10643.0),
+        ),
+        run(
+            "B-23",
+            "MPT-70B (H100)",
+            foundry,
+            mpt(80, 8192, 64),
+            2048,
+            DGX_H100,
+            lay(1, 1, 1, 64, 8, 2048, 3, Full, true),
+            bf16,
+            TokensPerChipSecond(1039.0),
+        ),
+        run(
+            "T-01",
+            "GPT-3 23B (Trn1)",
+            neuron,
+            shape(28, 8192, 64, 64, 32768, 50257, 2048, false, false),
+            1024,
+            TRN1,
+            lay(4, 4, 1, 32, 1, 1024, 1, Selective, false),
+            bf16,
+            SequencesPerSecond(103.0),
+        ),
+        run(
+            "T-02",
+            "Llama-2 7B (Trn1)",
+            neuron,
+            llama7.clone(),
+            1024,
+            TRN1,
+            lay(4, 1, 1, 64, 1, 1024, 1, Selective, false),
+            bf16,
+            SequencesPerSecond(81.0),
+        ),
+        run(
+            "T-03",
+            "Llama-2 13B (Trn1)",
+            neuron,
+            llama13,
+            1024,
+            TRN1,
+            lay(4, 4, 1, 32, 1, 1024, 1, Selective, false),
+            bf16,
+            SequencesPerSecond(87.44),
+        ),
+    ]
+}
+
+/// The catalog chip of a run's cluster, with the run's network.
+pub fn cluster_chip(
+    catalog: &Catalog,
+    c: &Cluster,
+) -> Option<(Chip, f64, crate::catalog::Accelerator)> {
+    let a = catalog.accelerator(c.accelerator)?.clone();
+    let chip = Chip {
+        peak_flops: a.tflops_bf16.value? * 1e12,
+        peak_fp8_flops: a.tflops_fp8.value.map(|v| v * 1e12),
+        hbm_bytes_per_s: a.hbm_bytes_per_s.value?,
+        link_bytes_per_s: a.link_bytes_per_s_one_way()?,
+        network_bytes_per_s: c.network_bits_per_s / 8.0,
+        chips_per_instance: c.chips_per_instance,
+    };
+    Some((chip, a.hbm_bytes.value?, a))
+}
+
+/// Predicts every calibration run at its published layout with the `published` scenario.
+pub fn calibration(catalog: &Catalog) -> Vec<CalibrationRow> {
+    calibration_runs()
+        .into_iter()
+        .filter_map(|r| {
+            let (chip, hbm, a) = cluster_chip(catalog, &r.cluster)?;
+            let eff = chip_efficiency(&a, catalog, &EffScenario::Published)?;
+            let p = Profile::from_shape(&r.shape, 1e9, r.global_batch);
+            let step = super::time::layout_step_time(&p, &chip, &r.layout, &eff, r.precision)?;
+            let published = r.published_step_s();
+            let target = Target {
+                profile: &p,
+                chip: &chip,
+                hbm_bytes: hbm,
+                eff: &eff,
+                precision: r.precision,
+            };
+            let planned = layout::plan(&target, r.layout.chips());
+            let tokens = r.global_batch as f64 * r.shape.seq_len as f64;
+            let peak = chip.peak_flops * r.layout.chips() as f64;
+            Some(CalibrationRow {
+                id: r.id,
+                name: r.name,
+                source: r.source,
+                chips: r.layout.chips(),
+                accelerator: r.cluster.accelerator,
+                layout: r.layout.describe(),
+                published_step_s: published,
+                predicted_step_s: step.total_s,
+                error: (step.total_s - published) / published,
+                predicted_mfu: p.model_flops_per_token * tokens / (peak * step.total_s),
+                planner_layout: planned
+                    .as_ref()
+                    .map_or("nothing fits".into(), |x| x.layout.describe()),
+                planner_ratio: planned.map_or(f64::NAN, |x| x.step.total_s / step.total_s),
+            })
+        })
+        .collect()
+}
+
+/// Median absolute error of a calibration table.
+pub fn median_abs_error(rows: &[CalibrationRow]) -> f64 {
+    let mut e: Vec<f64> = rows.iter().map(|r| r.error.abs()).collect();
+    e.sort_by(f64::total_cmp);
+    if e.is_empty() {
+        return f64::NAN;
+    }
+    let n = e.len();
+    if n % 2 == 1 {
+        e[n / 2]
+    } else {
+        (e[n / 2 - 1] + e[n / 2]) / 2.0
+    }
+}
+
+/// The calibration table as Markdown, with the median absolute error.
+pub fn calibration_markdown(rows: &[CalibrationRow]) -> String {
+    let mut s = String::from(
+        "| row | run | source | chips | published s/step | predicted | error | predicted MFU | planner's layout | planner ÷ published layout |\n|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} × {} | {:.3} | {:.3} | {:+.1}% | {:.1}% | {} | {:.2} |\n",
+            r.id,
+            r.name,
+            r.source,
+            r.chips,
+            r.accelerator,
+            r.published_step_s,
+            r.predicted_step_s,
+            r.error * 100.0,
+            r.predicted_mfu * 100.0,
+            r.planner_layout,
+            r.planner_ratio
+        ));
+    }
+    s.push_str(&format!(
+        "\nMedian absolute error: {:.1}% over {} runs; largest: {:.1}%.\n",
+        median_abs_error(rows) * 100.0,
+        rows.len(),
+        rows.iter().map(|r| r.error.abs()).fold(0.0, f64::max) * 100.0
+    ));
+    s
+}
+
+#[cfg(test)]
+mod calibration_tests {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn print_calibration() {
+        let catalog = Catalog::bundled();
+        println!("{}", calibration_markdown(&calibration(&catalog)));
+        for r in calibration_runs() {
+            let (chip, _, a) = cluster_chip(&catalog, &r.cluster).unwrap();
+            let eff = chip_efficiency(&a, &catalog, &EffScenario::Published).unwrap();
+            let p = Profile::from_shape(&r.shape, 1e9, r.global_batch);
+            let st = super::super::time::layout_step_time(&p, &chip, &r.layout, &eff, r.precision)
+                .unwrap();
+            let cls: Vec<String> = st
+                .classes
+                .iter()
+                .map(|c| format!("{:?}:{:.3}/{:.3}", c.class, c.compute_s, c.memory_s))
+                .collect();
+            println!(
+                "{} pub {:.3} total {:.3} compute {:.3} bubble {:.3} tp {:.3} pp {:.3}/{:.3} dp {:.3}/{:.3} [{}]",
+                r.id,
+                r.published_step_s(),
+                st.total_s,
+                st.compute_s,
+                st.bubble_s,
+                st.exposed_tp_s,
+                st.pp_communication_s,
+                st.exposed_pp_s,
+                st.dp_communication_s,
+                st.exposed_dp_s,
+                cls.join(" ")
+            );
+        }
+    }
+}
