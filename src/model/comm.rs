@@ -75,7 +75,7 @@ pub const OVERLAP: Overlap = Overlap {
     expert_parallel: 0.0,
     pipeline_steady_state: true,
     data_parallel: true,
-    contention: 0.2,
+    contention: 0.3,
 };
 
 /// One ring phase (all-gather or reduce-scatter) of `bytes` among `x` ranks over a link of
@@ -95,8 +95,8 @@ pub fn hierarchical_phase(bytes: f64, group: f64, local: f64, chip: &Chip) -> f6
     let per = chip.chips_per_instance.max(1) as f64;
     let link = chip.link_bytes_per_s * LINK_EFFICIENCY;
     let net = chip.network_bytes_per_s * NETWORK_EFFICIENCY / per;
-    ring_phase(bytes, local, link, ALPHA_LINK_S)
-        + ring_phase(bytes / local, instances, net, ALPHA_NETWORK_S)
+    ring_phase(bytes, local, link, chip.alpha_link_s)
+        + ring_phase(bytes / local, instances, net, chip.alpha_network_s)
 }
 
 /// The communication of one optimizer step on the slowest stage, seconds, with what the overlap
@@ -147,8 +147,8 @@ pub fn step_comm(p: &Profile, chip: &Chip, layout: &Layout, precision: Precision
         } else {
             1.0
         };
-        let one = ring_phase(act * gather, t, link, ALPHA_LINK_S)
-            + ring_phase(act, t, link, ALPHA_LINK_S);
+        let one = ring_phase(act * gather, t, link, chip.alpha_link_s)
+            + ring_phase(act, t, link, chip.alpha_link_s);
         let per_layer = match layout.recompute {
             super::memory::Recompute::Full => 6.0,
             _ => 4.0,
@@ -162,9 +162,9 @@ pub fn step_comm(p: &Profile, chip: &Chip, layout: &Layout, precision: Precision
     let (pp_s, pp_fill_s) = if pp > 1.0 {
         let bytes = act / t;
         let one = if chips <= per {
-            bytes / link + ALPHA_LINK_S
+            bytes / link + chip.alpha_link_s
         } else {
-            bytes / net_per_chip + ALPHA_NETWORK_S
+            bytes / net_per_chip + chip.alpha_network_s
         };
         (2.0 * m * v * one, 2.0 * (pp - 1.0) * one)
     } else {
@@ -216,9 +216,9 @@ pub fn step_comm(p: &Profile, chip: &Chip, layout: &Layout, precision: Precision
                 _ => 4.0,
             };
             let one = if e * t <= per {
-                bytes / link + (e - 1.0) * ALPHA_LINK_S
+                bytes / link + (e - 1.0) * chip.alpha_link_s
             } else {
-                bytes / net_per_chip + (e - 1.0) * ALPHA_NETWORK_S
+                bytes / net_per_chip + (e - 1.0) * chip.alpha_network_s
             };
             m * stage_layers * per_layer * one
         }

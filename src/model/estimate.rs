@@ -128,6 +128,8 @@ pub fn chip_of(a: &Accelerator, inst: &Instance) -> Result<Chip, String> {
         link_bytes_per_s: link,
         network_bytes_per_s: net,
         chips_per_instance: inst.chips,
+        alpha_link_s: Chip::ALPHAS.0,
+        alpha_network_s: Chip::ALPHAS.1,
     })
 }
 

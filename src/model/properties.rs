@@ -114,3 +114,76 @@ proptest! {
         }
     }
 }
+
+/// The chip, HBM and efficiency of a bundled instance.
+fn target_parts(instance: &str) -> (super::time::Chip, f64, super::efficiency::Efficiency) {
+    let c = Catalog::bundled();
+    let inst = c.instance(instance).unwrap();
+    let a = c.accelerator_of(inst).unwrap();
+    let chip = super::estimate::chip_of(a, inst).unwrap();
+    let eff = super::efficiency::efficiency(a, &c, &Scenario::Published).unwrap();
+    (chip, a.hbm_bytes.value.unwrap(), eff)
+}
+
+const INSTANCES: [&str; 4] = [
+    "p4de.24xlarge",
+    "p5.48xlarge",
+    "trn1.32xlarge",
+    "p6-b200.48xlarge",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// The planner's choice is never slower than the layout the model used before it (ZeRO-3
+    /// over every chip, tensor parallelism inside an instance chosen as before, no pipeline, one
+    /// sequence per micro-batch), wherever that layout fits.
+    #[test]
+    fn the_planner_is_never_slower_than_the_fixed_layout(p in arb_profile(), instances in 1u32..64, which in 0usize..4) {
+        use super::layout::{self, Layout, Target};
+        let (chip, hbm, eff) = target_parts(INSTANCES[which]);
+        let chips = instances * chip.chips_per_instance;
+        let target = Target { profile: &p, chip: &chip, hbm_bytes: hbm, eff: &eff, precision: super::Precision::Bf16 };
+        let Some(fixed) = super::memory::plan(&p, chips as f64, hbm, chip.chips_per_instance) else { return Ok(()) };
+        let legacy = Layout::legacy(&p, chips, fixed.tensor_parallel, fixed.recompute);
+        let Some((legacy_step, _)) = layout::evaluate(&target, &legacy) else { return Ok(()) };
+        let planned = layout::plan(&target, chips);
+        prop_assert!(planned.is_some());
+        let planned = planned.unwrap();
+        prop_assert!(planned.step.total_s <= legacy_step.total_s * (1.0 + 1e-9),
+            "{} {:.4} s > fixed {} {:.4} s", planned.layout.describe(), planned.step.total_s, legacy.describe(), legacy_step.total_s);
+    }
+
+    /// The chosen layout's memory per chip never exceeds the chip's usable HBM.
+    #[test]
+    fn the_chosen_layout_fits_in_usable_hbm(p in arb_profile(), chips in 8u32..4096) {
+        let c = Catalog::bundled();
+        let (options, _) = estimate_all(&p, &c, &Scenario::Published, ClusterSize::Chips(chips), &Assumptions::default());
+        for o in &options {
+            let m = o.memory.unwrap();
+            prop_assert!(m.total <= o.layout.usable_bytes * (1.0 + 1e-12), "{} {}: {:e} > {:e}", o.instance, o.parallel.unwrap().describe(), m.total, o.layout.usable_bytes);
+            prop_assert!(o.parallel.unwrap().chips() <= o.chips);
+        }
+    }
+
+    /// More chips never make a compute-bound step slower: with communication free (links and
+    /// network without limit or latency) the planner's step on 2n chips is never longer than on
+    /// n.
+    #[test]
+    fn more_chips_never_slow_a_compute_bound_step(p in arb_profile(), instances in 1u32..64, which in 0usize..4) {
+        use super::layout::{self, Target};
+        let (mut chip, hbm, eff) = target_parts(INSTANCES[which]);
+        chip.link_bytes_per_s *= 1e12;
+        chip.network_bytes_per_s *= 1e12;
+        chip.alpha_link_s = 0.0;
+        chip.alpha_network_s = 0.0;
+        let chips = instances * chip.chips_per_instance;
+        let target = Target { profile: &p, chip: &chip, hbm_bytes: hbm, eff: &eff, precision: super::Precision::Bf16 };
+        let Some(small) = layout::plan(&target, chips) else { return Ok(()) };
+        let large = layout::plan(&target, 2 * chips);
+        prop_assert!(large.is_some(), "fits on {chips} chips but not on {}", 2 * chips);
+        let large = large.unwrap();
+        prop_assert!(large.step.total_s <= small.step.total_s * (1.0 + 1e-9),
+            "{} chips: {} {:.5} s; {} chips: {} {:.5} s", chips, small.layout.describe(), small.step.total_s, 2 * chips, large.layout.describe(), large.step.total_s);
+    }
+}

@@ -33,11 +33,11 @@ use serde::{Deserialize, Serialize};
 
 /// Achievable fraction of HBM bandwidth.
 pub const HBM_EFFICIENCY: f64 = 0.9;
-/// Memory traffic of the non-product classes (norms, activations, softmax, residuals,
-/// embedding, loss) relative to the plan's minimum: GPU frameworks run them as several unfused
+/// Memory traffic of the elementwise classes (norms, activations, residuals, embedding, loss)
+/// relative to the plan's minimum: GPU frameworks run them as several unfused
 /// kernels with dropout masks, bias additions, rotary embeddings and fp32 casts the minimum does
 /// not count (calibrated on the validation set, `docs/cost-model.md`).
-pub const ELEMENTWISE_TRAFFIC: f64 = 3.0;
+pub const ELEMENTWISE_TRAFFIC: f64 = 5.0;
 /// bf16 bytes per f32 byte counted by the plan.
 pub const BF16_BYTES_RATIO: f64 = 0.5;
 
@@ -55,6 +55,15 @@ pub struct Chip {
     /// The instance's network to other instances (all its adapters), bytes/s.
     pub network_bytes_per_s: f64,
     pub chips_per_instance: u32,
+    /// Latency of one collective step over the chip link and over the network, seconds
+    /// ([`comm::ALPHA_LINK_S`], [`comm::ALPHA_NETWORK_S`]).
+    pub alpha_link_s: f64,
+    pub alpha_network_s: f64,
+}
+
+impl Chip {
+    /// The latencies the model assumes ([`comm::ALPHA_LINK_S`], [`comm::ALPHA_NETWORK_S`]).
+    pub const ALPHAS: (f64, f64) = (comm::ALPHA_LINK_S, comm::ALPHA_NETWORK_S);
 }
 
 /// Time of one op class per optimizer step.
@@ -349,12 +358,7 @@ pub fn layout_step_time(
                         Place::Layers,
                         flops,
                         flops / (bf16_peak * eff.attention_products(head_gflop)),
-                        b * c.bytes * r / t
-                            * if eff.measured.is_some() {
-                                1.0
-                            } else {
-                                ELEMENTWISE_TRAFFIC
-                            },
+                        b * c.bytes * r / t,
                     ));
                 }
             }
@@ -382,7 +386,8 @@ pub fn layout_step_time(
                 };
                 let flops = b * c.flops * r / split;
                 let compute = flops / (bf16_peak * eff.eta(class));
-                let traffic = if eff.measured.is_some() {
+                // Megatron's fused softmax reads and writes the scores once.
+                let traffic = if eff.measured.is_some() || class == OpClass::Softmax {
                     1.0
                 } else {
                     ELEMENTWISE_TRAFFIC
