@@ -192,6 +192,7 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
         assumptions: &assumptions,
         plans: &args.plan,
         measured: None,
+        uncertainty: Some(pricing::UncertaintySettings::default()),
     });
     print!("{}", summary::describe_target(&w));
     print!(

@@ -207,6 +207,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                     assumptions: &assumptions,
                     plans: &[],
                     measured: Some(&rates),
+                    uncertainty: Some(pricing::UncertaintySettings::default()),
                 });
                 Some(priced)
             }

@@ -58,6 +58,16 @@ impl Range {
         }
     }
 
+    /// A symmetric relative range 1 ± `half_width` (mode 1), e.g. a measurement's interval.
+    pub fn relative_interval(half_width: f64, source: &str) -> Self {
+        let h = if half_width.is_finite() {
+            half_width.clamp(0.0, 0.9)
+        } else {
+            0.0
+        };
+        Range::relative(1.0 - h, 1.0 + h, source)
+    }
+
     /// A relative range around 1 (mode 1).
     fn relative(low: f64, high: f64, source: &str) -> Self {
         Range {
