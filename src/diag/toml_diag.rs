@@ -6,8 +6,10 @@
 //! ([`read_text_file`]), parsing the document and wording its syntax errors
 //! ([`parse_document`]), indexing the parsed document into dotted paths with spans
 //! ([`Index`]), and rewording `toml`/serde errors in the file's terms (unknown fields with
-//! "did you mean", expected/found types). Each parser keeps its own error type and its own
-//! checks of meaning.
+//! "did you mean" from [`closest`], expected/found types). Each parser keeps its own error type
+//! and its own checks of meaning.
+
+pub(crate) use super::suggest::closest;
 
 use std::ops::Range;
 use std::path::Path;
@@ -60,55 +62,6 @@ pub(crate) fn position_in(text: &str, offset: usize) -> Position {
         line: before.matches('\n').count() + 1,
         column: before[line_start..].chars().count() + 1,
     }
-}
-
-/// The closest allowed name within edit distance 2 (and not equal to `name`), for "did you
-/// mean".
-pub(crate) fn closest<'s>(name: &str, allowed: &'s [String]) -> Option<&'s str> {
-    allowed
-        .iter()
-        .filter_map(|a| edit_distance_within(name, a, 2).map(|d| (d, a)))
-        .filter(|(d, a)| *d < a.len() && *d > 0)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a.as_str())
-}
-
-/// The edit (Levenshtein) distance between `a` and `b` when it is at most `max`, else `None`.
-///
-/// Only the diagonal band |i − j| ≤ `max` of the table is computed, so the time is linear in the
-/// lengths: names come from user files (a catalog's `source` or `[sources]` key has no length
-/// limit), and the full quadratic table of two 300 KB names took minutes.
-fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    // Cells outside the band are at least `max + 1`; `over` stands for all of them.
-    let over = max + 1;
-    let in_band = |i: usize, j: usize| i.abs_diff(j) <= max;
-    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(over)).collect();
-    let mut row = vec![over; b.len() + 1];
-    for i in 1..=a.len() {
-        let (lo, hi) = (i.saturating_sub(max), (i + max).min(b.len()));
-        for j in lo..=hi {
-            row[j] = if j == 0 {
-                i.min(over)
-            } else {
-                let replace = if in_band(i - 1, j - 1) {
-                    prev[j - 1] + usize::from(a[i - 1] != b[j - 1])
-                } else {
-                    over
-                };
-                let delete = if in_band(i - 1, j) { prev[j] + 1 } else { over };
-                let insert = if j > lo { row[j - 1] + 1 } else { over };
-                replace.min(delete).min(insert).min(over)
-            };
-        }
-        std::mem::swap(&mut prev, &mut row);
-    }
-    let d = prev[b.len()];
-    (d <= max).then_some(d)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,45 +325,6 @@ fn friendly_found(f: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    /// The full quadratic table, as a reference for the banded [`edit_distance_within`].
-    fn edit_distance(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cur = row[j + 1];
-                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
-
-    proptest::proptest! {
-        /// The banded distance agrees with the full table wherever it answers.
-        #[test]
-        fn banded_edit_distance_matches_the_full_table(
-            a in "[abc]{0,8}", b in "[abc]{0,8}", max in 0usize..4,
-        ) {
-            let full = edit_distance(&a, &b);
-            let banded = edit_distance_within(&a, &b, max);
-            proptest::prop_assert_eq!(banded, (full <= max).then_some(full));
-        }
-    }
-
-    #[test]
-    fn closest_suggests_within_two_edits() {
-        let allowed = ["layers".to_string(), "d_model".to_string()];
-        assert_eq!(closest("layer", &allowed), Some("layers"));
-        assert_eq!(closest("d_mdoel", &allowed), Some("d_model"));
-        assert_eq!(closest("vocab", &allowed), None);
-        assert_eq!(closest("layers", &allowed), None);
-    }
-
     /// Found by fuzzing (`catalog_parse`): an overlay whose figure cites an undefined short
     /// source name, with a long name defined under `[sources]`, spent minutes in the quadratic
     /// edit distance of the "did you mean" hint (two 20,000-character names: 48 s in the fuzz
