@@ -1,5 +1,8 @@
-//! Diagnostics and file safety shared by every reader and writer: TOML diagnostics for the
-//! workload and catalog parsers (positions, one-line messages, suggestions).
+//! Diagnostics shared by every reader and writer: TOML diagnostics for the workload and catalog
+//! parsers (positions, one-line messages, serde's refusals with their field paths, number
+//! readers, "did you mean" suggestions).
 
+mod de;
+mod numbers;
 mod suggest;
 pub mod toml_diag;
