@@ -18,7 +18,7 @@ mod parse;
 
 pub use parse::CatalogOverlay;
 
-use crate::diag::toml_diag::{closest, field_prefix, one_line, position_suffix};
+use crate::diag::toml_diag::{InvalidFile, closest, field_prefix, one_line};
 
 use chrono::{Datelike, Months, NaiveDate};
 use schemars::JsonSchema;
@@ -351,22 +351,10 @@ pub use crate::diag::toml_diag::Position;
 /// line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    /// The text is not a valid catalog: `origin:line:col: field: message`.
-    #[error(
-        "{origin}{}: {}{message}",
-        position_suffix(position),
-        field_prefix(field)
-    )]
-    Invalid {
-        /// The file as named by the user (or `catalog/catalog.toml (bundled)`).
-        origin: String,
-        /// Where the offending value (or its entry) is, when known.
-        position: Option<Position>,
-        /// Dotted path of the offending field, e.g. `instances[3].prices.spot.usd_per_hour`.
-        field: Option<String>,
-        /// What is wrong and what was expected.
-        message: String,
-    },
+    /// The text is not a valid catalog: `origin:line:col: field: message` (the field a dotted
+    /// path such as `instances[3].prices.spot.usd_per_hour`).
+    #[error(transparent)]
+    Invalid(#[from] InvalidFile),
     /// The file could not be read.
     #[error("could not read '{path}': {reason}")]
     Unreadable { path: String, reason: String },
@@ -385,9 +373,8 @@ impl CatalogError {
     /// The offending field, when the error is about one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            CatalogError::Invalid { field, .. } | CatalogError::Price { field, .. } => {
-                field.as_deref()
-            }
+            CatalogError::Invalid(InvalidFile { field, .. })
+            | CatalogError::Price { field, .. } => field.as_deref(),
             CatalogError::Unreadable { .. } => None,
         }
     }
@@ -395,7 +382,7 @@ impl CatalogError {
     /// Where in the file the problem is, when known.
     pub fn position(&self) -> Option<Position> {
         match self {
-            CatalogError::Invalid { position, .. } => *position,
+            CatalogError::Invalid(e) => e.position,
             _ => None,
         }
     }

@@ -81,12 +81,8 @@ impl ModelFlags {
             self.heads.unwrap_or(1),
         );
         // Nothing is run for an estimate: the slice is a placeholder, one head-width wide.
-        costbench::workload::parse::parse_workload_with_memory(
-            &toml,
-            "command-line flags",
-            u64::MAX,
-        )
-        .map_err(|e| anyhow::anyhow!(flag_error(&e.to_string())))
+        costbench::workload::parse::parse_workload(&toml, "command-line flags")
+            .map_err(|e| anyhow::anyhow!(flag_error(&e.to_string())))
     }
 }
 

@@ -84,9 +84,10 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         args.results_dir.display()
     );
     // Validate every workload, and the destination, before measuring anything.
+    let available = costbench::workload::available_memory_bytes();
     let parsed = names
         .iter()
-        .map(|n| bundled::resolve(n).map(|w| (n.clone(), w)))
+        .map(|n| bundled::resolve_for_run(n, available).map(|w| (n.clone(), w)))
         .collect::<Result<Vec<_>, _>>()?;
     // Every input (catalog, prices, baseline name) is validated before any directory is
     // created, so a refused run leaves nothing behind.
@@ -183,7 +184,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         interrupt::check()?;
         let scaling = if args.scaling {
             let bar = sampling_bar(show_progress(quiet));
-            let available = costbench::workload::parse::available_memory_bytes();
+            let available = costbench::workload::available_memory_bytes();
             let check = execute::scaling_check(w, &choice, available, |label, p| {
                 update_bar(&bar, label, p)
             })?;
