@@ -8,3 +8,4 @@ pub mod export;
 pub mod history;
 pub mod html;
 pub mod summary;
+pub mod table;
