@@ -497,7 +497,11 @@ impl Catalog {
         let instance = &mut self.instances[index];
         let replaced = match instance.prices.get(&plan) {
             Some(old) => match old.value {
-                Some(v) => format!("; replaces {}/h ({})", usd_text(v), old.provenance()),
+                Some(v) => format!(
+                    "; replaces {}/h ({})",
+                    crate::units::usd(v),
+                    old.provenance()
+                ),
                 None => format!("; no published price before ({})", old.provenance()),
             },
             None => String::new(),
@@ -596,7 +600,7 @@ impl Catalog {
                     "{id} {plan}: {price}/h as of {as_of} is {age} months old; check the current \
                      price or override it with --price {id}:{plan}=USD",
                     id = i.id,
-                    price = usd_text_short(usd),
+                    price = crate::units::usd(usd),
                     as_of = p.as_of,
                 ));
             }
@@ -623,22 +627,6 @@ fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
         n += 1;
     }
     n
-}
-
-/// A price as recorded: at least two decimals, more when the source gives more
-/// (`$55.04`, `$21.957642`, `$17.50`).
-pub(crate) fn usd_text(v: f64) -> String {
-    let two = format!("{v:.2}");
-    if two.parse::<f64>() == Ok(v) {
-        format!("${two}")
-    } else {
-        format!("${v}")
-    }
-}
-
-/// A price rounded to cents, for warnings (`$21.96`).
-fn usd_text_short(v: f64) -> String {
-    format!("${v:.2}")
 }
 
 /// `a, b, c`.

@@ -10,37 +10,15 @@ use crate::model::Assumptions;
 use crate::model::estimate::{
     BreakEven, ClusterSize, OptionEstimate, Scenario, SensitivityRow, Skipped,
 };
-use crate::model::memory::Recompute;
 use crate::model::pricing::Pricing;
+use crate::render::cost_rows::{Column, ENERGY, RUN, cost_rows, terminal_table};
+use crate::render::table::{align_right, indented, ruled};
 use crate::report::schema::{Measurement, Report};
 use crate::stats::Estimate;
+use crate::units::{self, MISSING, si};
 use crate::workload::plan;
 use crate::workload::{Workload, WorkloadKind};
 use std::fmt::Write;
-
-/// `x` with an SI prefix (k, M, G, T, P, E, Z, Y) and three decimals.
-pub fn si(x: f64) -> String {
-    let (v, unit) = match x.abs() {
-        a if a >= 1e24 => (x / 1e24, "Y"),
-        a if a >= 1e21 => (x / 1e21, "Z"),
-        a if a >= 1e18 => (x / 1e18, "E"),
-        a if a >= 1e15 => (x / 1e15, "P"),
-        a if a >= 1e12 => (x / 1e12, "T"),
-        a if a >= 1e9 => (x / 1e9, "G"),
-        a if a >= 1e6 => (x / 1e6, "M"),
-        a if a >= 1e3 => (x / 1e3, "k"),
-        _ => (x, ""),
-    };
-    format!("{v:.3}{unit}")
-}
-
-fn seconds(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.3} s")
-    } else {
-        format!("{:.2} ms", s * 1e3)
-    }
-}
 
 /// `1 layer`, `2 layers`.
 fn count(n: usize, noun: &str) -> String {
@@ -144,14 +122,14 @@ fn describe_with(w: &Workload, with_slice: bool) -> String {
     out
 }
 
-/// `point [lower, upper]` of an estimate in seconds, with the half-width in per cent.
+/// `point [lower – upper] ±half-width` of an estimate in seconds.
 fn interval_s(e: &Estimate) -> String {
     format!(
-        "{} [{} – {}] ±{:.2}%",
-        seconds(e.point),
-        seconds(e.lower),
-        seconds(e.upper),
-        e.relative_half_width() * 100.0
+        "{} [{} – {}] {}",
+        units::seconds(e.point),
+        units::seconds(e.lower),
+        units::seconds(e.upper),
+        units::plus_minus(e.relative_half_width())
     )
 }
 
@@ -164,15 +142,20 @@ fn stop_text(stop: StopReason) -> &'static str {
     }
 }
 
+/// A roofline fraction, or [`MISSING`] without a roofline.
+fn roofline_text(f: Option<&Estimate>) -> String {
+    f.map_or(MISSING.to_string(), |f| units::percent(f.point))
+}
+
 /// What a run measured, read from its report: step time with its interval, executed FLOPs by op
 /// class with time, throughput and roofline fraction, and the FLOP accounting check.
 pub fn measured(report: &Report) -> String {
     let mut out = String::new();
-    let conf = report.settings.confidence_level * 100.0;
+    let conf = units::percent_to(report.settings.confidence_level, 0);
     match &report.measurement {
         Measurement::Step(m) => {
             let s = &m.step_time_s;
-            let warm: Vec<String> = m.warmup_s.iter().map(|t| format!("{t:.3}")).collect();
+            let warm: Vec<String> = m.warmup_s.iter().map(|t| units::decimal(*t, 3)).collect();
             let _ = writeln!(
                 out,
                 "  warm-up: {} steps, {} s each (not in the statistics)",
@@ -181,13 +164,13 @@ pub fn measured(report: &Report) -> String {
             );
             let _ = writeln!(
                 out,
-                "  step time (measured): median {} ({conf:.0}% bootstrap CI); mean {}; σ {}; MAD {}; min {}; max {}",
+                "  step time (measured): median {} ({conf} bootstrap CI); mean {}; σ {}; MAD {}; min {}; max {}",
                 interval_s(&s.median),
-                seconds(s.mean.point),
-                seconds(s.std_dev),
-                seconds(s.mad),
-                seconds(s.min),
-                seconds(s.max)
+                units::seconds(s.mean.point),
+                units::seconds(s.std_dev),
+                units::seconds(s.mad),
+                units::seconds(s.min),
+                units::seconds(s.max)
             );
             let _ = writeln!(
                 out,
@@ -197,74 +180,91 @@ pub fn measured(report: &Report) -> String {
                 s.outliers.total()
             );
             if let (Some(first), Some(last)) = (m.losses.first(), m.losses.last()) {
-                let _ = writeln!(out, "  loss: {first:.4} → {last:.4} over the sampled steps");
-            }
-            let executed = m.flops.executed_per_step;
-            let _ = writeln!(
-                out,
-                "  {:<11} {:>12} {:>7} {:>11} {:>10} {:>9} {:>10}",
-                "op class", "FLOPs/step", "share", "median", "GFLOP/s", "FLOP/B", "roofline"
-            );
-            for c in &m.op_classes {
-                let roof = c
-                    .roofline_fraction
-                    .map_or("-".to_string(), |f| format!("{:.1}%", f.point * 100.0));
                 let _ = writeln!(
                     out,
-                    "  {:<11} {:>12} {:>6.2}% {:>11} {:>10.1} {:>9.2} {:>10}",
-                    c.class.name(),
-                    si(c.flops as f64),
-                    100.0 * c.flops as f64 / executed.max(1) as f64,
-                    seconds(c.time_s.median.point),
-                    c.gflops.point,
-                    c.arithmetic_intensity,
-                    roof
+                    "  loss: {} → {} over the sampled steps",
+                    units::decimal(f64::from(*first), 4),
+                    units::decimal(f64::from(*last), 4)
                 );
             }
+            let executed = m.flops.executed_per_step;
+            let mut t = ruled(
+                &[
+                    "op class",
+                    "FLOPs/step",
+                    "share",
+                    "median",
+                    "GFLOP/s",
+                    "FLOP/B",
+                    "roofline",
+                ],
+                false,
+            );
+            for c in &m.op_classes {
+                t.add_row(vec![
+                    c.class.name().to_string(),
+                    si(c.flops as f64),
+                    units::percent(c.flops as f64 / executed.max(1) as f64),
+                    units::seconds(c.time_s.median.point),
+                    units::decimal(c.gflops.point, 1),
+                    units::intensity(c.arithmetic_intensity),
+                    roofline_text(c.roofline_fraction.as_ref()),
+                ]);
+            }
+            t.add_row(vec![
+                "total".to_string(),
+                si(executed as f64),
+                String::new(),
+                units::seconds(s.median.point),
+                units::decimal(m.gflops.point, 1),
+                String::new(),
+                String::new(),
+            ]);
+            align_right(&mut t, &[1, 2, 3, 4, 5, 6]);
+            out.push_str(&indented(&t, "  "));
             let _ = writeln!(
                 out,
-                "  {:<11} {:>12} {:>7} {:>11} {:>10.1}   whole step [{:.1} – {:.1}]",
-                "total",
-                si(executed as f64),
-                "",
-                seconds(s.median.point),
-                m.gflops.point,
-                m.gflops.lower,
-                m.gflops.upper
+                "  whole step: {} [{} – {}]",
+                units::gflops(m.gflops.point),
+                units::decimal(m.gflops.lower, 1),
+                units::decimal(m.gflops.upper, 1)
             );
             let _ = writeln!(
                 out,
-                "  executed FLOPs {} vs analytic formula {}: difference {:.4}%",
+                "  executed FLOPs {} vs analytic formula {}: difference {}",
                 m.flops.executed_per_step,
                 m.flops.analytic_per_step,
-                m.flops.relative_difference * 100.0
+                units::percent_to(m.flops.relative_difference, 4)
             );
         }
         Measurement::Sweep(sw) => {
             let _ = writeln!(
                 out,
-                "  each product sampled on its own; median time with its {conf:.0}% bootstrap CI"
+                "  each product sampled on its own; median time with its {conf} bootstrap CI"
             );
-            let _ = writeln!(
-                out,
-                "  {:<44} {:>10} {:>30} {:>9} {:>9} {:>9}",
-                "product", "FLOPs", "median time", "GFLOP/s", "samples", "roofline"
+            let mut t = ruled(
+                &[
+                    "product",
+                    "FLOPs",
+                    "median time",
+                    "GFLOP/s",
+                    "samples",
+                    "roofline",
+                ],
+                false,
             );
             for c in &sw.cases {
-                let roof = c
-                    .roofline_fraction
-                    .map_or("-".to_string(), |f| format!("{:.1}%", f.point * 100.0));
-                let _ = writeln!(
-                    out,
-                    "  {:<44} {:>10} {:>30} {:>9.1} {:>9} {:>9}",
-                    c.label,
+                t.add_row(vec![
+                    c.label.clone(),
                     si(c.flops as f64),
                     interval_s(&c.time_s.median),
-                    c.gflops.point,
-                    c.time_s.n,
-                    roof
-                );
+                    units::decimal(c.gflops.point, 1),
+                    c.time_s.n.to_string(),
+                    roofline_text(c.roofline_fraction.as_ref()),
+                ]);
             }
+            align_right(&mut t, &[1, 2, 3, 4, 5]);
+            out.push_str(&indented(&t, "  "));
         }
     }
     if let Some(sc) = &report.scaling {
@@ -273,21 +273,22 @@ pub fn measured(report: &Report) -> String {
             "  scaling check: time = a + b·FLOPs over {} sizes",
             sc.points.len()
         );
+        let mut t = ruled(&["size", "FLOPs", "median"], false);
         for p in &sc.points {
-            let _ = writeln!(
-                out,
-                "    {:<12} {:>12} FLOPs  median {}",
-                p.size,
+            t.add_row(vec![
+                p.size.clone(),
                 si(p.flops as f64),
-                seconds(p.median_s)
-            );
+                units::seconds(p.median_s),
+            ]);
         }
+        align_right(&mut t, &[1, 2]);
+        out.push_str(&indented(&t, "    "));
         let _ = writeln!(
             out,
-            "    a = {}, 1/b = {:.1} GFLOP/s (marginal rate), R² = {:.5}{}",
-            seconds(sc.intercept_s),
-            sc.marginal_gflops,
-            sc.r_squared,
+            "    a = {}, 1/b = {} (marginal rate), R² = {}{}",
+            units::seconds(sc.intercept_s),
+            units::gflops(sc.marginal_gflops),
+            units::decimal(sc.r_squared, 5),
             if sc.warning().is_some() {
                 " — poor fit"
             } else {
@@ -306,41 +307,38 @@ pub fn roofline(r: &Roofline, machine: &MachineContext) -> String {
         "{} ({} logical cores), measured {} (fingerprint {})",
         machine.cpu_model, machine.logical_cores, r.measured_at, r.fingerprint
     );
-    let _ = writeln!(
-        out,
-        "  {:<26} {:>12} {:>12}",
-        "",
-        "1 thread",
-        format!("{} threads", r.threads)
-    );
-    let rows = [
+    let all = format!("{} threads", r.threads);
+    let mut t = ruled(&["", "1 thread", &all], false);
+    for (name, one, every) in [
         (
-            "f32 FMA peak, GFLOP/s",
+            "f32 FMA peak",
             &r.f32_gflops_one_thread,
             &r.f32_gflops_all_threads,
         ),
         (
-            "f64 FMA peak, GFLOP/s",
+            "f64 FMA peak",
             &r.f64_gflops_one_thread,
             &r.f64_gflops_all_threads,
         ),
-        (
-            "triad bandwidth, GB/s",
-            &r.triad_gbps_one_thread,
-            &r.triad_gbps_all_threads,
-        ),
-    ];
-    for (name, one, all) in rows {
-        let _ = writeln!(
-            out,
-            "  {name:<26} {:>12.1} {:>12.1}",
-            one.median, all.median
-        );
+    ] {
+        t.add_row(vec![
+            name.to_string(),
+            units::gflops(one.median),
+            units::gflops(every.median),
+        ]);
     }
+    t.add_row(vec![
+        "triad bandwidth".to_string(),
+        units::bandwidth(r.triad_gbps_one_thread.median * 1e9),
+        units::bandwidth(r.triad_gbps_all_threads.median * 1e9),
+    ]);
+    align_right(&mut t, &[1, 2]);
+    out.push_str(&indented(&t, "  "));
     let ridge = r.f32_gflops_all_threads.median / r.triad_gbps_all_threads.median;
     let _ = writeln!(
         out,
-        "  ridge point: {ridge:.1} FLOP/byte (f32); medians of {} samples each",
+        "  ridge point: {} FLOP/byte (f32); medians of {} samples each",
+        units::intensity(ridge),
         r.f32_gflops_all_threads.samples.len()
     );
     let _ = writeln!(out, "  method: {}", r.method);
@@ -356,45 +354,15 @@ pub fn cost_table(
     assumptions: &Assumptions,
     catalog: &Catalog,
 ) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  {:<18} {:<15} {:>6} {:>9} {:>11} {:>13} {:>9} {:>6} {:>6} {:>10} {:>9}",
-        "instance",
-        "plan",
-        "chips",
-        "days",
-        "chip-hours",
-        "USD",
-        "$/Mtok",
-        "MFU",
-        "TP/rc",
-        "kWh",
-        "t CO2"
-    );
-    for o in options {
-        let rc = match o.layout.recompute {
-            Recompute::None => "-",
-            Recompute::Selective => "sel",
-            Recompute::Full => "full",
-        };
-        let _ = writeln!(
-            out,
-            "  {:<18} {:<15} {:>6} {:>9.1} {:>11} {:>13} {:>9.3} {:>5.1}% {:>6} {:>10} {:>9}",
-            o.instance,
-            o.plan.as_str(),
-            o.chips,
-            o.wall_hours / 24.0,
-            si(o.chip_hours),
-            format!("${}", si(o.usd)),
-            o.usd_per_million_tokens,
-            o.implied_mfu * 100.0,
-            format!("{}/{rc}", o.layout.tensor_parallel),
-            o.energy_kwh.map_or("n/p".to_string(), si),
-            o.kg_co2
-                .map_or("n/p".to_string(), |k| format!("{:.1}", k / 1000.0)),
-        );
-    }
+    let rows = cost_rows(options, catalog);
+    let columns = [
+        &[Column::Instance, Column::Plan][..],
+        &RUN,
+        &[Column::Layout],
+        &ENERGY,
+    ]
+    .concat();
+    let mut out = indented(&terminal_table(&rows, &columns), "  ");
     if !skipped.is_empty() {
         let _ = writeln!(out, "  not priced:");
         for s in skipped {
@@ -403,21 +371,21 @@ pub fn cost_table(
         }
     }
     let _ = writeln!(out, "  scenario: {}", scenario.name());
-    let notes: std::collections::BTreeSet<(&str, &str)> = options
+    let notes: std::collections::BTreeSet<(&str, &str)> = rows
         .iter()
-        .map(|o| (o.accelerator.as_str(), o.efficiency_note.as_str()))
+        .map(|r| (r.accelerator.as_str(), r.efficiency.as_str()))
         .collect();
     for (acc, note) in notes {
         let _ = writeln!(out, "    {acc}: {note}");
     }
     let _ = writeln!(
         out,
-        "  goodput {:.0}% ({}); PUE {:.2} ({}); grid {:.3} kg CO2/kWh ({}); n/p = chip power not published",
-        assumptions.goodput.value * 100.0,
+        "  goodput {} ({}); PUE {} ({}); grid {} kg CO2/kWh ({}); {MISSING} in kWh and t CO₂ = chip power not published",
+        units::percent_to(assumptions.goodput.value, 0),
         assumptions.goodput.source,
-        assumptions.pue.value,
+        units::decimal(assumptions.pue.value, 2),
         assumptions.pue.source,
-        assumptions.grid_kg_co2_per_kwh.value,
+        units::decimal(assumptions.grid_kg_co2_per_kwh.value, 3),
         assumptions.grid_kg_co2_per_kwh.source
     );
     let _ = writeln!(
@@ -431,29 +399,34 @@ pub fn cost_table(
 
 /// The ±20% sensitivity table.
 pub fn sensitivity_table(rows: &[SensitivityRow]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  sensitivity (USD; efficiency = every compute and memory efficiency, price = the plan's price):"
+    let mut out = String::from(
+        "  sensitivity (USD; efficiency = every compute and memory efficiency, price = the plan's price):\n",
     );
-    let _ = writeln!(
-        out,
-        "    {:<18} {:<15} {:>11} {:>11} {:>11} {:>11} {:>11}",
-        "instance", "plan", "base", "eff −20%", "eff +20%", "price −20%", "price +20%"
+    let mut t = ruled(
+        &[
+            "instance",
+            "plan",
+            "base",
+            "eff −20%",
+            "eff +20%",
+            "price −20%",
+            "price +20%",
+        ],
+        false,
     );
     for r in rows {
-        let _ = writeln!(
-            out,
-            "    {:<18} {:<15} {:>11} {:>11} {:>11} {:>11} {:>11}",
-            r.instance,
-            r.plan.as_str(),
-            format!("${}", si(r.usd)),
-            format!("${}", si(r.usd_efficiency_minus_20)),
-            format!("${}", si(r.usd_efficiency_plus_20)),
-            format!("${}", si(r.usd_price_minus_20)),
-            format!("${}", si(r.usd_price_plus_20)),
-        );
+        t.add_row(vec![
+            r.instance.clone(),
+            r.plan.as_str().to_string(),
+            units::usd(r.usd),
+            units::usd(r.usd_efficiency_minus_20),
+            units::usd(r.usd_efficiency_plus_20),
+            units::usd(r.usd_price_minus_20),
+            units::usd(r.usd_price_plus_20),
+        ]);
     }
+    align_right(&mut t, &[2, 3, 4, 5, 6]);
+    out.push_str(&indented(&t, "    "));
     out
 }
 
@@ -461,25 +434,25 @@ pub fn sensitivity_table(rows: &[SensitivityRow]) -> String {
 pub fn break_even_text(b: &BreakEven) -> String {
     let factor = |f: f64| {
         if f.is_finite() {
-            format!("×{f:.2}")
+            format!("×{}", units::decimal(f, 2))
         } else {
             "out of reach (it would need more than 100% of peak)".to_string()
         }
     };
     format!(
-        "  break-even: best NVIDIA {} {} ${} vs best Trainium {} {} ${}\n    NVIDIA ties at efficiency {} or at ${:.2}/h (now ${:.2}/h)\n    Trainium ties at efficiency {} or at ${:.2}/h (now ${:.2}/h)\n",
+        "  break-even: best NVIDIA {} {} {} vs best Trainium {} {} {}\n    NVIDIA ties at efficiency {} or at {}/h (now {}/h)\n    Trainium ties at efficiency {} or at {}/h (now {}/h)\n",
         b.nvidia.instance,
         b.nvidia.plan.as_str(),
-        si(b.nvidia.usd),
+        units::usd(b.nvidia.usd),
         b.trainium.instance,
         b.trainium.plan.as_str(),
-        si(b.trainium.usd),
+        units::usd(b.trainium.usd),
         factor(b.nvidia_efficiency_factor),
-        b.nvidia_tie_usd_per_hour,
-        b.nvidia.usd_per_instance_hour,
+        units::usd(b.nvidia_tie_usd_per_hour),
+        units::usd(b.nvidia.usd_per_instance_hour),
         factor(b.trainium_efficiency_factor),
-        b.trainium_tie_usd_per_hour,
-        b.trainium.usd_per_instance_hour,
+        units::usd(b.trainium_tie_usd_per_hour),
+        units::usd(b.trainium.usd_per_instance_hour),
     )
 }
 
@@ -490,7 +463,7 @@ pub fn run_cost(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog) -> St
         "  cost of the target on every option ({} scenario, {}):\n",
         p.scenario.name(),
         match p.size {
-            ClusterSize::DeadlineDays(d) => format!("finishing within {d} days"),
+            ClusterSize::DeadlineDays(d) => format!("finishing within {} days", units::plain(d)),
             ClusterSize::Chips(n) => format!("{n} chips"),
         }
     );
@@ -503,14 +476,14 @@ pub fn run_cost(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog) -> St
     ));
     if let Some(b) = &p.cpu_baseline {
         text.push_str(&format!(
-            "  CPU baseline: {} × {} at this run's {:.1} GFLOP/s per {} cores scaled to {} vCPUs: {:.0} days, ${} (on_demand {}; assumes perfect scaling)\n",
+            "  CPU baseline: {} × {} at this run's {} per {} cores scaled to {} vCPUs: {}, {} (on_demand {}; assumes perfect scaling)\n",
             b.instances,
             b.instance,
-            b.measured_gflops,
+            units::gflops(b.measured_gflops),
             b.measured_logical_cores,
             b.instance_vcpus,
-            b.wall_hours / 24.0,
-            si(b.usd),
+            units::days(b.wall_hours / 24.0),
+            units::usd(b.usd),
             b.price_source
         ));
     }
