@@ -179,14 +179,42 @@ pub fn seconds(s: f64) -> String {
     format!("{} {unit}", sig(v, 4, false))
 }
 
-/// A wall-clock span given in days: `12.3 d` from a day up, `5.25 h` below.
+/// A wall-clock span given in days: `12.3 d` from two days up, hours below (`30.5 h`,
+/// `5.25 h`): a run of a day and a half reads better as 36 hours than as 1.5 days.
 pub fn days(d: f64) -> String {
     if !d.is_finite() {
         MISSING.to_string()
-    } else if d.abs() < 1.0 {
-        format!("{:.2} h", d * 24.0)
+    } else if d.abs() < 2.0 {
+        let h = d * 24.0;
+        if h.abs() >= 10.0 {
+            format!("{h:.1} h")
+        } else {
+            format!("{h:.2} h")
+        }
     } else {
         format!("{d:.1} d")
+    }
+}
+
+/// A wall-clock span given in hours, as [`days`] writes it.
+pub fn wall_clock(hours: f64) -> String {
+    days(hours / 24.0)
+}
+
+/// A span in words for a sentence, given in hours: `30 days`, `1 day`, `36 h`, `7.5 h`.
+pub fn span_words(hours: f64) -> String {
+    let trim = |x: f64| {
+        let s = format!("{x:.1}");
+        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    };
+    if !hours.is_finite() {
+        MISSING.to_string()
+    } else if hours == 24.0 {
+        "1 day".to_string()
+    } else if hours < 48.0 {
+        format!("{} h", trim(hours))
+    } else {
+        format!("{} days", trim(hours / 24.0))
     }
 }
 

@@ -4,52 +4,11 @@
 //! columns.
 
 use crate::model::verdict::{Pick, Verdict};
-
-/// USD for people: `$812`, `$45.6k`, `$1.23M`, three significant figures.
-pub fn money(x: f64) -> String {
-    if !x.is_finite() {
-        return "—".to_string();
-    }
-    let (v, suffix) = match x.abs() {
-        a if a >= 1e9 => (x / 1e9, "B"),
-        a if a >= 1e6 => (x / 1e6, "M"),
-        a if a >= 1e3 => (x / 1e3, "k"),
-        _ => (x, ""),
-    };
-    let digits = if v.abs() >= 100.0 {
-        0
-    } else if v.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
-    if suffix.is_empty() && v.abs() >= 100.0 {
-        return format!("${v:.0}");
-    }
-    format!("${v:.digits$}{suffix}")
-}
-
-/// A duration in hours for people: hours under two days, days beyond; whole numbers without
-/// decimals (`30 days`, `1 day`, `7.5 h`).
-pub fn duration(hours: f64) -> String {
-    let trim = |x: f64| {
-        let s = format!("{x:.1}");
-        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-    };
-    if !hours.is_finite() {
-        "—".to_string()
-    } else if hours == 24.0 {
-        "1 day".to_string()
-    } else if hours < 48.0 {
-        format!("{} h", trim(hours))
-    } else {
-        format!("{} days", trim(hours / 24.0))
-    }
-}
+use crate::units::{self, span_words, usd};
 
 /// `$1.23M ($0.98M–$1.61M)`.
 fn money_range(s: &crate::model::uncertainty::Spread) -> String {
-    format!("{} ({}–{})", money(s.median), money(s.low), money(s.high))
+    format!("{} ({}–{})", usd(s.median), usd(s.low), usd(s.high))
 }
 
 /// `36 d (30–52)`, `7.5 h (6.1–9.8)`: the interval in the median's unit (hours under two
@@ -84,7 +43,7 @@ fn short_chip(name: &str, vendor: &str) -> String {
 }
 
 fn percent(p: f64) -> String {
-    format!("{:.0}%", p * 100.0)
+    units::percent_to(p, 0)
 }
 
 fn pick_line(label: &str, p: &Pick) -> String {
@@ -127,7 +86,7 @@ pub fn text(v: &Verdict) -> String {
         {
             line.push_str(&format!(
                 "; within {}: Trainium {}, NVIDIA {}",
-                duration(*h),
+                span_words(*h),
                 percent(pt),
                 percent(pn)
             ));
@@ -138,22 +97,14 @@ pub fn text(v: &Verdict) -> String {
     if let Some(days) = v.spot_left_out_beyond_days {
         out.push_str(&format!(
             "  Spot left out: it can be reclaimed at 2 minutes' notice, and this run lasts over {}.\n",
-            duration(days * 24.0)
+            span_words(days * 24.0)
         ));
     }
     out
 }
 
 fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    units::grouped(n as f64)
 }
 
 #[cfg(test)]
@@ -161,16 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn money_and_durations_read_well() {
-        assert_eq!(money(812.4), "$812");
-        assert_eq!(money(45_600.0), "$45.6k");
-        assert_eq!(money(1_234_000.0), "$1.23M");
-        assert_eq!(money(7.62), "$7.62");
-        assert_eq!(duration(30.0), "30 h");
-        assert_eq!(duration(7.5), "7.5 h");
-        assert_eq!(duration(24.0), "1 day");
-        assert_eq!(duration(720.0), "30 days");
-        assert_eq!(duration(24.0 * 29.1), "29.1 days");
+    fn names_and_counts_read_well() {
         assert_eq!(thousands(10_000), "10,000");
         assert_eq!(thousands(999), "999");
         assert_eq!(short_chip("AWS Trainium (Trn1)", "AWS"), "Trn1");
