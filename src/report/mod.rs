@@ -1,6 +1,7 @@
 //! Reports: the versioned schema (`schema`), reading and atomic writing (`store`), and building a
 //! report from a measurement (here). Renderers read only a `Report`.
 
+pub mod estimate;
 pub mod schema;
 pub mod store;
 

@@ -14,6 +14,7 @@ use crate::render::chart::cost::{self, CostBar, Sensitivity, TimeCost};
 use crate::render::chart::roofline::{self, RooflinePoint, Slice};
 use crate::render::cost_rows::{Column, ENERGY, RUN, report_rows};
 use crate::render::history;
+use crate::report::estimate::EstimateDocument;
 use crate::report::schema::{CostRecord, Measurement, Report, StepMeasurement};
 use crate::units::{self, MISSING, si};
 use anyhow::Result;
@@ -370,6 +371,33 @@ pub fn report_page(r: &Report) -> String {
         }
     };
     page(&format!("costbench · {}", r.workload.name), body)
+}
+
+/// `costbench estimate --format html`: the priced target as a self-contained page (the same
+/// cost section as a report's, without a measurement).
+pub fn estimate_page(e: &EstimateDocument) -> String {
+    let body = html! {
+        header {
+            h1 { "costbench estimate: " (e.workload.name) }
+            p.lede { "The cost model alone (nothing measured): the target priced on every catalog option from published figures, each traceable to its source and date; the model's formulas are in docs/cost-model.md." }
+            dl.facts {
+                dt { "estimated" } dd { (e.created_at) }
+                dt { "workload" } dd { (e.workload.name) " (" (e.workload.kind) ", from " (e.workload.source) ")" }
+                dt { "target" } dd {
+                    (units::si(e.target_params)) " parameters, " (units::si(e.target_tokens)) " tokens, "
+                    (units::si(e.target_training_flops)) "FLOP to train"
+                }
+                dt { "scenario" } dd { (e.scenario) }
+                dt { "costbench" } dd { (e.costbench_version) ", estimate schema " (e.schema_version) }
+            }
+        }
+        (cost_section(&e.cost, None))
+        footer {
+            "costbench " (e.costbench_version) " · estimate schema " (e.schema_version)
+            " · workload spec SHA-256 " code { (e.workload.spec_hash) }
+        }
+    };
+    page(&format!("costbench · estimate · {}", e.workload.name), body)
 }
 
 /// `costbench history` as a self-contained HTML page: the table and one chart per series.
