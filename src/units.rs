@@ -201,6 +201,49 @@ pub fn wall_clock(hours: f64) -> String {
     days(hours / 24.0)
 }
 
+/// A FLOP count with an SI prefix and three significant digits: `92.2 ZFLOP`, `8.57 EFLOP`.
+pub fn flop(x: f64) -> String {
+    if !x.is_finite() {
+        return MISSING.to_string();
+    }
+    let (scaled, p) = prefixed(round_sig(x, 3));
+    format!("{} {p}FLOP", sig(scaled, 3, false))
+}
+
+/// A median cost with its interval, the bounds written in the median's prefix when they share
+/// it: `$308.3k (257.6–445.8k)`; otherwise each in full: `$950.0 ($812.3–$1.203k)`. Each figure
+/// follows [`usd`]'s rule.
+pub fn usd_interval(median: f64, low: f64, high: f64) -> String {
+    let (m, l, h) = (usd(median), usd(low), usd(high));
+    let suffix = |s: &str| s.chars().last().filter(|c| c.is_alphabetic());
+    match (suffix(&m), suffix(&l), suffix(&h)) {
+        (Some(a), Some(b), Some(c)) if a == b && b == c && !m.contains('e') => {
+            let bare = |s: &str| s.trim_start_matches('$').trim_end_matches(a).to_string();
+            format!("{m} ({}–{}{a})", bare(&l), bare(&h))
+        }
+        _ => format!("{m} ({l}–{h})"),
+    }
+}
+
+/// A median wall-clock span with its interval, all in the median's unit (hours under two
+/// days): `29.4 d (25.0–38.3)`, `30.5 h (26.1–41.0)`.
+pub fn wall_clock_interval(median_h: f64, low_h: f64, high_h: f64) -> String {
+    if !(median_h.is_finite() && low_h.is_finite() && high_h.is_finite()) {
+        return MISSING.to_string();
+    }
+    let (k, unit) = if median_h < 48.0 {
+        (1.0, "h")
+    } else {
+        (24.0, "d")
+    };
+    format!(
+        "{:.1} {unit} ({:.1}–{:.1})",
+        median_h / k,
+        low_h / k,
+        high_h / k
+    )
+}
+
 /// A span in words for a sentence, given in hours: `30 days`, `1 day`, `36 h`, `7.5 h`.
 pub fn span_words(hours: f64) -> String {
     let trim = |x: f64| {
@@ -411,6 +454,22 @@ pub fn in_unit(x: f64, unit: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cost_intervals_share_the_median_prefix() {
+        assert_eq!(
+            usd_interval(308_300.0, 257_600.0, 445_800.0),
+            "$308.3k (257.6–445.8k)"
+        );
+        assert_eq!(
+            usd_interval(950.0, 812.3, 1203.0),
+            "$950.00 ($812.30–$1.203k)"
+        );
+        assert_eq!(
+            usd_interval(2.27e6, 2.05e6, 2.53e6),
+            "$2.270M (2.050–2.530M)"
+        );
+    }
 
     #[test]
     fn every_function_shows_a_missing_figure_the_same_way() {

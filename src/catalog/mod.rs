@@ -609,6 +609,32 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// Whether the `plan` price of `instance`, the instance itself or its accelerator differs
+    /// from `base` (the bundled catalog): the option was changed by `--price` or an overlay.
+    pub fn option_differs_from(&self, base: &Catalog, instance: &str, plan: Plan) -> bool {
+        let Some(mine) = self.instance(instance) else {
+            return false;
+        };
+        let Some(theirs) = base.instance(instance) else {
+            return true;
+        };
+        let accelerator = |c: &Catalog, i: &Instance| {
+            i.accelerator
+                .as_deref()
+                .and_then(|id| c.accelerator(id))
+                .cloned()
+        };
+        let mut mine_rest = mine.clone();
+        let mut theirs_rest = theirs.clone();
+        mine_rest.prices.clear();
+        theirs_rest.prices.clear();
+        mine.prices.get(&plan) != theirs.prices.get(&plan)
+            || mine_rest != theirs_rest
+            || accelerator(self, mine) != accelerator(base, theirs)
+    }
+}
+
 /// Whole months from `from` to `to` (the largest n with from + n months ≤ to; 0 if to < from).
 fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
     if to <= from {

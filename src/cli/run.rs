@@ -9,7 +9,7 @@ use costbench::measure::execute::{self, SamplingChoice};
 use costbench::measure::interrupt;
 use costbench::measure::machine::{self, MachineContext};
 use costbench::measure::probe::{self, Roofline};
-use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS};
+use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
 use costbench::model::pricing::{self, Request};
 use costbench::model::{Assumptions, Profile};
 use costbench::render::export::html;
@@ -66,6 +66,14 @@ pub struct RunArgs {
     /// (`<report>.html`).
     #[arg(long)]
     pub html: bool,
+    /// Efficiency scenario of the accelerator costs: `published` (the calibrated model, with
+    /// published spreads) or `measured`, a what-if that transfers this CPU's per-class roofline
+    /// fractions to every accelerator (it moves with this machine's load).
+    #[arg(long, default_value = "published", value_parser = ["published", "measured"])]
+    pub scenario: String,
+    /// Every instance × plan, what was not priced, every assumption with its source.
+    #[arg(long, short)]
+    pub verbose: bool,
     #[command(flatten)]
     pub catalog: CatalogArgs,
 }
@@ -204,7 +212,11 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 let priced = pricing::price(&Request {
                     profile: &profile,
                     catalog: &catalog,
-                    scenario: rates.scenario(),
+                    scenario: if args.scenario == "measured" {
+                        rates.scenario()
+                    } else {
+                        Scenario::Published
+                    },
                     size: ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
                     assumptions: &assumptions,
                     plans: &[],
@@ -226,9 +238,14 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
             scaling,
             cost: pricing.as_ref().map(|p| p.record(&catalog, &assumptions)),
         });
-        say(&summary::measured(&report));
+        // The answer first (the verdict and the best options), then what was measured.
         if let Some(p) = &pricing {
-            say(&summary::run_cost(p, &assumptions, &catalog));
+            say(&summary::pricing(p, &assumptions, &catalog, args.verbose));
+            say("\n");
+        }
+        say(&summary::wrap(&summary::measured(&report), 100));
+        if let Some(p) = &pricing {
+            say(&summary::cpu_option(p));
         }
         if !quiet {
             for warning in &report.warnings {

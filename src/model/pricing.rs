@@ -130,6 +130,10 @@ pub fn price(request: &Request<'_>) -> Pricing {
         options.retain(|o| plans.contains(&o.plan));
         skipped.retain(|s| s.plan.is_none_or(|p| plans.contains(&p)));
     }
+    let bundled = Catalog::bundled();
+    for o in &mut options {
+        o.changed_by_user = catalog.option_differs_from(&bundled, &o.instance, o.plan);
+    }
     let sensitivity = estimate::sensitivity(
         profile,
         catalog,

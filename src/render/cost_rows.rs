@@ -6,6 +6,8 @@
 use crate::catalog::Catalog;
 use crate::model::estimate::OptionEstimate;
 use crate::model::memory::Recompute;
+use crate::model::uncertainty::OptionSpread;
+use crate::model::verdict::Family;
 use crate::units;
 
 /// One priced option (instance and plan), as every format shows it.
@@ -33,6 +35,10 @@ pub struct CostRow {
     pub usd_per_instance_hour: f64,
     pub price_source: String,
     pub efficiency: String,
+    /// The Monte Carlo's medians and 90% intervals, when the pricing ran it.
+    pub spread: Option<OptionSpread>,
+    /// The option's price, instance or chip was changed by `--price` or an overlay.
+    pub changed: bool,
 }
 
 /// A column of the cost table.
@@ -55,6 +61,12 @@ pub enum Column {
     UsdPerInstanceHour,
     PriceSource,
     Efficiency,
+    /// Trainium / NVIDIA / other.
+    Family,
+    /// Median USD with its 90% interval.
+    UsdInterval,
+    /// Median wall-clock time with its 90% interval.
+    WallInterval,
 }
 
 impl Column {
@@ -78,6 +90,9 @@ impl Column {
             Column::UsdPerInstanceHour => ("USD/instance-hour", "usd_per_instance_hour"),
             Column::PriceSource => ("price source", "price_source"),
             Column::Efficiency => ("efficiency", "efficiency"),
+            Column::Family => ("vendor", "family"),
+            Column::UsdInterval => ("USD (90% interval)", "usd_interval"),
+            Column::WallInterval => ("wall-clock (90%)", "wall_interval"),
         }
     }
 
@@ -102,6 +117,7 @@ impl Column {
                 | Column::Layout
                 | Column::PriceSource
                 | Column::Efficiency
+                | Column::Family
         )
     }
 }
@@ -121,7 +137,8 @@ pub const RUN: [Column; 7] = [
 pub const ENERGY: [Column; 2] = [Column::EnergyKwh, Column::TCo2];
 
 impl CostRow {
-    /// The row from a priced option; `catalog` names the accelerator's vendor.
+    /// The row from a priced option; `catalog` names the accelerator's vendor when the option
+    /// does not (reports older than schema 1.3).
     pub fn new(o: &OptionEstimate, catalog: &Catalog) -> CostRow {
         let recompute = match o.layout.recompute {
             Recompute::None => "none",
@@ -131,9 +148,15 @@ impl CostRow {
         CostRow {
             instance: o.instance.clone(),
             accelerator: o.accelerator.clone(),
-            vendor: catalog
-                .accelerator(&o.accelerator)
-                .map(|a| a.vendor.clone()),
+            vendor: if o.vendor.is_empty() {
+                catalog
+                    .instance(&o.instance)
+                    .and_then(|i| i.accelerator.as_deref())
+                    .and_then(|id| catalog.accelerator(id))
+                    .map(|a| a.vendor.clone())
+            } else {
+                Some(o.vendor.clone())
+            },
             plan: o.plan.as_str(),
             chips: o.chips,
             instances: o.instances,
@@ -148,6 +171,8 @@ impl CostRow {
             usd_per_instance_hour: o.usd_per_instance_hour,
             price_source: o.price_source.clone(),
             efficiency: o.efficiency_note.clone(),
+            spread: None,
+            changed: o.changed_by_user,
         }
     }
 
@@ -155,6 +180,7 @@ impl CostRow {
     pub fn text(&self, c: Column) -> String {
         let missing = || units::MISSING.to_string();
         match c {
+            Column::Instance if self.changed => format!("{}*", self.instance),
             Column::Instance => self.instance.clone(),
             Column::Accelerator => self.accelerator.clone(),
             Column::Vendor => self.vendor.clone().unwrap_or_else(missing),
@@ -172,6 +198,22 @@ impl CostRow {
             Column::UsdPerInstanceHour => units::usd(self.usd_per_instance_hour),
             Column::PriceSource => self.price_source.clone(),
             Column::Efficiency => self.efficiency.clone(),
+            Column::Family => self
+                .vendor
+                .as_deref()
+                .map_or_else(missing, |v| Family::of_vendor(v).name().to_string()),
+            Column::UsdInterval => match &self.spread {
+                Some(s) => units::usd_interval(s.usd.median, s.usd.low, s.usd.high),
+                None => units::usd(self.usd),
+            },
+            Column::WallInterval => match &self.spread {
+                Some(s) => units::wall_clock_interval(
+                    s.wall_hours.median,
+                    s.wall_hours.low,
+                    s.wall_hours.high,
+                ),
+                None => units::days(self.wall_days),
+            },
         }
     }
 
@@ -189,6 +231,20 @@ impl CostRow {
             Column::EnergyKwh => opt(self.energy_kwh),
             Column::TCo2 => opt(self.t_co2),
             Column::UsdPerInstanceHour => self.usd_per_instance_hour.to_string(),
+            Column::Instance => self.instance.clone(),
+            Column::UsdInterval => self.spread.as_ref().map_or(self.usd.to_string(), |s| {
+                format!("{} {} {}", s.usd.median, s.usd.low, s.usd.high)
+            }),
+            Column::WallInterval => {
+                self.spread
+                    .as_ref()
+                    .map_or((self.wall_days * 24.0).to_string(), |s| {
+                        format!(
+                            "{} {} {}",
+                            s.wall_hours.median, s.wall_hours.low, s.wall_hours.high
+                        )
+                    })
+            }
             _ => self.text(c),
         }
     }
@@ -197,6 +253,30 @@ impl CostRow {
 /// The rows of `options`, in their order (cheapest first).
 pub fn cost_rows(options: &[OptionEstimate], catalog: &Catalog) -> Vec<CostRow> {
     options.iter().map(|o| CostRow::new(o, catalog)).collect()
+}
+
+/// The rows of a priced target, each with its Monte Carlo spread (`spreads` is in the order
+/// of `options`).
+pub fn priced_rows(
+    options: &[OptionEstimate],
+    spreads: Option<&[OptionSpread]>,
+    catalog: &Catalog,
+) -> Vec<CostRow> {
+    options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let mut row = CostRow::new(o, catalog);
+            row.spread = spreads.and_then(|s| s.get(i)).cloned();
+            row
+        })
+        .collect()
+}
+
+/// The rows of a saved cost record, with its Monte Carlo spreads when it has them.
+pub fn record_rows(c: &crate::model::pricing::CostRecord) -> Vec<CostRow> {
+    let spreads = c.uncertainty.as_ref().map(|u| u.options.as_slice());
+    priced_rows(&c.options, spreads, &Catalog::bundled())
 }
 
 /// The rows of a saved report's options: reports do not record vendors, so they are looked up

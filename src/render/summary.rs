@@ -7,11 +7,12 @@ use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
 use crate::measure::sampler::StopReason;
 use crate::model::Assumptions;
-use crate::model::estimate::{
-    BreakEven, ClusterSize, OptionEstimate, Scenario, SensitivityRow, Skipped,
-};
+use crate::model::estimate::{BreakEven, OptionEstimate, Scenario, SensitivityRow, Skipped};
 use crate::model::pricing::Pricing;
-use crate::render::cost_rows::{Column, ENERGY, RUN, cost_rows, terminal_table};
+use crate::model::verdict::Family;
+use crate::render::cost_rows::{
+    Column, CostRow, ENERGY, RUN, cost_rows, priced_rows, terminal_table,
+};
 use crate::render::table::{align_right, indented, ruled};
 use crate::report::schema::{Measurement, Report};
 use crate::stats::Estimate;
@@ -39,7 +40,42 @@ pub fn describe_target(w: &Workload) -> String {
     describe_with(w, false)
 }
 
+/// `text` with every line longer than `width` columns broken at spaces; a continuation is
+/// indented two columns deeper than its line.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let cont = " ".repeat(indent + 2);
+        let mut current = String::new();
+        for word in line.trim_start().split(' ') {
+            let start = if current.is_empty() {
+                " ".repeat(indent)
+            } else {
+                String::new()
+            };
+            if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(&current);
+                out.push('\n');
+                current = format!("{cont}{word}");
+            } else if current.is_empty() {
+                current = format!("{start}{word}");
+            } else {
+                current.push(' ');
+                current.push_str(word);
+            }
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
+}
+
 fn describe_with(w: &Workload, with_slice: bool) -> String {
+    wrap(&describe_lines(w, with_slice), 100)
+}
+
+fn describe_lines(w: &Workload, with_slice: bool) -> String {
     let mut out = String::new();
     match &w.kind {
         WorkloadKind::Transformer(t) => {
@@ -82,9 +118,9 @@ fn describe_with(w: &Workload, with_slice: bool) -> String {
             let _ = writeln!(
                 out,
                 "  target training FLOPs (modelled): {} by costbench's executed-op formula; 6ND {}; PaLM 6N+12lhs {}",
-                si(total),
-                si(six),
-                si(palm)
+                units::flop(total),
+                units::flop(six),
+                units::flop(palm)
             );
         }
         WorkloadKind::Mlp(m) => {
@@ -456,36 +492,224 @@ pub fn break_even_text(b: &BreakEven) -> String {
     )
 }
 
-/// What `costbench run` prints after a measured transformer: the target's cost on every option
-/// under the run's scenario, then the CPU itself as an option.
-pub fn run_cost(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog) -> String {
-    let mut text = format!(
-        "  cost of the target on every option ({} scenario, {}):\n",
-        p.scenario.name(),
-        match p.size {
-            ClusterSize::DeadlineDays(d) => format!("finishing within {} days", units::plain(d)),
-            ClusterSize::Chips(n) => format!("{n} chips"),
-        }
-    );
-    text.push_str(&cost_table(
-        &p.options,
-        &p.skipped,
-        &p.scenario,
-        assumptions,
-        catalog,
-    ));
+/// The CPU itself as an option, at the run's measured rate (empty without one).
+pub fn cpu_option(p: &Pricing) -> String {
+    let mut text = String::new();
     if let Some(b) = &p.cpu_baseline {
-        text.push_str(&format!(
-            "  CPU baseline: {} × {} at this run's {} per {} cores scaled to {} vCPUs: {}, {} (on_demand {}; assumes perfect scaling)\n",
-            b.instances,
-            b.instance,
-            units::gflops(b.measured_gflops),
-            b.measured_logical_cores,
-            b.instance_vcpus,
-            units::days(b.wall_hours / 24.0),
-            units::usd(b.usd),
-            b.price_source
+        text.push_str(&wrap(
+            &format!(
+                "  This CPU as an option: {} × {} at this run's {} on {} cores, scaled to {} vCPUs (perfect scaling assumed): {}, {} (on_demand, {}).",
+                b.instances,
+                b.instance,
+                units::gflops(b.measured_gflops),
+                b.measured_logical_cores,
+                b.instance_vcpus,
+                units::wall_clock(b.wall_hours),
+                units::usd(b.usd),
+                b.price_source
+            ),
+            100,
         ));
     }
     text
+}
+
+/// How many options per vendor the compact table shows.
+const BEST_PER_VENDOR: usize = 3;
+
+/// What `estimate` and `run` print of a pricing: the verdict first; then, by default, the best
+/// options per vendor in a table that fits 100 columns, a count of what was not priced and the
+/// assumptions in one line; with `verbose`, every instance × plan, the not-priced list, every
+/// assumption with its source, the ±20% sensitivity and the break-even.
+pub fn pricing(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog, verbose: bool) -> String {
+    let mut out = String::new();
+    let spreads = p
+        .uncertainty
+        .as_ref()
+        .map(|u| u.simulation.spreads.as_slice());
+    if let Some(u) = &p.uncertainty {
+        out.push_str(&super::verdict::text(&u.verdict));
+        out.push('\n');
+    }
+    let rows = priced_rows(&p.options, spreads, catalog);
+    let by_median = |i: usize| spreads.map_or(p.options[i].usd, |s| s[i].usd.median);
+    if verbose {
+        let _ = writeln!(
+            out,
+            "Every option, cheapest median first ({} priced):",
+            p.options.len()
+        );
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&a, &b| by_median(a).total_cmp(&by_median(b)));
+        let sorted: Vec<CostRow> = order.iter().map(|&i| rows[i].clone()).collect();
+        let columns = [
+            &[Column::Family, Column::Instance, Column::Plan][..],
+            &[Column::Chips, Column::Instances],
+            &[Column::UsdInterval, Column::WallInterval, Column::ChipHours],
+            &[
+                Column::UsdPerMillionTokens,
+                Column::ImpliedMfu,
+                Column::Layout,
+            ],
+            &ENERGY,
+        ]
+        .concat();
+        out.push_str(&indented(&terminal_table(&sorted, &columns), "  "));
+        out.push_str(&cost_table_notes(p, &rows, assumptions, catalog));
+        out.push_str(&sensitivity_table(&p.sensitivity));
+        if let Some(b) = &p.break_even {
+            out.push_str(&break_even_text(b));
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "Best options per vendor (of {} priced; --verbose shows every one):",
+            p.options.len()
+        );
+        let mut picked: Vec<usize> = Vec::new();
+        for family in [Family::Trainium, Family::Nvidia, Family::Other] {
+            let mut mine: Vec<usize> = (0..rows.len())
+                .filter(|&i| rows[i].vendor.as_deref().map(Family::of_vendor) == Some(family))
+                .collect();
+            mine.sort_by(|&a, &b| by_median(a).total_cmp(&by_median(b)));
+            picked.extend(mine.into_iter().take(BEST_PER_VENDOR));
+        }
+        let sorted: Vec<CostRow> = picked.iter().map(|&i| rows[i].clone()).collect();
+        let columns = [
+            Column::Family,
+            Column::Instance,
+            Column::Instances,
+            Column::Plan,
+            Column::UsdInterval,
+            Column::WallInterval,
+        ];
+        let mut table = terminal_table(&sorted, &columns);
+        table.set_header([
+            "vendor",
+            "instance",
+            "n",
+            "plan",
+            "USD (90% interval)",
+            "wall-clock (90%)",
+        ]);
+        out.push_str(&indented(&table, "  "));
+        if !p.skipped.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} instance × plan pairs not priced (no published price or figure; --verbose lists them).",
+                p.skipped.len()
+            );
+        }
+        let _ = write!(
+            out,
+            "{}",
+            wrap(
+                &format!(
+                    "  Assumptions: {} efficiencies; goodput {}, PUE {}, grid {} kg CO₂/kWh; catalog {} ({}).",
+                    p.scenario.name(),
+                    units::percent_to(assumptions.goodput.value, 0),
+                    units::decimal(assumptions.pue.value, 2),
+                    units::decimal(assumptions.grid_kg_co2_per_kwh.value, 3),
+                    &catalog.hash()[..12],
+                    catalog.as_of()
+                ),
+                100
+            )
+        );
+        if rows.iter().any(|r| r.changed) {
+            let _ = writeln!(
+                out,
+                "  * price, instance or chip changed by --price or a catalog overlay."
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  n = instances; 90% interval = 5th–95th percentile of the trials; formulas and sources:\n  docs/cost-model.md, docs/sources.md; every assumption with its source: --verbose."
+        );
+    }
+    out
+}
+
+/// The verbose table's notes: what was not priced, each chip's efficiency and where it came
+/// from, the assumptions with their sources, the catalog.
+fn cost_table_notes(
+    p: &Pricing,
+    rows: &[CostRow],
+    assumptions: &Assumptions,
+    catalog: &Catalog,
+) -> String {
+    let mut out = String::new();
+    if rows.iter().any(|r| r.changed) {
+        let _ = writeln!(
+            out,
+            "  * price, instance or chip changed by --price or a catalog overlay"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  TP/recompute = tensor-parallel degree / activation recomputation (none, sel = selective, full)"
+    );
+    if !p.skipped.is_empty() {
+        let _ = writeln!(out, "  not priced:");
+        for s in &p.skipped {
+            let plan = s.plan.map_or(String::new(), |p| format!(" {}", p.as_str()));
+            let _ = writeln!(out, "    {}{plan}: {}", s.instance, s.reason);
+        }
+    }
+    let _ = writeln!(out, "  scenario: {}", p.scenario.name());
+    let notes: std::collections::BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.accelerator.as_str(), r.efficiency.as_str()))
+        .collect();
+    for (acc, note) in notes {
+        let _ = writeln!(out, "    {acc}: {note}");
+    }
+    if let Some(u) = &p.uncertainty {
+        let _ = writeln!(
+            out,
+            "  uncertainty: {} paired trials (seed {}); each input's range (low–mode–high) and source:",
+            units::grouped(u.simulation.trials as f64),
+            u.simulation.seed
+        );
+        let ranges = u
+            .inputs
+            .efficiency
+            .iter()
+            .map(|(id, r)| (format!("efficiency of {id} (× nominal)"), r))
+            .chain([("goodput".to_string(), &u.inputs.goodput)])
+            .chain(
+                u.inputs
+                    .price
+                    .iter()
+                    .filter(|(_, r)| !r.is_exact())
+                    .map(|(plan, r)| (format!("{} price (× catalog)", plan.as_str()), r)),
+            );
+        for (name, r) in ranges {
+            let _ = writeln!(
+                out,
+                "    {name}: {}–{}–{} ({})",
+                units::decimal(r.low, 3),
+                units::decimal(r.mode, 3),
+                units::decimal(r.high, 3),
+                r.source
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  goodput {} ({}); PUE {} ({}); grid {} kg CO2/kWh ({}); {MISSING} in kWh and t CO₂ = chip power not published",
+        units::percent_to(assumptions.goodput.value, 0),
+        assumptions.goodput.source,
+        units::decimal(assumptions.pue.value, 2),
+        assumptions.pue.source,
+        units::decimal(assumptions.grid_kg_co2_per_kwh.value, 3),
+        assumptions.grid_kg_co2_per_kwh.source
+    );
+    let _ = writeln!(
+        out,
+        "  catalog {} as of {}; formulas: docs/cost-model.md",
+        &catalog.hash()[..12],
+        catalog.as_of()
+    );
+    out
 }

@@ -4,11 +4,11 @@
 //! columns.
 
 use crate::model::verdict::{Pick, Verdict};
-use crate::units::{self, span_words, usd};
+use crate::units::{self, span_words};
 
 /// `$1.23M ($0.98M–$1.61M)`.
 fn money_range(s: &crate::model::uncertainty::Spread) -> String {
-    format!("{} ({}–{})", usd(s.median), usd(s.low), usd(s.high))
+    units::usd_interval(s.median, s.low, s.high)
 }
 
 /// `36 d (30–52)`, `7.5 h (6.1–9.8)`: the interval in the median's unit (hours under two

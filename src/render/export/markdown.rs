@@ -180,3 +180,45 @@ pub fn report_markdown(report: &Report) -> String {
     }
     out
 }
+
+/// `costbench estimate --format markdown`: the verdict, then every option with its median and
+/// 90% interval, for a pull request or a design document.
+pub fn estimate_markdown(e: &crate::report::estimate::EstimateDocument) -> String {
+    use crate::render::cost_rows::record_rows;
+    let c = &e.cost;
+    let mut out = format!(
+        "## costbench estimate: {}\n\n{} parameters, {} tokens; {} scenario; {}; catalog as of {}\n\n",
+        escape(&e.workload.name),
+        crate::units::si(e.target_params),
+        crate::units::si(e.target_tokens),
+        escape(&c.scenario),
+        escape(&c.cluster),
+        c.catalog_as_of
+    );
+    if let Some(u) = &c.uncertainty {
+        out.push_str("```text\n");
+        out.push_str(&crate::render::verdict::text(&u.verdict));
+        out.push_str("```\n\n");
+    }
+    let columns = [
+        Column::Family,
+        Column::Instance,
+        Column::Plan,
+        Column::Chips,
+        Column::Instances,
+        Column::UsdInterval,
+        Column::WallInterval,
+        Column::ChipHours,
+        Column::ImpliedMfu,
+    ];
+    let rows: Vec<Vec<String>> = record_rows(c)
+        .iter()
+        .map(|r| columns.iter().map(|&col| escape(&r.text(col))).collect())
+        .collect();
+    let header: Vec<&str> = columns.iter().map(|c| c.header()).collect();
+    table(&header, &rows, &mut out);
+    if c.options.iter().any(|o| o.changed_by_user) {
+        out.push_str("\n\\* changed by `--price` or a catalog overlay\n");
+    }
+    out
+}
