@@ -13,4 +13,5 @@ pub mod render;
 pub mod report;
 pub mod stats;
 pub mod train;
+pub mod units;
 pub mod workload;

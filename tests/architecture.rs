@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// Layers, bottom first. A module may use its own layer and the ones before it.
 const LAYERS: &[&[&str]] = &[
     // The shared vocabulary and helpers: depend on nothing in the crate.
-    &["ops", "stats", "diag"],
+    &["ops", "stats", "diag", "units"],
     // CPU compute.
     &["kernels"],
     // Inputs and the training steps built from the kernels.

@@ -1045,8 +1045,8 @@ fn report_cases() -> Vec<Case> {
         case(
             "report_format_html_in_compare",
             "compare good.json good.json --format html",
-            1,
-            &["--format html", "report"],
+            2,
+            &["--format html", "costbench report FILE"],
         )
         .file("good.json", fixture_bytes()),
         // Directories and paths.

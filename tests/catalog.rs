@@ -350,7 +350,7 @@ fn table_lists_every_entry_with_sources() {
     for needle in [
         "989 TFLOP/s",
         "$55.04/h",
-        "$21.957642/h",
+        "$21.96/h",
         "AWS-PRICE, 2026-01-21",
         "not published",
         "900 GB/s bidirectional (450 GB/s each way)",

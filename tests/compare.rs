@@ -419,15 +419,20 @@ fn the_cost_table_exports_as_csv_and_markdown() {
     let md = stdout(d, &["report", "tiny.json", "--format", "markdown"]);
     assert!(md.contains("### Cost of the target"), "{md}");
     assert!(md.contains(&format!("| {} ", options[0].instance)), "{md}");
-    // HTML is one page per report; compare does not make pages.
+    // HTML is one page per report; compare does not make pages (a usage error, with a hint).
     costbench(d)
         .args(["report", "tiny.json", "tiny.json", "--format", "html"])
         .assert()
         .code(1);
-    costbench(d)
-        .args(["compare", "tiny.json", "tiny.json", "--format", "html"])
-        .assert()
-        .code(1);
+    for format in ["html", "csv"] {
+        costbench(d)
+            .args(["compare", "tiny.json", "tiny.json", "--format", format])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "costbench report FILE --format {format}"
+            )));
+    }
 }
 
 #[test]

@@ -472,13 +472,29 @@ fn target_sequence_too_large_to_count() {
 
 #[test]
 fn gemm_product_too_large_for_memory() {
+    // 2^20 cubed: 12 TiB of operands, and 2^61 FLOPs, which can still be counted.
+    fails_at(
+        &edit(GEMM, 7, "square = [64, 1048576]"),
+        "7:15",
+        &[
+            "target.square[1]: the product 1048576×1048576×1048576 in f32 needs about",
+            "GiB of memory",
+            "GiB available",
+            "smaller m, n, k or batch",
+        ],
+    );
+}
+
+#[test]
+fn gemm_product_too_large_to_count() {
+    // 2^24 cubed: refused by the file's own rules, before this machine's memory is asked.
     fails_at(
         &edit(GEMM, 7, "square = [64, 16777216]"),
         "7:15",
         &[
-            "target.square[1]: the product 16777216×16777216×16777216 in f32 needs about",
-            "GiB of memory",
-            "GiB available",
+            "target.square[1]: the product 16777216×16777216×16777216 executes about",
+            "FLOPs",
+            "2^62",
             "smaller m, n, k or batch",
         ],
     );

@@ -18,7 +18,7 @@ mod parse;
 
 pub use parse::CatalogOverlay;
 
-use crate::diag::toml_diag::{closest, field_prefix, one_line, position_suffix};
+use crate::diag::toml_diag::{InvalidFile, closest, field_prefix, one_line};
 
 use chrono::{Datelike, Months, NaiveDate};
 use schemars::JsonSchema;
@@ -351,22 +351,10 @@ pub use crate::diag::toml_diag::Position;
 /// line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    /// The text is not a valid catalog: `origin:line:col: field: message`.
-    #[error(
-        "{origin}{}: {}{message}",
-        position_suffix(position),
-        field_prefix(field)
-    )]
-    Invalid {
-        /// The file as named by the user (or `catalog/catalog.toml (bundled)`).
-        origin: String,
-        /// Where the offending value (or its entry) is, when known.
-        position: Option<Position>,
-        /// Dotted path of the offending field, e.g. `instances[3].prices.spot.usd_per_hour`.
-        field: Option<String>,
-        /// What is wrong and what was expected.
-        message: String,
-    },
+    /// The text is not a valid catalog: `origin:line:col: field: message` (the field a dotted
+    /// path such as `instances[3].prices.spot.usd_per_hour`).
+    #[error(transparent)]
+    Invalid(#[from] InvalidFile),
     /// The file could not be read.
     #[error("could not read '{path}': {reason}")]
     Unreadable { path: String, reason: String },
@@ -385,9 +373,8 @@ impl CatalogError {
     /// The offending field, when the error is about one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            CatalogError::Invalid { field, .. } | CatalogError::Price { field, .. } => {
-                field.as_deref()
-            }
+            CatalogError::Invalid(InvalidFile { field, .. })
+            | CatalogError::Price { field, .. } => field.as_deref(),
             CatalogError::Unreadable { .. } => None,
         }
     }
@@ -395,7 +382,7 @@ impl CatalogError {
     /// Where in the file the problem is, when known.
     pub fn position(&self) -> Option<Position> {
         match self {
-            CatalogError::Invalid { position, .. } => *position,
+            CatalogError::Invalid(e) => e.position,
             _ => None,
         }
     }
@@ -510,7 +497,11 @@ impl Catalog {
         let instance = &mut self.instances[index];
         let replaced = match instance.prices.get(&plan) {
             Some(old) => match old.value {
-                Some(v) => format!("; replaces {}/h ({})", usd_text(v), old.provenance()),
+                Some(v) => format!(
+                    "; replaces {}/h ({})",
+                    crate::units::usd(v),
+                    old.provenance()
+                ),
                 None => format!("; no published price before ({})", old.provenance()),
             },
             None => String::new(),
@@ -609,12 +600,38 @@ impl Catalog {
                     "{id} {plan}: {price}/h as of {as_of} is {age} months old; check the current \
                      price or override it with --price {id}:{plan}=USD",
                     id = i.id,
-                    price = usd_text_short(usd),
+                    price = crate::units::usd(usd),
                     as_of = p.as_of,
                 ));
             }
         }
         out
+    }
+}
+
+impl Catalog {
+    /// Whether the `plan` price of `instance`, the instance itself or its accelerator differs
+    /// from `base` (the bundled catalog): the option was changed by `--price` or an overlay.
+    pub fn option_differs_from(&self, base: &Catalog, instance: &str, plan: Plan) -> bool {
+        let Some(mine) = self.instance(instance) else {
+            return false;
+        };
+        let Some(theirs) = base.instance(instance) else {
+            return true;
+        };
+        let accelerator = |c: &Catalog, i: &Instance| {
+            i.accelerator
+                .as_deref()
+                .and_then(|id| c.accelerator(id))
+                .cloned()
+        };
+        let mut mine_rest = mine.clone();
+        let mut theirs_rest = theirs.clone();
+        mine_rest.prices.clear();
+        theirs_rest.prices.clear();
+        mine.prices.get(&plan) != theirs.prices.get(&plan)
+            || mine_rest != theirs_rest
+            || accelerator(self, mine) != accelerator(base, theirs)
     }
 }
 
@@ -636,22 +653,6 @@ fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
         n += 1;
     }
     n
-}
-
-/// A price as recorded: at least two decimals, more when the source gives more
-/// (`$55.04`, `$21.957642`, `$17.50`).
-pub(crate) fn usd_text(v: f64) -> String {
-    let two = format!("{v:.2}");
-    if two.parse::<f64>() == Ok(v) {
-        format!("${two}")
-    } else {
-        format!("${v}")
-    }
-}
-
-/// A price rounded to cents, for warnings (`$21.96`).
-fn usd_text_short(v: f64) -> String {
-    format!("${v:.2}")
 }
 
 /// `a, b, c`.

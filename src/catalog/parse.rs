@@ -19,14 +19,23 @@ use super::{
     Accelerator, Catalog, CatalogError, Instance, LinkDirection, MAX_FILE_BYTES, Plan, Position,
     Sourced, parse_iso_date,
 };
-use crate::diag::toml_diag::{self, Index, ReadProblem, closest, one_line, position_in};
+use crate::diag::toml_diag::{
+    self, Expecting, Format, InvalidFile, Problem, ReadProblem, Refusal, closest, one_line,
+};
 use serde::Deserialize;
-use serde::de::{self, Visitor};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
+
+/// How catalog files are read.
+const FORMAT: Format = Format {
+    what: "catalog",
+    max_bytes: MAX_FILE_BYTES,
+    empty: "the file is empty (no settings); expected [sources], [[accelerators]] or \
+            [[instances]] entries (see catalog/README.md)",
+    syntax_errors_name_their_key: true,
+};
 
 /// A validated catalog file whose entries may be partial: what [`Catalog::overlay`] applies.
 /// It remembers where each entry is, so the checks made when applying it still name the file,
@@ -83,8 +92,8 @@ impl CatalogOverlay {
     /// Parses and validates catalog text whose entries may be partial; `origin` names the text
     /// in error messages (usually the file path).
     pub fn parse(text: &str, origin: &str) -> Result<CatalogOverlay, CatalogError> {
-        let doc = Doc::new(text, origin)?;
-        let raw: RawFile = doc.deserialize()?;
+        let doc = Doc(toml_diag::Doc::new(text, origin, &FORMAT)?);
+        let raw: RawFile = doc.read()?;
         let mut overlay = CatalogOverlay {
             origin: one_line(origin),
             sources: Vec::new(),
@@ -96,8 +105,8 @@ impl CatalogOverlay {
             for (name, full) in sources.get_ref() {
                 let path = format!("sources.{name}");
                 if !is_short_name(name) {
-                    let at = doc.entry_key_span(&path).unwrap_or(sources.span());
-                    return Err(doc.error(
+                    let at = doc.index.key_span(&path).unwrap_or(sources.span());
+                    return Err(CatalogError::Invalid(doc.error(
                         Some(&at),
                         Some(&path),
                         format!(
@@ -105,7 +114,7 @@ impl CatalogOverlay {
                              and hyphens, starting with a letter (e.g. AWS-PRICE)",
                             one_line(name)
                         ),
-                    ));
+                    )));
                 }
                 let full = doc.text_value(full, &path)?;
                 overlay.sources.push((name.clone(), full));
@@ -147,12 +156,12 @@ impl CatalogOverlay {
         field: Option<&str>,
         message: impl Into<String>,
     ) -> CatalogError {
-        CatalogError::Invalid {
+        CatalogError::Invalid(InvalidFile {
             origin: self.origin.clone(),
             position,
             field: field.map(one_line),
             message: one_line(&message.into()),
-        }
+        })
     }
 
     fn error_at(&self, spot: &Spot, message: impl Into<String>) -> CatalogError {
@@ -426,28 +435,10 @@ impl InstancePatch {
 /// Reads a catalog file as UTF-8 text, refusing directories and files over
 /// [`MAX_FILE_BYTES`]; returns the text and the origin to name it by.
 pub(super) fn read_file(path: &Path) -> Result<(String, String), CatalogError> {
-    toml_diag::read_text_file(path, "catalog", MAX_FILE_BYTES).map_err(|p| match p {
+    toml_diag::read_text_file(path, &FORMAT).map_err(|p| match p {
         ReadProblem::Unreadable { path, reason } => CatalogError::Unreadable { path, reason },
-        ReadProblem::Invalid {
-            origin,
-            position,
-            message,
-        } => CatalogError::Invalid {
-            origin,
-            position,
-            field: None,
-            message,
-        },
+        ReadProblem::Invalid(e) => CatalogError::Invalid(e),
     })
-}
-
-fn too_long(origin: &str, len: u64) -> CatalogError {
-    CatalogError::Invalid {
-        origin: origin.to_string(),
-        position: None,
-        field: None,
-        message: toml_diag::too_long_message(len, "catalog", MAX_FILE_BYTES),
-    }
 }
 
 /// `AWS-PRICE`, `NVIDIA`, `MAMF`: capital letters, digits and hyphens, starting with a letter.
@@ -464,65 +455,23 @@ pub(super) fn is_short_name(s: &str) -> bool {
 
 type Field<T> = Option<Spanned<T>>;
 
+/// What a catalog's numbers are expected to be, in messages.
+struct ANumber;
+impl Expecting for ANumber {
+    const TEXT: &'static str = "a number";
+}
+
+struct WholeNumber;
+impl Expecting for WholeNumber {
+    const TEXT: &'static str = "a whole number";
+}
+
 /// A number as written: a TOML integer or float (including `nan` and `inf`, which the checks
 /// refuse with their value).
-struct Num(f64);
-
-impl<'de> Deserialize<'de> for Num {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Num;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
-                Ok(Num(v as f64))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
-                Ok(Num(v as f64))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Num, E> {
-                Ok(Num(v as f64))
-            }
-            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Num, E> {
-                Ok(Num(v as f64))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
-                Ok(Num(v))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+type Num = toml_diag::Number<ANumber>;
 
 /// A whole number as written, before range checks.
-struct Int(i128);
-
-impl<'de> Deserialize<'de> for Int {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Int;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a whole number")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
-                Ok(Int(v.into()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
-                Ok(Int(v.into()))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<Int, E> {
-                Ok(Int(v))
-            }
-            fn visit_u128<E: de::Error>(self, v: u128) -> Result<Int, E> {
-                Ok(Int(i128::try_from(v).unwrap_or(i128::MAX)))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+type Int = toml_diag::Int<WholeNumber>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -603,118 +552,67 @@ enum Rule {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The document: its text, and where every key and value is.
+// The document, with the catalog's checks of meaning.
 
-struct Doc<'a> {
-    origin: &'a str,
-    text: &'a str,
-    index: Index,
+struct Doc<'a>(toml_diag::Doc<'a>);
+
+impl<'a> std::ops::Deref for Doc<'a> {
+    type Target = toml_diag::Doc<'a>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-impl<'a> Doc<'a> {
-    /// Checks size and syntax, refuses an empty document, and indexes every key.
-    fn new(text: &'a str, origin: &'a str) -> Result<Self, CatalogError> {
-        let mut doc = Doc {
-            origin,
-            text,
-            index: Index::default(),
-        };
-        if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(too_long(&one_line(origin), text.len() as u64));
-        }
-        let root = toml_diag::parse_document(text).map_err(|(span, message)| {
-            let field = span.as_ref().and_then(|s| key_before(text, s.start));
-            doc.error(span.as_ref(), field.as_deref(), message)
-        })?;
-        if root.get_ref().is_empty() {
-            return Err(doc.error(
-                None,
-                None,
-                "the file is empty (no settings); expected [sources], [[accelerators]] or \
-                 [[instances]] entries (see catalog/README.md)",
-            ));
-        }
-        doc.index = Index::new(root.get_ref());
-        Ok(doc)
-    }
-
-    fn error(
-        &self,
-        span: Option<&Range<usize>>,
-        field: Option<&str>,
-        message: impl Into<String>,
-    ) -> CatalogError {
-        CatalogError::Invalid {
-            origin: one_line(self.origin),
-            position: span.map(|s| position_in(self.text, s.start)),
-            field: field.map(one_line),
-            message: one_line(&message.into()),
-        }
-    }
-
-    fn at<T>(&self, v: &Spanned<T>, path: &str, message: impl Into<String>) -> CatalogError {
-        self.error(Some(&v.span()), Some(path), message)
-    }
-
+impl Doc<'_> {
     fn spot<T>(&self, v: &Spanned<T>, path: &str) -> Spot {
         Spot {
-            position: Some(position_in(self.text, v.span().start)),
+            position: Some(self.position(v.span().start)),
             field: path.to_string(),
         }
     }
 
-    fn entry_key_span(&self, path: &str) -> Option<Range<usize>> {
-        self.index.key_span(path)
-    }
-
-    fn deserialize<T: de::DeserializeOwned>(&self) -> Result<T, CatalogError> {
-        toml::from_str(self.text).map_err(|e| self.serde_error(&e))
-    }
-
-    /// Turns a serde error from `toml` (message + span) into our one-line form.
-    fn serde_error(&self, e: &toml::de::Error) -> CatalogError {
-        let span = e.span();
-        let message = one_line(e.message().trim());
-        let path = span
-            .as_ref()
-            .and_then(|s| self.index.locate(s))
-            .map(|e| e.path.as_str());
-
-        if let Some((name, allowed)) = toml_diag::unknown_field(&message) {
-            let parent = path.and_then(|p| p.rsplit_once('.').map(|(parent, _)| parent));
-            let what = match parent {
-                Some(p) if p.ends_with(".prices") => "unknown price plan",
-                _ => "unknown field",
+    /// Reads the document into `T` with serde, wording a refusal in the catalog's terms.
+    fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, InvalidFile> {
+        self.deserialize().map_err(|r: Refusal| {
+            let path = r.path.as_deref();
+            let message = match &r.problem {
+                Problem::UnknownField { name, allowed } => {
+                    let what = if r.parent().ends_with(".prices") {
+                        "unknown price plan"
+                    } else {
+                        "unknown field"
+                    };
+                    format!(
+                        "{what} `{name}`{}",
+                        Refusal::unknown_field_hint(name, allowed)
+                    )
+                }
+                Problem::OutOfRange => "expected a positive, finite number, found one beyond the \
+                                       floating-point range"
+                    .to_string(),
+                Problem::Mismatch { found, .. }
+                    if matches!(path, Some("accelerators" | "instances")) =>
+                {
+                    let p = path.unwrap_or_default();
+                    format!(
+                        "expected [[{p}]] entries (an array of tables), found {found}; write \
+                         [[{p}]] before each entry"
+                    )
+                }
+                Problem::Mismatch { found, expected } => {
+                    format!("expected {expected}, found {found}")
+                }
+                Problem::Other(message) => message.clone(),
             };
-            let msg = format!(
-                "{what} `{name}`{}",
-                toml_diag::unknown_field_hint(name, &allowed)
-            );
-            return self.error(span.as_ref(), path.or(Some(name)), msg);
-        }
-        if message.contains("overflowed") {
-            let msg =
-                "expected a positive, finite number, found one beyond the floating-point range";
-            return self.error(span.as_ref(), path, msg.to_string());
-        }
-        if let Some((found, expected)) = toml_diag::invalid_type(&message) {
-            let msg = match path {
-                Some(p @ ("accelerators" | "instances")) => format!(
-                    "expected [[{p}]] entries (an array of tables), found {found}; write \
-                     [[{p}]] before each entry"
-                ),
-                _ => format!("expected {expected}, found {found}"),
-            };
-            return self.error(span.as_ref(), path, msg);
-        }
-        self.error(span.as_ref(), path, message)
+            self.error(r.span.as_ref(), path, message)
+        })
     }
 
     // -----------------------------------------------------------------------------------------
     // Values.
 
     /// A one-line, non-empty string.
-    fn text_value(&self, v: &Spanned<String>, path: &str) -> Result<String, CatalogError> {
+    fn text_value(&self, v: &Spanned<String>, path: &str) -> Result<String, InvalidFile> {
         let s = v.get_ref().trim();
         if s.is_empty() || s.chars().any(char::is_control) {
             return Err(self.at(
@@ -729,12 +627,12 @@ impl<'a> Doc<'a> {
         Ok(s.to_string())
     }
 
-    fn text_opt(&self, v: &Field<String>, path: &str) -> Result<Option<String>, CatalogError> {
+    fn text_opt(&self, v: &Field<String>, path: &str) -> Result<Option<String>, InvalidFile> {
         v.as_ref().map(|v| self.text_value(v, path)).transpose()
     }
 
     /// An id: 1 to 64 lowercase letters, digits, '.', '_' or '-'.
-    fn id(&self, v: &Spanned<String>, path: &str) -> Result<String, CatalogError> {
+    fn id(&self, v: &Spanned<String>, path: &str) -> Result<String, InvalidFile> {
         let s = v.get_ref();
         let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
         if s.is_empty() || s.len() > 64 || !s.chars().all(ok) {
@@ -756,7 +654,7 @@ impl<'a> Doc<'a> {
         entry: &Spanned<T>,
         path: &str,
         kind: &str,
-    ) -> Result<String, CatalogError> {
+    ) -> Result<String, InvalidFile> {
         match v {
             Some(v) => self.id(v, &format!("{path}.id")),
             None => Err(self.at(
@@ -773,7 +671,7 @@ impl<'a> Doc<'a> {
         id: &str,
         at: &Field<String>,
         spot: &Spot,
-    ) -> Result<(), CatalogError> {
+    ) -> Result<(), InvalidFile> {
         let entry = spot.field.trim_end_matches(".id").to_string();
         if let Some(first) = seen.get(id) {
             let field = format!("{entry}.id");
@@ -791,7 +689,7 @@ impl<'a> Doc<'a> {
     }
 
     /// A whole number in 1..=u32::MAX (or 0..= when `zero_ok`).
-    fn count(&self, v: &Spanned<Int>, path: &str, zero_ok: bool) -> Result<u32, CatalogError> {
+    fn count(&self, v: &Spanned<Int>, path: &str, zero_ok: bool) -> Result<u32, InvalidFile> {
         let n = v.get_ref().0;
         let min = if zero_ok { 0 } else { 1 };
         if n < min || n > i128::from(u32::MAX) {
@@ -809,7 +707,7 @@ impl<'a> Doc<'a> {
         &self,
         v: &Spanned<toml::Value>,
         path: &str,
-    ) -> Result<chrono::NaiveDate, CatalogError> {
+    ) -> Result<chrono::NaiveDate, InvalidFile> {
         const EXPECTED: &str = "expected a date YYYY-MM-DD (e.g. as_of = 2026-01-21 or \
                                 \"2026-01-21\"; where only the month is known, its first day)";
         let date = match v.get_ref() {
@@ -845,13 +743,13 @@ impl<'a> Doc<'a> {
         path: &str,
         rule: Rule,
         refs: &mut Vec<(String, Spot)>,
-    ) -> Result<Sourced<f64>, CatalogError> {
+    ) -> Result<Sourced<f64>, InvalidFile> {
         let provenance = "every figure needs source (a short name from [sources] or a full \
                           citation) and as_of (the date it was read or published)";
         let value = match value {
             None => None,
             Some(v) => {
-                let x = v.get_ref().0;
+                let x = v.get_ref().0.as_f64();
                 let vpath = format!("{path}.{value_key}");
                 let (ok, expected) = match rule {
                     Rule::Positive(unit) => (
@@ -913,7 +811,7 @@ impl<'a> Doc<'a> {
         path: &str,
         rule: Rule,
         refs: &mut Vec<(String, Spot)>,
-    ) -> Result<Option<Sourced<f64>>, CatalogError> {
+    ) -> Result<Option<Sourced<f64>>, InvalidFile> {
         let Some(v) = v else { return Ok(None) };
         let f = v.get_ref();
         self.sourced(
@@ -935,7 +833,7 @@ impl<'a> Doc<'a> {
         v: &Spanned<RawPrice>,
         path: &str,
         refs: &mut Vec<(String, Spot)>,
-    ) -> Result<Sourced<f64>, CatalogError> {
+    ) -> Result<Sourced<f64>, InvalidFile> {
         let p = v.get_ref();
         self.sourced(
             v.span(),
@@ -958,7 +856,7 @@ impl<'a> Doc<'a> {
         entry: &Spanned<RawAccelerator>,
         i: usize,
         refs: &mut Vec<(String, Spot)>,
-    ) -> Result<AcceleratorPatch, CatalogError> {
+    ) -> Result<AcceleratorPatch, InvalidFile> {
         let path = format!("accelerators[{i}]");
         let r = entry.get_ref();
         let id = self.required_id(&r.id, entry, &path, "accelerator")?;
@@ -1013,7 +911,7 @@ impl<'a> Doc<'a> {
         entry: &Spanned<RawInstance>,
         i: usize,
         refs: &mut Vec<(String, Spot)>,
-    ) -> Result<InstancePatch, CatalogError> {
+    ) -> Result<InstancePatch, InvalidFile> {
         let path = format!("instances[{i}]");
         let r = entry.get_ref();
         let id = self.required_id(&r.id, entry, &path, "instance")?;
@@ -1087,28 +985,6 @@ impl<'a> Doc<'a> {
             prices,
         })
     }
-}
-
-/// For a syntax error at byte `offset`, the key being assigned on that line before it
-/// (`as_of` in `… as_of = 2026-02-30 }`), as written: the parser gives no path, but the key
-/// tells the reader which value is wrong.
-pub(super) fn key_before(text: &str, offset: usize) -> Option<String> {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let line = &text[text[..offset].rfind('\n').map_or(0, |i| i + 1)..offset];
-    let (before, _) = line.rsplit_once('=')?;
-    let key: String = before
-        .trim_end()
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_alphanumeric() || "_-.".contains(*c))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    (!key.is_empty()).then_some(key)
 }
 
 const TFLOPS: Rule = Rule::Positive("TFLOP/s");

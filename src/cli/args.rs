@@ -3,14 +3,11 @@
 use anyhow::Result;
 use clap::Args;
 use costbench::catalog::Catalog;
-use costbench::render::export;
 use std::path::PathBuf;
 
+/// Where an export goes (each command has its own `--format` enum).
 #[derive(Args, Debug)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: export::Format,
     /// Write the output to FILE (for github-action-benchmark: a directory for its two files);
     /// the terminal table is still printed.
     #[arg(long, short, value_name = "PATH")]

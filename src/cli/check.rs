@@ -12,7 +12,8 @@ pub struct CheckArgs {
 }
 
 pub fn check(args: &CheckArgs) -> Result<()> {
-    let w = bundled::resolve(&args.workload)?;
+    let available = costbench::workload::available_memory_bytes();
+    let w = bundled::resolve_for_run(&args.workload, available)?;
     print!("{}", summary::describe(&w));
     let mem = plan::slice_memory_bytes(&w);
     println!(

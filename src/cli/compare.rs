@@ -2,11 +2,71 @@
 
 use super::EXIT_REGRESSION;
 use super::args::{OutputArgs, non_negative_percent, unit_fraction};
-use super::output::emit;
+use super::output::{colour, emit};
+use super::report::ReportFormat;
 use anyhow::Result;
-use clap::Args;
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, ValueEnum};
 use costbench::render::export;
 use std::path::PathBuf;
+
+/// What `compare --format` writes: `report`'s formats that have a comparison form (html and csv
+/// export single reports, and are usage errors here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompareFormat(ReportFormat);
+
+impl ValueEnum for CompareFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            CompareFormat(ReportFormat::Table),
+            CompareFormat(ReportFormat::Markdown),
+            CompareFormat(ReportFormat::Json),
+            CompareFormat(ReportFormat::Bmf),
+            CompareFormat(ReportFormat::GithubActionBenchmark),
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        self.0.to_possible_value()
+    }
+}
+
+/// Parses [`CompareFormat`] and, for a format only `report` writes, says where to find it (still
+/// a usage error).
+#[derive(Debug, Clone, Copy)]
+struct CompareFormatParser;
+
+impl TypedValueParser for CompareFormatParser {
+    type Value = CompareFormat;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<CompareFormat, clap::Error> {
+        let parsed =
+            clap::builder::EnumValueParser::<CompareFormat>::new().parse_ref(cmd, arg, value);
+        parsed.map_err(|e| match value.to_str() {
+            Some(v @ ("html" | "csv")) => clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "compare: --format {v} exports single reports; use `costbench report FILE --format {v}` (compare writes table, markdown, json, bmf or github-action-benchmark)\n"
+                ),
+            )
+            .with_cmd(cmd),
+            _ => e,
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            CompareFormat::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -36,6 +96,9 @@ pub struct CompareArgs {
     /// noise band), i.e. its whole interval lies beyond it and the change is significant.
     #[arg(long, value_name = "PERCENT", num_args = 0..=1, value_parser = non_negative_percent, allow_negative_numbers = true)]
     pub fail_on_regression: Option<Option<f64>>,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = CompareFormatParser)]
+    pub format: CompareFormat,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -80,39 +143,23 @@ pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
         ..cmp::Settings::default()
     };
     let c = cmp::compare(&base, &new, &settings);
-    let figures = || {
-        new.reports
-            .values()
-            .flat_map(|(_, r)| {
-                costbench::report::all_metrics(r)
-                    .into_iter()
-                    .map(|m| (r.workload.name.clone(), m))
-            })
-            .collect()
-    };
+    let new_reports: Vec<_> = new.reports.values().map(|(_, r)| r.clone()).collect();
     let inputs: Vec<PathBuf> = base
         .reports
         .values()
         .chain(new.reports.values())
         .map(|(p, _)| p.clone())
         .collect();
+    let out = args.output.output.as_deref();
+    let chosen = args.format.0.exporter(out.is_none() && colour());
     emit(
-        args.output.format,
-        args.output.output.as_deref(),
+        chosen.as_ref(),
+        &|e| e.comparison(&c, &new_reports),
+        out,
         &inputs,
-        &|colour| export::comparison_table(&c, colour),
-        &|| match args.output.format {
-            export::Format::Markdown => Ok(export::comparison_markdown(&c)),
-            export::Format::Html | export::Format::Csv => anyhow::bail!(
-                "compare: --format html and csv export single reports; use `costbench report FILE --format html|csv` (compare writes table, markdown, json, bmf or github-action-benchmark)"
-            ),
-            _ => Ok(export::comparison_json(&c)),
-        },
-        &figures,
         quiet,
     )?;
-    let table_on_stdout =
-        args.output.format == export::Format::Table && args.output.output.is_none();
+    let table_on_stdout = args.format.0 == ReportFormat::Table && out.is_none();
     if let Some(line) = export::gate_line(&c)
         && (!table_on_stdout || c.gate_failed())
     {

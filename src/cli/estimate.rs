@@ -1,14 +1,18 @@
 //! `costbench estimate`: the cost model alone, for a workload or a model given as flags.
 
 use super::args::{CatalogArgs, positive_count, positive_days, unit_fraction};
+use super::output::{guard_output, write_file};
 use anyhow::Result;
 use clap::Args;
 use costbench::catalog::Plan;
 use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
 use costbench::model::pricing::{self, Request};
-use costbench::model::{Assumptions, Profile, validation};
+use costbench::model::{Assumed, Assumptions, Profile, validation};
+use costbench::render::export::{csv, html, markdown};
 use costbench::render::summary;
+use costbench::report::estimate::EstimateDocument;
 use costbench::workload::{Workload, WorkloadKind, bundled};
+use std::path::PathBuf;
 
 /// A transformer given on the command line (`costbench estimate --layers 80 --d-model 8192 …`).
 #[derive(Args, Debug)]
@@ -81,12 +85,8 @@ impl ModelFlags {
             self.heads.unwrap_or(1),
         );
         // Nothing is run for an estimate: the slice is a placeholder, one head-width wide.
-        costbench::workload::parse::parse_workload_with_memory(
-            &toml,
-            "command-line flags",
-            u64::MAX,
-        )
-        .map_err(|e| anyhow::anyhow!(flag_error(&e.to_string())))
+        costbench::workload::parse::parse_workload(&toml, "command-line flags")
+            .map_err(|e| anyhow::anyhow!(flag_error(&e.to_string())))
     }
 }
 
@@ -138,8 +138,75 @@ pub struct EstimateArgs {
     /// Print the model's validation against Llama 2's published GPU-hours instead.
     #[arg(long)]
     pub validate: bool,
+    /// Share of paid hours that advance training (default 0.90 with a published range; a
+    /// value given here is taken as exact).
+    #[arg(long, value_parser = unit_fraction, allow_negative_numbers = true)]
+    pub goodput: Option<f64>,
+    /// Power usage effectiveness of the data centre (default 1.14, AWS's published figure).
+    #[arg(long, value_parser = pue_value, allow_negative_numbers = true)]
+    pub pue: Option<f64>,
+    /// Grid carbon intensity, kg CO₂ per kWh (default 0.367, the U.S. average of 2023).
+    #[arg(long, value_name = "KG_PER_KWH", value_parser = grid_value, allow_negative_numbers = true)]
+    pub grid_intensity: Option<f64>,
+    /// Seed of the Monte Carlo.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Leave spot out of the verdict for runs longer than this many days (spot capacity can be
+    /// reclaimed); it stays in the table.
+    #[arg(long, value_name = "DAYS", default_value_t = 1.0, value_parser = non_negative_days, allow_negative_numbers = true)]
+    pub spot_max_days: f64,
+    /// Every instance × plan, what was not priced and why, every assumption with its source,
+    /// the ±20% sensitivity and the break-even.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Output format: table (for people), json (docs/estimate-schema.json), csv, markdown, html.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: EstimateFormat,
+    /// Write the output to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub catalog: CatalogArgs,
+}
+
+/// What `estimate --format` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EstimateFormat {
+    /// The verdict and a compact table for people (`--verbose`: everything).
+    Table,
+    /// The estimate document (schema: docs/estimate-schema.json).
+    Json,
+    /// One row per priced option, unrounded, with the Monte Carlo's intervals.
+    Csv,
+    /// The verdict and the options as GitHub-flavoured Markdown.
+    Markdown,
+    /// A self-contained HTML page with charts.
+    Html,
+}
+
+fn pue_value(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (1.0..=3.0).contains(&v) => Ok(v),
+        _ => Err(format!("expected a PUE from 1 to 3, e.g. 1.2, found '{s}'")),
+    }
+}
+
+fn grid_value(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=2.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected kg CO₂ per kWh from 0 to 2, e.g. 0.367, found '{s}'"
+        )),
+    }
+}
+
+fn non_negative_days(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=36_500.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a number of days from 0 to 36500, found '{s}'"
+        )),
+    }
 }
 
 pub fn estimate(args: EstimateArgs) -> Result<()> {
@@ -183,7 +250,16 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
         (None, None) => ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
     };
     let profile = Profile::from_transformer(t);
-    let assumptions = Assumptions::default();
+    let mut assumptions = Assumptions::default();
+    if let Some(g) = args.goodput {
+        assumptions.goodput = Assumed::given(g, "--goodput");
+    }
+    if let Some(p) = args.pue {
+        assumptions.pue = Assumed::given(p, "--pue");
+    }
+    if let Some(g) = args.grid_intensity {
+        assumptions.grid_kg_co2_per_kwh = Assumed::given(g, "--grid-intensity");
+    }
     let p = pricing::price(&Request {
         profile: &profile,
         catalog: &catalog,
@@ -192,15 +268,43 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
         assumptions: &assumptions,
         plans: &args.plan,
         measured: None,
+        uncertainty: Some(pricing::UncertaintySettings {
+            seed: args.seed,
+            spot_max_days: args.spot_max_days,
+            ..Default::default()
+        }),
     });
-    print!("{}", summary::describe_target(&w));
-    print!(
-        "{}",
-        summary::cost_table(&p.options, &p.skipped, &p.scenario, &assumptions, &catalog)
-    );
-    print!("{}", summary::sensitivity_table(&p.sensitivity));
-    if let Some(b) = &p.break_even {
-        print!("{}", summary::break_even_text(b));
+    let doc = EstimateDocument {
+        schema_version: costbench::report::estimate::schema_version(),
+        costbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        workload: costbench::report::workload_record(
+            &w,
+            args.workload.as_deref().unwrap_or("command-line flags"),
+        ),
+        target_params: profile.params,
+        target_tokens: profile.tokens,
+        target_training_flops: profile.executed_flops(),
+        scenario: p.scenario.name().to_string(),
+        cost: p.record(&catalog, &assumptions),
+    };
+    let text = match args.format {
+        EstimateFormat::Table => format!(
+            "{}{}",
+            summary::describe_target(&w),
+            summary::pricing(&p, &assumptions, &catalog, args.verbose)
+        ),
+        EstimateFormat::Json => doc.to_json(),
+        EstimateFormat::Csv => csv::estimate_csv(&doc)?,
+        EstimateFormat::Markdown => markdown::estimate_markdown(&doc),
+        EstimateFormat::Html => html::estimate_page(&doc),
+    };
+    match &args.output {
+        Some(path) => {
+            guard_output(path, &[], "-o")?;
+            write_file(path, &text)?;
+        }
+        None => print!("{text}"),
     }
     Ok(())
 }

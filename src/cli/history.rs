@@ -74,7 +74,7 @@ pub fn history(args: HistoryArgs) -> Result<()> {
         }
     }
     if let Some(path) = &args.html {
-        write_file(path, &costbench::render::html::history_page(&h))?;
+        write_file(path, &costbench::render::export::html::history_page(&h))?;
         if !args.json {
             println!("page: {}", path.display());
         }

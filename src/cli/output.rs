@@ -1,10 +1,11 @@
 //! Where output goes: the terminal, a file, standard output; never over an input or a report.
 
 use anyhow::{Context, Result};
-use costbench::render::export;
+use costbench::render::export::table::Table;
+use costbench::render::export::{Exporter, Output};
 use costbench::report::store;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Whether to colour the terminal table: standard output is a terminal and NO_COLOR is unset.
 pub fn colour() -> bool {
@@ -37,67 +38,56 @@ pub fn guard_output(path: &std::path::Path, inputs: &[PathBuf], flag: &str) -> R
     Ok(())
 }
 
-/// Writes an export in `format` (to `out`, or standard output) and the terminal table; returns
-/// whether standard output already carries the export.
+/// Writes `chosen`'s export of the input (`export` applies an exporter to it: the reports or the
+/// comparison) to `out`, or to standard output, and the terminal table beside a file unless
+/// `quiet`. Files formats (github-action-benchmark) need `out` as their directory.
 pub fn emit(
-    format: export::Format,
-    out: Option<&std::path::Path>,
+    chosen: &dyn Exporter,
+    export: &dyn Fn(&dyn Exporter) -> Result<Output>,
+    out: Option<&Path>,
     inputs: &[PathBuf],
-    table: &dyn Fn(bool) -> String,
-    text: &dyn Fn() -> Result<String>,
-    figures: &dyn Fn() -> Vec<(String, costbench::report::schema::Metric)>,
     quiet: bool,
 ) -> Result<()> {
-    use export::Format;
     if let Some(path) = out {
         guard_output(path, inputs, "-o")?;
     }
-    let body = match format {
-        Format::Table => None,
-        Format::Markdown | Format::Json | Format::Html | Format::Csv => Some(text()?),
-        Format::Bmf => Some(export::bmf(&figures())),
-        Format::GithubActionBenchmark => {
-            let dir = out.ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--format github-action-benchmark writes two files ({} and {}): give the directory with -o DIR",
-                    export::GAB_SMALLER,
-                    export::GAB_BIGGER
-                )
-            })?;
+    let terminal = || -> Result<()> {
+        if !quiet && let Output::Text(t) = export(&Table { color: colour() })? {
+            print!("{t}");
+        }
+        Ok(())
+    };
+    match (export(chosen)?, out) {
+        (Output::Text(body), None) => print!("{body}"),
+        (Output::Text(body), Some(path)) => {
+            write_file(path, &body)?;
+            terminal()?;
+        }
+        (Output::Files(files), None) => {
+            let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+            anyhow::bail!(
+                "--format {} writes {} files ({}): give the directory with -o DIR",
+                chosen.name(),
+                files.len(),
+                names.join(" and ")
+            );
+        }
+        (Output::Files(files), Some(dir)) => {
             anyhow::ensure!(
                 !dir.exists() || dir.is_dir(),
-                "-o '{}' is a file; expected a directory for the two github-action-benchmark files",
-                dir.display()
+                "-o '{}' is a file; expected a directory for the {} files",
+                dir.display(),
+                chosen.name()
             );
             std::fs::create_dir_all(dir).with_context(|| {
                 format!("-o: could not create the directory '{}'", dir.display())
             })?;
-            let (smaller, bigger) = export::github_action_benchmark(&figures());
-            for (name, text) in [(export::GAB_SMALLER, smaller), (export::GAB_BIGGER, bigger)] {
+            for (name, text) in files {
                 let path = dir.join(name);
                 guard_output(&path, inputs, "-o")?;
                 write_file(&path, &text)?;
             }
-            if !quiet {
-                print!("{}", table(colour()));
-            }
-            return Ok(());
-        }
-    };
-    match (body, out) {
-        (None, None) => print!("{}", table(colour())),
-        (None, Some(path)) => {
-            write_file(path, &table(false))?;
-            if !quiet {
-                print!("{}", table(colour()));
-            }
-        }
-        (Some(body), None) => print!("{body}"),
-        (Some(body), Some(path)) => {
-            write_file(path, &body)?;
-            if !quiet {
-                print!("{}", table(colour()));
-            }
+            terminal()?;
         }
     }
     Ok(())

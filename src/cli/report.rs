@@ -2,12 +2,52 @@
 //! github-action-benchmark).
 
 use super::args::OutputArgs;
-use super::output::emit;
+use super::output::{colour, emit};
 use anyhow::Result;
-use clap::Args;
-use costbench::render::export;
+use clap::{Args, ValueEnum};
+use costbench::render::export::{
+    Exporter, bmf::Bmf, csv::Csv, github_action_benchmark::GithubActionBenchmark, html::Html,
+    json::Json, markdown::Markdown, table::Table,
+};
 use costbench::report::store;
 use std::path::PathBuf;
+
+/// What `report --format` writes (`compare --format` offers the first five).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned text (colour on a terminal).
+    Table,
+    /// GitHub-flavoured Markdown, for a pull-request comment.
+    Markdown,
+    /// The reports' metrics (or the full comparison) as JSON.
+    Json,
+    /// Bencher Metric Format: {"bench": {"measure": {"value", "lower_value", "upper_value"}}}
+    /// (of a comparison: the new side's metrics).
+    Bmf,
+    /// github-action-benchmark's `customSmallerIsBetter` and `customBiggerIsBetter` arrays,
+    /// written as two files into the -o directory (of a comparison: the new side's metrics).
+    #[value(name = "github-action-benchmark", alias = "gab")]
+    GithubActionBenchmark,
+    /// The cost table as CSV, one row per priced option (`report` only).
+    Csv,
+    /// A self-contained HTML page with charts, of one report (`report` only).
+    Html,
+}
+
+impl ReportFormat {
+    /// The format's exporter; `color` for the table on a terminal.
+    pub fn exporter(self, color: bool) -> Box<dyn Exporter> {
+        match self {
+            ReportFormat::Table => Box::new(Table { color }),
+            ReportFormat::Markdown => Box::new(Markdown),
+            ReportFormat::Json => Box::new(Json),
+            ReportFormat::Bmf => Box::new(Bmf),
+            ReportFormat::GithubActionBenchmark => Box::new(GithubActionBenchmark),
+            ReportFormat::Csv => Box::new(Csv),
+            ReportFormat::Html => Box::new(Html),
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -15,6 +55,9 @@ pub struct ReportArgs {
     /// github-action-benchmark export, one JSON document).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -25,38 +68,13 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<()> {
         .iter()
         .map(|f| store::load(f))
         .collect::<Result<Vec<_>, _>>()?;
-    let figures = || {
-        reports
-            .iter()
-            .flat_map(|r| {
-                costbench::report::all_metrics(r)
-                    .into_iter()
-                    .map(|m| (r.workload.name.clone(), m))
-            })
-            .collect()
-    };
-    let each = |f: &dyn Fn(&costbench::report::schema::Report) -> String| {
-        reports.iter().map(f).collect::<Vec<_>>().join("\n")
-    };
+    let out = args.output.output.as_deref();
+    let chosen = args.format.exporter(out.is_none() && colour());
     emit(
-        args.output.format,
-        args.output.output.as_deref(),
+        chosen.as_ref(),
+        &|e| e.report(&reports),
+        out,
         &args.files,
-        &|colour| each(&|r| export::report_table(r, colour)),
-        &|| match args.output.format {
-            export::Format::Markdown => Ok(each(&export::report_markdown)),
-            export::Format::Csv => export::cost_csv(&reports),
-            export::Format::Html => {
-                anyhow::ensure!(
-                    reports.len() == 1,
-                    "report --format html makes one page per report; give one FILE ({} given)",
-                    reports.len()
-                );
-                Ok(costbench::render::html::report_page(&reports[0]))
-            }
-            _ => Ok(export::report_json(&reports)),
-        },
-        &figures,
         quiet,
     )
 }

@@ -9,10 +9,11 @@ use costbench::measure::execute::{self, SamplingChoice};
 use costbench::measure::interrupt;
 use costbench::measure::machine::{self, MachineContext};
 use costbench::measure::probe::{self, Roofline};
-use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS};
+use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
 use costbench::model::pricing::{self, Request};
 use costbench::model::{Assumptions, Profile};
-use costbench::render::{html, summary};
+use costbench::render::export::html;
+use costbench::render::summary;
 use costbench::report::schema::Report;
 use costbench::report::{self, store};
 use costbench::workload::{WorkloadKind, bundled};
@@ -65,6 +66,14 @@ pub struct RunArgs {
     /// (`<report>.html`).
     #[arg(long)]
     pub html: bool,
+    /// Efficiency scenario of the accelerator costs: `published` (the calibrated model, with
+    /// published spreads) or `measured`, a what-if that transfers this CPU's per-class roofline
+    /// fractions to every accelerator (it moves with this machine's load).
+    #[arg(long, default_value = "published", value_parser = ["published", "measured"])]
+    pub scenario: String,
+    /// Every instance × plan, what was not priced, every assumption with its source.
+    #[arg(long, short)]
+    pub verbose: bool,
     #[command(flatten)]
     pub catalog: CatalogArgs,
 }
@@ -84,9 +93,10 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         args.results_dir.display()
     );
     // Validate every workload, and the destination, before measuring anything.
+    let available = costbench::workload::available_memory_bytes();
     let parsed = names
         .iter()
-        .map(|n| bundled::resolve(n).map(|w| (n.clone(), w)))
+        .map(|n| bundled::resolve_for_run(n, available).map(|w| (n.clone(), w)))
         .collect::<Result<Vec<_>, _>>()?;
     // Every input (catalog, prices, baseline name) is validated before any directory is
     // created, so a refused run leaves nothing behind.
@@ -183,7 +193,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         interrupt::check()?;
         let scaling = if args.scaling {
             let bar = sampling_bar(show_progress(quiet));
-            let available = costbench::workload::parse::available_memory_bytes();
+            let available = costbench::workload::available_memory_bytes();
             let check = execute::scaling_check(w, &choice, available, |label, p| {
                 update_bar(&bar, label, p)
             })?;
@@ -202,11 +212,16 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 let priced = pricing::price(&Request {
                     profile: &profile,
                     catalog: &catalog,
-                    scenario: rates.scenario(),
+                    scenario: if args.scenario == "measured" {
+                        rates.scenario()
+                    } else {
+                        Scenario::Published
+                    },
                     size: ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
                     assumptions: &assumptions,
                     plans: &[],
                     measured: Some(&rates),
+                    uncertainty: Some(pricing::UncertaintySettings::default()),
                 });
                 Some(priced)
             }
@@ -223,9 +238,14 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
             scaling,
             cost: pricing.as_ref().map(|p| p.record(&catalog, &assumptions)),
         });
-        say(&summary::measured(&report));
+        // The answer first (the verdict and the best options), then what was measured.
         if let Some(p) = &pricing {
-            say(&summary::run_cost(p, &assumptions, &catalog));
+            say(&summary::pricing(p, &assumptions, &catalog, args.verbose));
+            say("\n");
+        }
+        say(&summary::wrap(&summary::measured(&report), 100));
+        if let Some(p) = &pricing {
+            say(&summary::cpu_option(p));
         }
         if !quiet {
             for warning in &report.warnings {

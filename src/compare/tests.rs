@@ -344,8 +344,8 @@ fn the_table_is_coloured_only_when_asked() {
     let base = template();
     let slow = crate::report::map_times(&base, |xs| xs.iter().map(|x| 2.0 * x).collect());
     let c = compare(&side(&base), &side(&slow), &Settings::default());
-    let plain = crate::render::export::comparison_table(&c, false);
-    let coloured = crate::render::export::comparison_table(&c, true);
+    let plain = crate::render::export::table::comparison_table(&c, false);
+    let coloured = crate::render::export::table::comparison_table(&c, true);
     assert!(!plain.contains('\x1b'));
     // Regressed verdicts in red (SGR 38;5;9 or 31, depending on the palette).
     assert!(coloured.contains("\x1b["), "{coloured}");

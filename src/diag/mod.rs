@@ -1,6 +1,9 @@
 //! Diagnostics and file safety shared by every reader and writer: TOML diagnostics for the
-//! workload and catalog parsers (positions, one-line messages, suggestions), and the one atomic
-//! file writer.
+//! workload and catalog parsers (positions, one-line messages, serde's refusals with their field
+//! paths, number readers, "did you mean" suggestions), and the one atomic file writer.
 
+mod de;
+mod numbers;
+mod suggest;
 pub mod toml_diag;
 pub mod write;

@@ -1,14 +1,21 @@
 //! Diagnostics shared by the TOML file parsers (`workload::parse` and `catalog::parse`).
 //!
 //! This module owns the machinery that turns a problem in a TOML file into a **one-line**
-//! `origin:line:col: field: message` error: byte offset → 1-based line and character column
-//! ([`position_in`]), keeping text on one line ([`one_line`]), reading a size-limited UTF-8 file
-//! ([`read_text_file`]), parsing the document and wording its syntax errors
-//! ([`parse_document`]), indexing the parsed document into dotted paths with spans
-//! ([`Index`]), and rewording `toml`/serde errors in the file's terms (unknown fields with
-//! "did you mean", expected/found types). Each parser keeps its own error type and its own
-//! checks of meaning.
+//! `origin:line:col: field: message` error ([`InvalidFile`]): byte offset → 1-based line and
+//! character column ([`position_in`]), keeping text on one line ([`one_line`]), reading a
+//! size-limited UTF-8 file ([`read_text_file`]), parsing the document and wording its syntax
+//! errors, indexing it into dotted paths with spans ([`Index`]), and reading it with serde into
+//! a parser's raw structs ([`Doc::deserialize`]), each refusal in the file's terms: the field
+//! path from serde (`serde_path_to_error`), its position from the index, unknown fields with
+//! "did you mean" ([`closest`]), expected and found types. Each parser keeps its own error type
+//! (which wraps [`InvalidFile`]) and its own checks of meaning.
 
+pub(crate) use super::numbers::{Expecting, Int, Number, Written};
+pub(crate) use super::suggest::closest;
+
+pub(crate) use super::de::Problem;
+
+use super::de as structured;
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
@@ -62,53 +69,34 @@ pub(crate) fn position_in(text: &str, offset: usize) -> Position {
     }
 }
 
-/// The closest allowed name within edit distance 2 (and not equal to `name`), for "did you
-/// mean".
-pub(crate) fn closest<'s>(name: &str, allowed: &'s [String]) -> Option<&'s str> {
-    allowed
-        .iter()
-        .filter_map(|a| edit_distance_within(name, a, 2).map(|d| (d, a)))
-        .filter(|(d, a)| *d < a.len() && *d > 0)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a.as_str())
+/// A problem in a file, displayed as one line: `origin:line:col: field: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{origin}{}: {}{message}",
+    position_suffix(position),
+    field_prefix(field)
+)]
+pub struct InvalidFile {
+    /// The file as named by the user (or `workloads/<name>.toml (bundled)`).
+    pub origin: String,
+    /// Where the offending value (or its section) is, when known.
+    pub position: Option<Position>,
+    /// Dotted path of the offending field, e.g. `measure.layers`.
+    pub field: Option<String>,
+    /// What is wrong and what was expected.
+    pub message: String,
 }
 
-/// The edit (Levenshtein) distance between `a` and `b` when it is at most `max`, else `None`.
-///
-/// Only the diagonal band |i − j| ≤ `max` of the table is computed, so the time is linear in the
-/// lengths: names come from user files (a catalog's `source` or `[sources]` key has no length
-/// limit), and the full quadratic table of two 300 KB names took minutes.
-fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    // Cells outside the band are at least `max + 1`; `over` stands for all of them.
-    let over = max + 1;
-    let in_band = |i: usize, j: usize| i.abs_diff(j) <= max;
-    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(over)).collect();
-    let mut row = vec![over; b.len() + 1];
-    for i in 1..=a.len() {
-        let (lo, hi) = (i.saturating_sub(max), (i + max).min(b.len()));
-        for j in lo..=hi {
-            row[j] = if j == 0 {
-                i.min(over)
-            } else {
-                let replace = if in_band(i - 1, j - 1) {
-                    prev[j - 1] + usize::from(a[i - 1] != b[j - 1])
-                } else {
-                    over
-                };
-                let delete = if in_band(i - 1, j) { prev[j] + 1 } else { over };
-                let insert = if j > lo { row[j - 1] + 1 } else { over };
-                replace.min(delete).min(insert).min(over)
-            };
-        }
-        std::mem::swap(&mut prev, &mut row);
-    }
-    let d = prev[b.len()];
-    (d <= max).then_some(d)
+/// What kind of file a parser reads: how messages name it, its size limit, what an empty one
+/// is told.
+pub(crate) struct Format {
+    /// `workload`, `catalog`.
+    pub what: &'static str,
+    pub max_bytes: u64,
+    /// The message for a file with no settings.
+    pub empty: &'static str,
+    /// Whether a syntax error names the key being assigned before it (see [`key_before`]).
+    pub syntax_errors_name_their_key: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,41 +106,32 @@ fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
 pub(crate) enum ReadProblem {
     /// Missing, a directory, no permission, …
     Unreadable { path: String, reason: String },
-    /// Too long or not UTF-8: `origin:line:col: message`.
-    Invalid {
-        origin: String,
-        position: Option<Position>,
-        message: String,
-    },
+    /// Too long or not UTF-8.
+    Invalid(InvalidFile),
 }
 
-/// Reads `path` as UTF-8 text, refusing directories and files over `max_bytes`; returns the
-/// text and the origin to name it by. `what` names the kind of file in messages (`workload`,
-/// `catalog`).
+/// Reads `path` as UTF-8 text, refusing directories and files over the format's limit; returns
+/// the text and the origin to name it by.
 pub(crate) fn read_text_file(
     path: &Path,
-    what: &str,
-    max_bytes: u64,
+    format: &Format,
 ) -> Result<(String, String), ReadProblem> {
+    let what = format.what;
     let origin = one_line(&path.display().to_string());
     let unreadable = |reason: String| ReadProblem::Unreadable {
         path: origin.clone(),
         reason,
     };
-    let too_long = |len: u64| ReadProblem::Invalid {
-        origin: origin.clone(),
-        position: None,
-        message: too_long_message(len, what, max_bytes),
-    };
+    let too_long = |len: u64| ReadProblem::Invalid(too_long(&origin, len, format));
     let meta = std::fs::metadata(path).map_err(|e| unreadable(io_reason(&e, what)))?;
     if meta.is_dir() {
         return Err(unreadable(format!("it is a directory, not a {what} file")));
     }
-    if meta.is_file() && meta.len() > max_bytes {
+    if meta.is_file() && meta.len() > format.max_bytes {
         return Err(too_long(meta.len()));
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(io_reason(&e, what)))?;
-    if bytes.len() as u64 > max_bytes {
+    if bytes.len() as u64 > format.max_bytes {
         return Err(too_long(bytes.len() as u64));
     }
     match String::from_utf8(bytes) {
@@ -161,15 +140,16 @@ pub(crate) fn read_text_file(
             let at = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();
             let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-            Err(ReadProblem::Invalid {
+            Err(ReadProblem::Invalid(InvalidFile {
                 position: Some(position_in(valid, valid.len())),
                 origin,
+                field: None,
                 message: format!(
                     "not a UTF-8 text file (invalid byte 0x{:02x} at byte offset {at}); \
                      expected a TOML {what} file",
                     bytes[at]
                 ),
-            })
+            }))
         }
     }
 }
@@ -183,13 +163,132 @@ fn io_reason(e: &std::io::Error, what: &str) -> String {
     }
 }
 
-/// The message for a file of `len` bytes, over the `max_bytes` limit.
-pub(crate) fn too_long_message(len: u64, what: &str, max_bytes: u64) -> String {
-    format!("the file is {len} bytes; expected a {what} file of at most {max_bytes} bytes (1 MiB)")
+/// The error for a file of `len` bytes, over the format's limit.
+fn too_long(origin: &str, len: u64, format: &Format) -> InvalidFile {
+    InvalidFile {
+        origin: origin.to_string(),
+        position: None,
+        field: None,
+        message: format!(
+            "the file is {len} bytes; expected a {} file of at most {} bytes (1 MiB)",
+            format.what, format.max_bytes
+        ),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parsing and indexing the document.
+// The document: its text, and where every key and value is.
+
+/// A parsed TOML document with its origin and index, which the parsers read and point into.
+pub(crate) struct Doc<'a> {
+    origin: &'a str,
+    text: &'a str,
+    root: Spanned<DeTable<'a>>,
+    pub index: Index,
+}
+
+impl<'a> Doc<'a> {
+    /// Checks size and syntax, refuses an empty document, and indexes every key.
+    pub fn new(text: &'a str, origin: &'a str, format: &Format) -> Result<Self, InvalidFile> {
+        let error = |span: Option<&Range<usize>>, field: Option<&str>, message: &str| {
+            located(origin, text, span, field, message)
+        };
+        if text.len() as u64 > format.max_bytes {
+            return Err(too_long(&one_line(origin), text.len() as u64, format));
+        }
+        let root = parse_document(text).map_err(|(span, message)| {
+            let field = span
+                .as_ref()
+                .filter(|_| format.syntax_errors_name_their_key)
+                .and_then(|s| key_before(text, s.start));
+            error(span.as_ref(), field.as_deref(), &message)
+        })?;
+        if root.get_ref().is_empty() {
+            return Err(error(None, None, format.empty));
+        }
+        let index = Index::new(root.get_ref());
+        Ok(Doc {
+            origin,
+            text,
+            root,
+            index,
+        })
+    }
+
+    /// An error at `span` (when known) about `field` (when there is one).
+    pub fn error(
+        &self,
+        span: Option<&Range<usize>>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> InvalidFile {
+        located(self.origin, self.text, span, field, &message.into())
+    }
+
+    /// An error about the value `v` of field `path`.
+    pub fn at<T>(&self, v: &Spanned<T>, path: &str, message: impl Into<String>) -> InvalidFile {
+        self.error(Some(&v.span()), Some(path), message)
+    }
+
+    /// The position of byte offset `offset`.
+    pub fn position(&self, offset: usize) -> Position {
+        position_in(self.text, offset)
+    }
+
+    /// Reads the document into `T` (a parser's raw structs) with serde. A refusal names the
+    /// field path (from serde) and its span (from the index: the key of an unknown field, else
+    /// the value), and says what was expected in the file's terms.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Refusal> {
+        let reader = toml::Deserializer::from(self.root.clone());
+        structured::deserialize(reader, is_reader_key).map_err(|f| {
+            let entry = self.index.entries.iter().find(|e| e.path == f.path);
+            let value = entry.map(|e| e.value.clone());
+            let (span, problem) = match f.problem {
+                p @ Problem::UnknownField { .. } => (entry.and_then(|e| e.key.clone()), p),
+                Problem::Mismatch { found, expected } => (
+                    value,
+                    Problem::Mismatch {
+                        found: friendly_found(&found),
+                        expected: friendly_expected(&expected),
+                    },
+                ),
+                // The reader's own errors at a number: one it cannot hold.
+                Problem::Other(_) if entry.is_some_and(|e| e.is_number) => {
+                    (value, Problem::OutOfRange)
+                }
+                Problem::Other(message) => (value, Problem::Other(one_line(message.trim()))),
+                p @ Problem::OutOfRange => (value, p),
+            };
+            Refusal {
+                span,
+                path: (!f.path.is_empty()).then_some(f.path),
+                problem,
+            }
+        })
+    }
+}
+
+/// An [`InvalidFile`] in `text` (named `origin`) at `span`.
+fn located(
+    origin: &str,
+    text: &str,
+    span: Option<&Range<usize>>,
+    field: Option<&str>,
+    message: &str,
+) -> InvalidFile {
+    InvalidFile {
+        origin: one_line(origin),
+        position: span.map(|s| position_in(text, s.start)),
+        field: field.map(one_line),
+        message: one_line(message),
+    }
+}
+
+/// Keys of `toml`'s own machinery in serde's view of the document (`Spanned` values are read as
+/// maps with private keys), which are not part of a field path.
+fn is_reader_key(key: &str) -> bool {
+    key.starts_with("$__serde_spanned_private_") || key.starts_with("$__toml_private_")
+}
 
 /// Parses `text` as a TOML document. On a syntax error, returns its span and the one-line
 /// message `invalid TOML: …` (naming the offending text, e.g. the duplicate key, when `toml`
@@ -213,6 +312,28 @@ pub(crate) fn parse_document(
     })
 }
 
+/// For a syntax error at byte `offset`, the key being assigned on that line before it
+/// (`as_of` in `… as_of = 2026-02-30 }`), as written: the parser gives no path, but the key
+/// tells the reader which value is wrong.
+pub(crate) fn key_before(text: &str, offset: usize) -> Option<String> {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line = &text[text[..offset].rfind('\n').map_or(0, |i| i + 1)..offset];
+    let (before, _) = line.rsplit_once('=')?;
+    let key: String = before
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || "_-.".contains(*c))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
 /// One key (or array element) of the document and where it is.
 pub(crate) struct Entry {
     /// Dotted path, array entries counted from 0: `target.shapes[2].m`.
@@ -223,6 +344,8 @@ pub(crate) struct Entry {
     pub value: Range<usize>,
     /// Whether the value is an array.
     pub is_array: bool,
+    /// Whether the value is an integer or a float.
+    pub is_number: bool,
 }
 
 /// Every key and array element of a parsed document, with its dotted path and spans.
@@ -239,28 +362,42 @@ impl Index {
         index
     }
 
-    /// The entry at `span`: a key with exactly that span, else the deepest value with exactly
-    /// that span, else the smallest value containing it.
-    pub fn locate(&self, span: &Range<usize>) -> Option<&Entry> {
-        if let Some(e) = self.entries.iter().find(|e| e.key.as_ref() == Some(span)) {
-            return Some(e);
-        }
-        let exact = self.entries.iter().filter(|e| e.value == *span);
-        if let Some(e) = exact.max_by_key(|e| e.path.len()) {
-            return Some(e);
-        }
-        self.entries
-            .iter()
-            .filter(|e| e.value.start <= span.start && span.end <= e.value.end)
-            .min_by_key(|e| e.value.end - e.value.start)
+    fn entry(&self, path: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.path == path)
     }
 
     /// The span of the key at `path`, when there is one.
     pub fn key_span(&self, path: &str) -> Option<Range<usize>> {
+        self.entry(path).and_then(|e| e.key.clone())
+    }
+
+    /// The span of the value at `path`, when there is one.
+    pub fn value_span(&self, path: &str) -> Option<Range<usize>> {
+        self.entry(path).map(|e| e.value.clone())
+    }
+
+    /// How many elements the array at `path` has (0 when there is none).
+    pub fn array_len(&self, path: &str) -> usize {
+        let prefix = format!("{path}[");
         self.entries
             .iter()
-            .find(|e| e.path == path)
-            .and_then(|e| e.key.clone())
+            .filter(|e| {
+                e.path
+                    .strip_prefix(&prefix)
+                    .and_then(|r| r.strip_suffix(']'))
+                    .is_some_and(|i| i.chars().all(|c| c.is_ascii_digit()))
+            })
+            .count()
+    }
+}
+
+fn entry(path: String, key: Option<Range<usize>>, value: &Spanned<DeValue>) -> Entry {
+    Entry {
+        path,
+        key,
+        value: value.span(),
+        is_array: matches!(value.get_ref(), DeValue::Array(_)),
+        is_number: matches!(value.get_ref(), DeValue::Integer(_) | DeValue::Float(_)),
     }
 }
 
@@ -271,12 +408,7 @@ fn index_table(table: &DeTable, prefix: &str, out: &mut Vec<Entry>) {
         } else {
             format!("{prefix}.{}", k.get_ref())
         };
-        out.push(Entry {
-            path: path.clone(),
-            key: Some(k.span()),
-            value: v.span(),
-            is_array: matches!(v.get_ref(), DeValue::Array(_)),
-        });
+        out.push(entry(path.clone(), Some(k.span()), v));
         index_value(v.get_ref(), &path, out);
     }
 }
@@ -287,12 +419,7 @@ fn index_value(v: &DeValue, path: &str, out: &mut Vec<Entry>) {
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let p = format!("{path}[{i}]");
-                out.push(Entry {
-                    path: p.clone(),
-                    key: None,
-                    value: item.span(),
-                    is_array: matches!(item.get_ref(), DeValue::Array(_)),
-                });
+                out.push(entry(p.clone(), None, item));
                 index_value(item.get_ref(), &p, out);
             }
         }
@@ -301,51 +428,43 @@ fn index_value(v: &DeValue, path: &str, out: &mut Vec<Entry>) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rewording serde errors.
+// What serde refused.
 
-/// For serde's "unknown field `x`, expected one of `a`, `b`" message (already one line): the
-/// unknown name and the allowed names (none when the table takes no fields).
-pub(crate) fn unknown_field(message: &str) -> Option<(&str, Vec<String>)> {
-    let rest = message.strip_prefix("unknown field `")?;
-    let (name, rest) = rest.split_once('`')?;
-    let allowed = match rest.trim_start_matches(", ") {
-        r if r.starts_with("expected") => r
-            .trim_start_matches("expected")
-            .trim_start_matches(" one of")
-            .split([',', ' '])
-            .filter(|w| !w.is_empty() && *w != "or")
-            .map(|w| w.trim_matches('`').to_string())
-            .filter(|w| !w.is_empty())
-            .collect(),
-        _ => Vec::new(),
-    };
-    Some((name, allowed))
+/// A value serde refused while reading the document into a parser's raw structs; each parser
+/// words it with [`Refusal::message`] or its own phrasing.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Refusal {
+    /// The key of an unknown field, else the value, when known.
+    pub span: Option<Range<usize>>,
+    /// The dotted field path (the unknown key's own path for an unknown field).
+    pub path: Option<String>,
+    pub problem: Problem,
 }
 
-/// ` (did you mean `b`?); expected one of a, b`, or `; this table takes no fields`.
-pub(crate) fn unknown_field_hint(name: &str, allowed: &[String]) -> String {
-    let mut msg = String::new();
-    if let Some(close) = closest(name, allowed) {
-        msg.push_str(&format!(" (did you mean `{close}`?)"));
+impl Refusal {
+    /// The path of the table holding the refused field (`target`, `target.shapes[1]`; empty at
+    /// the top level).
+    pub fn parent(&self) -> &str {
+        self.path
+            .as_deref()
+            .and_then(|p| p.rsplit_once('.').map(|(parent, _)| parent))
+            .unwrap_or("")
     }
-    if allowed.is_empty() {
-        msg.push_str("; this table takes no fields");
-    } else {
-        msg.push_str(&format!("; expected one of {}", allowed.join(", ")));
-    }
-    msg
-}
 
-/// For serde's "invalid type: X, expected Y" or "invalid value: …" message: what was found
-/// and what was expected, in the file's terms.
-pub(crate) fn invalid_type(message: &str) -> Option<(String, String)> {
-    ["invalid type: ", "invalid value: "]
-        .iter()
-        .find_map(|prefix| {
-            let rest = message.strip_prefix(prefix)?;
-            let (found, expected) = rest.rsplit_once(", expected ")?;
-            Some((friendly_found(found), friendly_expected(expected)))
-        })
+    /// The message for an unknown field: ` (did you mean `b`?); expected one of a, b`, or `;
+    /// this table takes no fields`, after what the parser says first.
+    pub fn unknown_field_hint(name: &str, allowed: &[&str]) -> String {
+        let mut msg = String::new();
+        if let Some(close) = closest(name, allowed) {
+            msg.push_str(&format!(" (did you mean `{close}`?)"));
+        }
+        if allowed.is_empty() {
+            msg.push_str("; this table takes no fields");
+        } else {
+            msg.push_str(&format!("; expected one of {}", allowed.join(", ")));
+        }
+        msg
+    }
 }
 
 /// serde's names for what a field takes, in the file's terms.
@@ -367,82 +486,5 @@ fn friendly_found(f: &str) -> String {
         "sequence" => "an array".into(),
         "map" => "a table".into(),
         _ => f.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The full quadratic table, as a reference for the banded [`edit_distance_within`].
-    fn edit_distance(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cur = row[j + 1];
-                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
-
-    proptest::proptest! {
-        /// The banded distance agrees with the full table wherever it answers.
-        #[test]
-        fn banded_edit_distance_matches_the_full_table(
-            a in "[abc]{0,8}", b in "[abc]{0,8}", max in 0usize..4,
-        ) {
-            let full = edit_distance(&a, &b);
-            let banded = edit_distance_within(&a, &b, max);
-            proptest::prop_assert_eq!(banded, (full <= max).then_some(full));
-        }
-    }
-
-    #[test]
-    fn closest_suggests_within_two_edits() {
-        let allowed = ["layers".to_string(), "d_model".to_string()];
-        assert_eq!(closest("layer", &allowed), Some("layers"));
-        assert_eq!(closest("d_mdoel", &allowed), Some("d_model"));
-        assert_eq!(closest("vocab", &allowed), None);
-        assert_eq!(closest("layers", &allowed), None);
-    }
-
-    /// Found by fuzzing (`catalog_parse`): an overlay whose figure cites an undefined short
-    /// source name, with a long name defined under `[sources]`, spent minutes in the quadratic
-    /// edit distance of the "did you mean" hint (two 20,000-character names: 48 s in the fuzz
-    /// build; 300,000: over 5 minutes). It is refused at once now, with or without a hint.
-    #[test]
-    fn fuzz_long_source_names() {
-        use crate::catalog::{Catalog, CatalogOverlay};
-        let n = 100_000;
-        let overlay = |defined: &str, cited: &str| {
-            format!(
-                "[sources]\n{defined} = \"x\"\n\n[[instances]]\nid = \"trn1.32xlarge\"\n\
-                 network_bits_per_s = {{ value = 1, source = \"{cited}\", as_of = 2026-01-01 }}\n"
-            )
-        };
-        let apply = |text: &str| {
-            let start = std::time::Instant::now();
-            let o = CatalogOverlay::parse(text, "o.toml").expect("the overlay parses");
-            let e = Catalog::bundled().overlay(o).unwrap_err().to_string();
-            assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
-            assert!(!e.contains('\n'), "{e}");
-            e
-        };
-        let long = |c: &str| format!("A{}", c.repeat(n));
-        let e = apply(&overlay(&long("C"), &long("D")));
-        assert!(
-            e.starts_with("o.toml:6:44: instances[0].network_bits_per_s.source: `AD"),
-            "{}",
-            &e[..100]
-        );
-        assert!(e.contains("is not defined under [sources]; expected one of"));
-        // A near miss of a long name still gets its hint.
-        let e = apply(&overlay(&long("C"), &format!("{}X", long("C"))));
-        assert!(e.contains("[sources] (did you mean `ACCC"), "{}", &e[..100]);
     }
 }

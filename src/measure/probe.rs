@@ -764,19 +764,15 @@ mod tests {
     }
 
     #[test]
-    fn quick_probe_gives_positive_rates_and_f32_above_f64() {
+    fn quick_probe_gives_positive_rates() {
         let r = measure(true);
         assert!(r.is_plausible(), "{r:?}");
         assert_eq!(r.threads, rayon::current_num_threads());
         assert_eq!(r.f32_gflops_one_thread.samples.len(), QUICK.fma_samples);
         assert_eq!(r.triad_gbps_all_threads.samples.len(), QUICK.triad_samples);
-        // Twice the lanes per instruction. Loose, never a timing threshold: the best samples
-        // are compared, so a test running beside this one cannot flip the order.
-        let best = |rate: &Rate| rate.samples.iter().copied().fold(0.0, f64::max);
-        assert!(
-            best(&r.f32_gflops_one_thread) > best(&r.f64_gflops_one_thread),
-            "{r:?}"
-        );
+        // f32 against f64 (twice the lanes per instruction) is a timing comparison, which a
+        // loaded machine flipped with four builds beside the test: it belongs to the
+        // measurements in docs/measurement.md, not to a unit test.
         assert!(!r.method.is_empty());
         assert_eq!(
             r.fingerprint,

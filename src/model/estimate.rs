@@ -60,6 +60,10 @@ pub struct OptionEstimate {
     /// Optimizer steps of the whole run (since 1.3).
     #[serde(default)]
     pub steps: f64,
+    /// The option's price, instance or chip differs from the bundled catalog: changed by
+    /// `--price` or a catalog overlay (since 1.3).
+    #[serde(default)]
+    pub changed_by_user: bool,
     pub plan: Plan,
     pub chips: u32,
     pub instances: u32,
@@ -387,6 +391,7 @@ pub fn estimate_instances(
                 accelerator_id: a.id.clone(),
                 vendor: a.vendor.clone(),
                 steps: p.steps(),
+                changed_by_user: false,
                 plan: *plan,
                 chips: chips as u32,
                 instances,

@@ -14,6 +14,7 @@ mod properties;
 pub mod time;
 pub mod uncertainty;
 pub mod validation;
+pub mod verdict;
 
 pub use efficiency::Precision;
 pub use layout::{Layout, Objective};
@@ -26,7 +27,28 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assumed {
     pub value: f64,
-    pub source: &'static str,
+    pub source: String,
+    /// Given by the user on the command line (so it carries no published range).
+    pub given: bool,
+}
+
+impl Assumed {
+    fn published(value: f64, source: &str) -> Self {
+        Assumed {
+            value,
+            source: source.to_string(),
+            given: false,
+        }
+    }
+
+    /// A value the user gave with `flag`.
+    pub fn given(value: f64, flag: &str) -> Self {
+        Assumed {
+            value,
+            source: format!("given on the command line ({flag})"),
+            given: true,
+        }
+    }
 }
 
 /// The inputs of the model that are not in the catalog.
@@ -43,18 +65,18 @@ pub struct Assumptions {
 impl Default for Assumptions {
     fn default() -> Self {
         Self {
-            goodput: Assumed {
-                value: 0.90,
-                source: "Llama 3 405B pre-training: 'higher than 90% effective training time' over 54 days on 16,384 H100 (Llama Team, arXiv 2407.21783, §3.3.4)",
-            },
-            pue: Assumed {
-                value: 1.14,
-                source: "AWS global data-centre PUE 2025 (1.15 in 2023 and 2024), sustainability.aboutamazon.com; industry average 1.58 (Uptime Institute 2023)",
-            },
-            grid_kg_co2_per_kwh: Assumed {
-                value: 0.367,
-                source: "U.S. average 2023, 0.81 lb CO2/kWh (U.S. EIA FAQ 'How much carbon dioxide is produced per kilowatthour of U.S. electricity generation?')",
-            },
+            goodput: Assumed::published(
+                0.90,
+                "Llama 3 405B pre-training: 'higher than 90% effective training time' over 54 days on 16,384 H100 (Llama Team, arXiv 2407.21783, §3.3.4)",
+            ),
+            pue: Assumed::published(
+                1.14,
+                "AWS global data-centre PUE 2025 (1.15 in 2023 and 2024), sustainability.aboutamazon.com; industry average 1.58 (Uptime Institute 2023)",
+            ),
+            grid_kg_co2_per_kwh: Assumed::published(
+                0.367,
+                "U.S. average 2023, 0.81 lb CO2/kWh (U.S. EIA FAQ 'How much carbon dioxide is produced per kilowatthour of U.S. electricity generation?')",
+            ),
         }
     }
 }

@@ -10,6 +10,8 @@
 use super::estimate::{
     self, BreakEven, ClusterSize, OptionEstimate, Scenario, SensitivityRow, Skipped,
 };
+use super::uncertainty::{self, Inputs, OptionSpread, Range, Simulation};
+use super::verdict::{self, Verdict, VerdictRules};
 use super::{Assumptions, Profile};
 use crate::catalog::{Catalog, Plan};
 use crate::ops::OpClass;
@@ -29,6 +31,9 @@ pub struct MeasuredRates {
     pub step_gflops: f64,
     /// Logical cores of the machine that measured it.
     pub logical_cores: usize,
+    /// Relative half-width of the product class's measured fraction (its 95% interval), the
+    /// spread of the `measured` what-if.
+    pub product_fraction_spread: f64,
 }
 
 impl MeasuredRates {
@@ -61,6 +66,27 @@ pub struct Request<'a> {
     pub plans: &'a [Plan],
     /// The measured run behind the request, if any: prices the CPU as an option.
     pub measured: Option<&'a MeasuredRates>,
+    /// The Monte Carlo and the verdict (None: the nominal figures only).
+    pub uncertainty: Option<UncertaintySettings>,
+}
+
+/// How to run the Monte Carlo and decide the verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UncertaintySettings {
+    pub trials: usize,
+    pub seed: u64,
+    /// Leave spot out of the verdict for runs longer than this many days.
+    pub spot_max_days: f64,
+}
+
+impl Default for UncertaintySettings {
+    fn default() -> Self {
+        UncertaintySettings {
+            trials: uncertainty::DEFAULT_TRIALS,
+            seed: 0,
+            spot_max_days: verdict::DEFAULT_SPOT_MAX_DAYS,
+        }
+    }
 }
 
 /// Everything [`price`] found.
@@ -75,6 +101,16 @@ pub struct Pricing {
     pub sensitivity: Vec<SensitivityRow>,
     pub break_even: Option<BreakEven>,
     pub cpu_baseline: Option<CpuBaseline>,
+    /// The input distributions, the trials and the verdict (when asked for).
+    pub uncertainty: Option<Uncertainty>,
+}
+
+/// The Monte Carlo of a pricing: its inputs, its trials and the verdict they give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertainty {
+    pub inputs: Inputs,
+    pub simulation: Simulation,
+    pub verdict: Verdict,
 }
 
 /// Prices `request.profile` on every catalog option.
@@ -94,6 +130,10 @@ pub fn price(request: &Request<'_>) -> Pricing {
         options.retain(|o| plans.contains(&o.plan));
         skipped.retain(|s| s.plan.is_none_or(|p| plans.contains(&p)));
     }
+    let bundled = Catalog::bundled();
+    for o in &mut options {
+        o.changed_by_user = catalog.option_differs_from(&bundled, &o.instance, o.plan);
+    }
     let sensitivity = estimate::sensitivity(
         profile,
         catalog,
@@ -107,6 +147,41 @@ pub fn price(request: &Request<'_>) -> Pricing {
     let cpu_baseline = request
         .measured
         .and_then(|m| cpu_baseline(profile, m, catalog, assumptions));
+    let uncertainty = request.uncertainty.map(|u| {
+        let efficiency_exact = matches!(scenario, Scenario::Custom { .. });
+        let mut inputs = Inputs::stated(
+            &options,
+            assumptions.goodput.value,
+            efficiency_exact,
+            assumptions.goodput.given,
+        );
+        if let (Scenario::Measured(_), Some(m)) = (scenario, request.measured) {
+            // The what-if carries the measurement's own interval, not published spreads.
+            for r in inputs.efficiency.values_mut() {
+                *r = Range::relative_interval(
+                    m.product_fraction_spread,
+                    "this run's measured product fraction (its 95% interval)",
+                );
+            }
+        }
+        let simulation = uncertainty::simulate(&options, &inputs, u.trials, u.seed);
+        let verdict = verdict::decide(
+            &options,
+            &simulation,
+            &VerdictRules {
+                spot_max_days: u.spot_max_days,
+                deadline_hours: match size {
+                    ClusterSize::DeadlineDays(d) => Some(d * 24.0),
+                    ClusterSize::Chips(_) => None,
+                },
+            },
+        );
+        Uncertainty {
+            inputs,
+            simulation,
+            verdict,
+        }
+    });
     Pricing {
         scenario: scenario.clone(),
         size,
@@ -115,6 +190,7 @@ pub fn price(request: &Request<'_>) -> Pricing {
         sensitivity,
         break_even,
         cpu_baseline,
+        uncertainty,
     }
 }
 
@@ -167,6 +243,26 @@ impl Pricing {
             cpu_baseline: self.cpu_baseline.clone(),
             sensitivity: self.sensitivity.clone(),
             sources,
+            uncertainty: self.uncertainty.as_ref().map(|u| UncertaintyRecord {
+                trials: u.simulation.trials,
+                seed: u.simulation.seed,
+                interval: uncertainty::INTERVAL_LEVEL,
+                inputs: u
+                    .inputs
+                    .efficiency
+                    .iter()
+                    .map(|(id, r)| (format!("efficiency:{id}"), r.clone()))
+                    .chain([("goodput".to_string(), u.inputs.goodput.clone())])
+                    .chain(
+                        u.inputs
+                            .price
+                            .iter()
+                            .map(|(p, r)| (format!("price:{}", p.as_str()), r.clone())),
+                    )
+                    .collect(),
+                options: u.simulation.spreads.clone(),
+                verdict: u.verdict.clone(),
+            }),
         }
     }
 }
@@ -229,6 +325,25 @@ pub struct CostRecord {
     /// its full citation (since 1.2).
     #[serde(default)]
     pub sources: BTreeMap<String, String>,
+    /// The Monte Carlo: its inputs with their sources, every option's median and 90% interval,
+    /// and the verdict (since 1.3).
+    #[serde(default)]
+    pub uncertainty: Option<UncertaintyRecord>,
+}
+
+/// What the report keeps of the Monte Carlo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UncertaintyRecord {
+    pub trials: usize,
+    pub seed: u64,
+    /// Coverage of every interval (0.9: the 5th to the 95th percentile).
+    pub interval: f64,
+    /// Each input's distribution with its source: `efficiency:<chip>` (relative to the nominal
+    /// efficiency), `goodput`, `price:<plan>` (a factor on the catalog price).
+    pub inputs: BTreeMap<String, Range>,
+    /// Every option's medians and intervals, in the order of `options`.
+    pub options: Vec<OptionSpread>,
+    pub verdict: Verdict,
 }
 
 /// Training the target on CPU instances at this run's measured rate.

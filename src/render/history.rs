@@ -2,10 +2,9 @@
 //! the SVG chart (one panel per series).
 
 use crate::compare::history::{History, Point, Series};
-use crate::render::export;
 use crate::report::schema::Direction;
 use crate::stats::changepoint::ChangePoint;
-use comfy_table::{ContentArrangement, Table, presets};
+use crate::units;
 use std::fmt::Write;
 
 /// `2026-11-26 18:03 ab12cd3`: a point's label on charts and in tables.
@@ -28,14 +27,14 @@ fn change_text(s: &Series, c: &ChangePoint) -> String {
         Direction::BiggerIsBetter => c.relative_change < 0.0,
     };
     format!(
-        "{} at #{} ({}): {} → {} {}, p = {:.3}",
+        "{} at #{} ({}): {} → {} {}, p = {}",
         if worse { "regression" } else { "improvement" },
         c.index + 1,
         point_label(p),
-        export::value(c.mean_before, &s.unit),
-        export::value(c.mean_after, &s.unit),
-        export::percent(c.relative_change),
-        c.p_value
+        units::in_unit(c.mean_before, &s.unit),
+        units::in_unit(c.mean_after, &s.unit),
+        units::change(c.relative_change),
+        units::p_value(Some(c.p_value))
     )
 }
 
@@ -52,11 +51,8 @@ pub fn table(h: &History) -> String {
     for s in &h.skipped {
         let _ = writeln!(out, "! skipped: {s}");
     }
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty()
-        .set_header(vec![
+    let mut t = crate::render::table::ruled(
+        &[
             "workload",
             "metric",
             "n",
@@ -64,7 +60,9 @@ pub fn table(h: &History) -> String {
             "last",
             "last/first",
             "change points",
-        ]);
+        ],
+        false,
+    );
     let machines: std::collections::BTreeSet<&str> =
         h.series.iter().map(|s| s.machine.as_str()).collect();
     for s in &h.series {
@@ -80,9 +78,9 @@ pub fn table(h: &History) -> String {
             workload,
             s.id.clone(),
             s.points.len().to_string(),
-            export::value(first, &s.unit),
-            export::value(last, &s.unit),
-            export::percent(last / first - 1.0),
+            units::in_unit(first, &s.unit),
+            units::in_unit(last, &s.unit),
+            units::change(last / first - 1.0),
             if changes.is_empty() {
                 "none".to_string()
             } else {

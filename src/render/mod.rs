@@ -1,10 +1,14 @@
 //! Everything that turns results into text or pictures: terminal summaries and tables, the
-//! exports (Markdown, JSON, CSV, BMF, github-action-benchmark), the HTML page and its SVG
-//! charts. Renderers only read; they never compute a figure the model or the statistics own.
+//! exports (one per format behind `export::Exporter`: table, Markdown, JSON, BMF,
+//! github-action-benchmark, CSV, HTML), and the SVG charts. Renderers only read; they never
+//! compute a figure the model or the statistics own. Numbers are formatted by `crate::units`,
+//! tables get their look from [`table`], and the cost table is built once as [`cost_rows`].
 
 pub mod catalog;
 pub mod chart;
+pub mod cost_rows;
 pub mod export;
 pub mod history;
-pub mod html;
 pub mod summary;
+pub mod table;
+pub mod verdict;

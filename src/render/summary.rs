@@ -7,40 +7,19 @@ use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
 use crate::measure::sampler::StopReason;
 use crate::model::Assumptions;
-use crate::model::estimate::{
-    BreakEven, ClusterSize, OptionEstimate, Scenario, SensitivityRow, Skipped,
-};
-use crate::model::memory::Recompute;
+use crate::model::estimate::{BreakEven, OptionEstimate, Scenario, SensitivityRow, Skipped};
 use crate::model::pricing::Pricing;
+use crate::model::verdict::Family;
+use crate::render::cost_rows::{
+    Column, CostRow, ENERGY, RUN, cost_rows, priced_rows, terminal_table,
+};
+use crate::render::table::{align_right, indented, ruled};
 use crate::report::schema::{Measurement, Report};
 use crate::stats::Estimate;
+use crate::units::{self, MISSING, si};
 use crate::workload::plan;
 use crate::workload::{Workload, WorkloadKind};
 use std::fmt::Write;
-
-/// `x` with an SI prefix (k, M, G, T, P, E, Z, Y) and three decimals.
-pub fn si(x: f64) -> String {
-    let (v, unit) = match x.abs() {
-        a if a >= 1e24 => (x / 1e24, "Y"),
-        a if a >= 1e21 => (x / 1e21, "Z"),
-        a if a >= 1e18 => (x / 1e18, "E"),
-        a if a >= 1e15 => (x / 1e15, "P"),
-        a if a >= 1e12 => (x / 1e12, "T"),
-        a if a >= 1e9 => (x / 1e9, "G"),
-        a if a >= 1e6 => (x / 1e6, "M"),
-        a if a >= 1e3 => (x / 1e3, "k"),
-        _ => (x, ""),
-    };
-    format!("{v:.3}{unit}")
-}
-
-fn seconds(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.3} s")
-    } else {
-        format!("{:.2} ms", s * 1e3)
-    }
-}
 
 /// `1 layer`, `2 layers`.
 fn count(n: usize, noun: &str) -> String {
@@ -61,7 +40,42 @@ pub fn describe_target(w: &Workload) -> String {
     describe_with(w, false)
 }
 
+/// `text` with every line longer than `width` columns broken at spaces; a continuation is
+/// indented two columns deeper than its line.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let cont = " ".repeat(indent + 2);
+        let mut current = String::new();
+        for word in line.trim_start().split(' ') {
+            let start = if current.is_empty() {
+                " ".repeat(indent)
+            } else {
+                String::new()
+            };
+            if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(&current);
+                out.push('\n');
+                current = format!("{cont}{word}");
+            } else if current.is_empty() {
+                current = format!("{start}{word}");
+            } else {
+                current.push(' ');
+                current.push_str(word);
+            }
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
+}
+
 fn describe_with(w: &Workload, with_slice: bool) -> String {
+    wrap(&describe_lines(w, with_slice), 100)
+}
+
+fn describe_lines(w: &Workload, with_slice: bool) -> String {
     let mut out = String::new();
     match &w.kind {
         WorkloadKind::Transformer(t) => {
@@ -104,9 +118,9 @@ fn describe_with(w: &Workload, with_slice: bool) -> String {
             let _ = writeln!(
                 out,
                 "  target training FLOPs (modelled): {} by costbench's executed-op formula; 6ND {}; PaLM 6N+12lhs {}",
-                si(total),
-                si(six),
-                si(palm)
+                units::flop(total),
+                units::flop(six),
+                units::flop(palm)
             );
         }
         WorkloadKind::Mlp(m) => {
@@ -144,14 +158,14 @@ fn describe_with(w: &Workload, with_slice: bool) -> String {
     out
 }
 
-/// `point [lower, upper]` of an estimate in seconds, with the half-width in per cent.
+/// `point [lower – upper] ±half-width` of an estimate in seconds.
 fn interval_s(e: &Estimate) -> String {
     format!(
-        "{} [{} – {}] ±{:.2}%",
-        seconds(e.point),
-        seconds(e.lower),
-        seconds(e.upper),
-        e.relative_half_width() * 100.0
+        "{} [{} – {}] {}",
+        units::seconds(e.point),
+        units::seconds(e.lower),
+        units::seconds(e.upper),
+        units::plus_minus(e.relative_half_width())
     )
 }
 
@@ -164,15 +178,20 @@ fn stop_text(stop: StopReason) -> &'static str {
     }
 }
 
+/// A roofline fraction, or [`MISSING`] without a roofline.
+fn roofline_text(f: Option<&Estimate>) -> String {
+    f.map_or(MISSING.to_string(), |f| units::percent(f.point))
+}
+
 /// What a run measured, read from its report: step time with its interval, executed FLOPs by op
 /// class with time, throughput and roofline fraction, and the FLOP accounting check.
 pub fn measured(report: &Report) -> String {
     let mut out = String::new();
-    let conf = report.settings.confidence_level * 100.0;
+    let conf = units::percent_to(report.settings.confidence_level, 0);
     match &report.measurement {
         Measurement::Step(m) => {
             let s = &m.step_time_s;
-            let warm: Vec<String> = m.warmup_s.iter().map(|t| format!("{t:.3}")).collect();
+            let warm: Vec<String> = m.warmup_s.iter().map(|t| units::decimal(*t, 3)).collect();
             let _ = writeln!(
                 out,
                 "  warm-up: {} steps, {} s each (not in the statistics)",
@@ -181,13 +200,13 @@ pub fn measured(report: &Report) -> String {
             );
             let _ = writeln!(
                 out,
-                "  step time (measured): median {} ({conf:.0}% bootstrap CI); mean {}; σ {}; MAD {}; min {}; max {}",
+                "  step time (measured): median {} ({conf} bootstrap CI); mean {}; σ {}; MAD {}; min {}; max {}",
                 interval_s(&s.median),
-                seconds(s.mean.point),
-                seconds(s.std_dev),
-                seconds(s.mad),
-                seconds(s.min),
-                seconds(s.max)
+                units::seconds(s.mean.point),
+                units::seconds(s.std_dev),
+                units::seconds(s.mad),
+                units::seconds(s.min),
+                units::seconds(s.max)
             );
             let _ = writeln!(
                 out,
@@ -197,74 +216,91 @@ pub fn measured(report: &Report) -> String {
                 s.outliers.total()
             );
             if let (Some(first), Some(last)) = (m.losses.first(), m.losses.last()) {
-                let _ = writeln!(out, "  loss: {first:.4} → {last:.4} over the sampled steps");
-            }
-            let executed = m.flops.executed_per_step;
-            let _ = writeln!(
-                out,
-                "  {:<11} {:>12} {:>7} {:>11} {:>10} {:>9} {:>10}",
-                "op class", "FLOPs/step", "share", "median", "GFLOP/s", "FLOP/B", "roofline"
-            );
-            for c in &m.op_classes {
-                let roof = c
-                    .roofline_fraction
-                    .map_or("-".to_string(), |f| format!("{:.1}%", f.point * 100.0));
                 let _ = writeln!(
                     out,
-                    "  {:<11} {:>12} {:>6.2}% {:>11} {:>10.1} {:>9.2} {:>10}",
-                    c.class.name(),
-                    si(c.flops as f64),
-                    100.0 * c.flops as f64 / executed.max(1) as f64,
-                    seconds(c.time_s.median.point),
-                    c.gflops.point,
-                    c.arithmetic_intensity,
-                    roof
+                    "  loss: {} → {} over the sampled steps",
+                    units::decimal(f64::from(*first), 4),
+                    units::decimal(f64::from(*last), 4)
                 );
             }
+            let executed = m.flops.executed_per_step;
+            let mut t = ruled(
+                &[
+                    "op class",
+                    "FLOPs/step",
+                    "share",
+                    "median",
+                    "GFLOP/s",
+                    "FLOP/B",
+                    "roofline",
+                ],
+                false,
+            );
+            for c in &m.op_classes {
+                t.add_row(vec![
+                    c.class.name().to_string(),
+                    si(c.flops as f64),
+                    units::percent(c.flops as f64 / executed.max(1) as f64),
+                    units::seconds(c.time_s.median.point),
+                    units::decimal(c.gflops.point, 1),
+                    units::intensity(c.arithmetic_intensity),
+                    roofline_text(c.roofline_fraction.as_ref()),
+                ]);
+            }
+            t.add_row(vec![
+                "total".to_string(),
+                si(executed as f64),
+                String::new(),
+                units::seconds(s.median.point),
+                units::decimal(m.gflops.point, 1),
+                String::new(),
+                String::new(),
+            ]);
+            align_right(&mut t, &[1, 2, 3, 4, 5, 6]);
+            out.push_str(&indented(&t, "  "));
             let _ = writeln!(
                 out,
-                "  {:<11} {:>12} {:>7} {:>11} {:>10.1}   whole step [{:.1} – {:.1}]",
-                "total",
-                si(executed as f64),
-                "",
-                seconds(s.median.point),
-                m.gflops.point,
-                m.gflops.lower,
-                m.gflops.upper
+                "  whole step: {} [{} – {}]",
+                units::gflops(m.gflops.point),
+                units::decimal(m.gflops.lower, 1),
+                units::decimal(m.gflops.upper, 1)
             );
             let _ = writeln!(
                 out,
-                "  executed FLOPs {} vs analytic formula {}: difference {:.4}%",
+                "  executed FLOPs {} vs analytic formula {}: difference {}",
                 m.flops.executed_per_step,
                 m.flops.analytic_per_step,
-                m.flops.relative_difference * 100.0
+                units::percent_to(m.flops.relative_difference, 4)
             );
         }
         Measurement::Sweep(sw) => {
             let _ = writeln!(
                 out,
-                "  each product sampled on its own; median time with its {conf:.0}% bootstrap CI"
+                "  each product sampled on its own; median time with its {conf} bootstrap CI"
             );
-            let _ = writeln!(
-                out,
-                "  {:<44} {:>10} {:>30} {:>9} {:>9} {:>9}",
-                "product", "FLOPs", "median time", "GFLOP/s", "samples", "roofline"
+            let mut t = ruled(
+                &[
+                    "product",
+                    "FLOPs",
+                    "median time",
+                    "GFLOP/s",
+                    "samples",
+                    "roofline",
+                ],
+                false,
             );
             for c in &sw.cases {
-                let roof = c
-                    .roofline_fraction
-                    .map_or("-".to_string(), |f| format!("{:.1}%", f.point * 100.0));
-                let _ = writeln!(
-                    out,
-                    "  {:<44} {:>10} {:>30} {:>9.1} {:>9} {:>9}",
-                    c.label,
+                t.add_row(vec![
+                    c.label.clone(),
                     si(c.flops as f64),
                     interval_s(&c.time_s.median),
-                    c.gflops.point,
-                    c.time_s.n,
-                    roof
-                );
+                    units::decimal(c.gflops.point, 1),
+                    c.time_s.n.to_string(),
+                    roofline_text(c.roofline_fraction.as_ref()),
+                ]);
             }
+            align_right(&mut t, &[1, 2, 3, 4, 5]);
+            out.push_str(&indented(&t, "  "));
         }
     }
     if let Some(sc) = &report.scaling {
@@ -273,21 +309,22 @@ pub fn measured(report: &Report) -> String {
             "  scaling check: time = a + b·FLOPs over {} sizes",
             sc.points.len()
         );
+        let mut t = ruled(&["size", "FLOPs", "median"], false);
         for p in &sc.points {
-            let _ = writeln!(
-                out,
-                "    {:<12} {:>12} FLOPs  median {}",
-                p.size,
+            t.add_row(vec![
+                p.size.clone(),
                 si(p.flops as f64),
-                seconds(p.median_s)
-            );
+                units::seconds(p.median_s),
+            ]);
         }
+        align_right(&mut t, &[1, 2]);
+        out.push_str(&indented(&t, "    "));
         let _ = writeln!(
             out,
-            "    a = {}, 1/b = {:.1} GFLOP/s (marginal rate), R² = {:.5}{}",
-            seconds(sc.intercept_s),
-            sc.marginal_gflops,
-            sc.r_squared,
+            "    a = {}, 1/b = {} (marginal rate), R² = {}{}",
+            units::seconds(sc.intercept_s),
+            units::gflops(sc.marginal_gflops),
+            units::decimal(sc.r_squared, 5),
             if sc.warning().is_some() {
                 " — poor fit"
             } else {
@@ -306,41 +343,38 @@ pub fn roofline(r: &Roofline, machine: &MachineContext) -> String {
         "{} ({} logical cores), measured {} (fingerprint {})",
         machine.cpu_model, machine.logical_cores, r.measured_at, r.fingerprint
     );
-    let _ = writeln!(
-        out,
-        "  {:<26} {:>12} {:>12}",
-        "",
-        "1 thread",
-        format!("{} threads", r.threads)
-    );
-    let rows = [
+    let all = format!("{} threads", r.threads);
+    let mut t = ruled(&["", "1 thread", &all], false);
+    for (name, one, every) in [
         (
-            "f32 FMA peak, GFLOP/s",
+            "f32 FMA peak",
             &r.f32_gflops_one_thread,
             &r.f32_gflops_all_threads,
         ),
         (
-            "f64 FMA peak, GFLOP/s",
+            "f64 FMA peak",
             &r.f64_gflops_one_thread,
             &r.f64_gflops_all_threads,
         ),
-        (
-            "triad bandwidth, GB/s",
-            &r.triad_gbps_one_thread,
-            &r.triad_gbps_all_threads,
-        ),
-    ];
-    for (name, one, all) in rows {
-        let _ = writeln!(
-            out,
-            "  {name:<26} {:>12.1} {:>12.1}",
-            one.median, all.median
-        );
+    ] {
+        t.add_row(vec![
+            name.to_string(),
+            units::gflops(one.median),
+            units::gflops(every.median),
+        ]);
     }
+    t.add_row(vec![
+        "triad bandwidth".to_string(),
+        units::bandwidth(r.triad_gbps_one_thread.median * 1e9),
+        units::bandwidth(r.triad_gbps_all_threads.median * 1e9),
+    ]);
+    align_right(&mut t, &[1, 2]);
+    out.push_str(&indented(&t, "  "));
     let ridge = r.f32_gflops_all_threads.median / r.triad_gbps_all_threads.median;
     let _ = writeln!(
         out,
-        "  ridge point: {ridge:.1} FLOP/byte (f32); medians of {} samples each",
+        "  ridge point: {} FLOP/byte (f32); medians of {} samples each",
+        units::intensity(ridge),
         r.f32_gflops_all_threads.samples.len()
     );
     let _ = writeln!(out, "  method: {}", r.method);
@@ -356,45 +390,15 @@ pub fn cost_table(
     assumptions: &Assumptions,
     catalog: &Catalog,
 ) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  {:<18} {:<15} {:>6} {:>9} {:>11} {:>13} {:>9} {:>6} {:>6} {:>10} {:>9}",
-        "instance",
-        "plan",
-        "chips",
-        "days",
-        "chip-hours",
-        "USD",
-        "$/Mtok",
-        "MFU",
-        "TP/rc",
-        "kWh",
-        "t CO2"
-    );
-    for o in options {
-        let rc = match o.layout.recompute {
-            Recompute::None => "-",
-            Recompute::Selective => "sel",
-            Recompute::Full => "full",
-        };
-        let _ = writeln!(
-            out,
-            "  {:<18} {:<15} {:>6} {:>9.1} {:>11} {:>13} {:>9.3} {:>5.1}% {:>6} {:>10} {:>9}",
-            o.instance,
-            o.plan.as_str(),
-            o.chips,
-            o.wall_hours / 24.0,
-            si(o.chip_hours),
-            format!("${}", si(o.usd)),
-            o.usd_per_million_tokens,
-            o.implied_mfu * 100.0,
-            format!("{}/{rc}", o.layout.tensor_parallel),
-            o.energy_kwh.map_or("n/p".to_string(), si),
-            o.kg_co2
-                .map_or("n/p".to_string(), |k| format!("{:.1}", k / 1000.0)),
-        );
-    }
+    let rows = cost_rows(options, catalog);
+    let columns = [
+        &[Column::Instance, Column::Plan][..],
+        &RUN,
+        &[Column::Layout],
+        &ENERGY,
+    ]
+    .concat();
+    let mut out = indented(&terminal_table(&rows, &columns), "  ");
     if !skipped.is_empty() {
         let _ = writeln!(out, "  not priced:");
         for s in skipped {
@@ -403,21 +407,21 @@ pub fn cost_table(
         }
     }
     let _ = writeln!(out, "  scenario: {}", scenario.name());
-    let notes: std::collections::BTreeSet<(&str, &str)> = options
+    let notes: std::collections::BTreeSet<(&str, &str)> = rows
         .iter()
-        .map(|o| (o.accelerator.as_str(), o.efficiency_note.as_str()))
+        .map(|r| (r.accelerator.as_str(), r.efficiency.as_str()))
         .collect();
     for (acc, note) in notes {
         let _ = writeln!(out, "    {acc}: {note}");
     }
     let _ = writeln!(
         out,
-        "  goodput {:.0}% ({}); PUE {:.2} ({}); grid {:.3} kg CO2/kWh ({}); n/p = chip power not published",
-        assumptions.goodput.value * 100.0,
+        "  goodput {} ({}); PUE {} ({}); grid {} kg CO2/kWh ({}); {MISSING} in kWh and t CO₂ = chip power not published",
+        units::percent_to(assumptions.goodput.value, 0),
         assumptions.goodput.source,
-        assumptions.pue.value,
+        units::decimal(assumptions.pue.value, 2),
         assumptions.pue.source,
-        assumptions.grid_kg_co2_per_kwh.value,
+        units::decimal(assumptions.grid_kg_co2_per_kwh.value, 3),
         assumptions.grid_kg_co2_per_kwh.source
     );
     let _ = writeln!(
@@ -431,29 +435,34 @@ pub fn cost_table(
 
 /// The ±20% sensitivity table.
 pub fn sensitivity_table(rows: &[SensitivityRow]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  sensitivity (USD; efficiency = every compute and memory efficiency, price = the plan's price):"
+    let mut out = String::from(
+        "  sensitivity (USD; efficiency = every compute and memory efficiency, price = the plan's price):\n",
     );
-    let _ = writeln!(
-        out,
-        "    {:<18} {:<15} {:>11} {:>11} {:>11} {:>11} {:>11}",
-        "instance", "plan", "base", "eff −20%", "eff +20%", "price −20%", "price +20%"
+    let mut t = ruled(
+        &[
+            "instance",
+            "plan",
+            "base",
+            "eff −20%",
+            "eff +20%",
+            "price −20%",
+            "price +20%",
+        ],
+        false,
     );
     for r in rows {
-        let _ = writeln!(
-            out,
-            "    {:<18} {:<15} {:>11} {:>11} {:>11} {:>11} {:>11}",
-            r.instance,
-            r.plan.as_str(),
-            format!("${}", si(r.usd)),
-            format!("${}", si(r.usd_efficiency_minus_20)),
-            format!("${}", si(r.usd_efficiency_plus_20)),
-            format!("${}", si(r.usd_price_minus_20)),
-            format!("${}", si(r.usd_price_plus_20)),
-        );
+        t.add_row(vec![
+            r.instance.clone(),
+            r.plan.as_str().to_string(),
+            units::usd(r.usd),
+            units::usd(r.usd_efficiency_minus_20),
+            units::usd(r.usd_efficiency_plus_20),
+            units::usd(r.usd_price_minus_20),
+            units::usd(r.usd_price_plus_20),
+        ]);
     }
+    align_right(&mut t, &[2, 3, 4, 5, 6]);
+    out.push_str(&indented(&t, "    "));
     out
 }
 
@@ -461,58 +470,246 @@ pub fn sensitivity_table(rows: &[SensitivityRow]) -> String {
 pub fn break_even_text(b: &BreakEven) -> String {
     let factor = |f: f64| {
         if f.is_finite() {
-            format!("×{f:.2}")
+            format!("×{}", units::decimal(f, 2))
         } else {
             "out of reach (it would need more than 100% of peak)".to_string()
         }
     };
     format!(
-        "  break-even: best NVIDIA {} {} ${} vs best Trainium {} {} ${}\n    NVIDIA ties at efficiency {} or at ${:.2}/h (now ${:.2}/h)\n    Trainium ties at efficiency {} or at ${:.2}/h (now ${:.2}/h)\n",
+        "  break-even: best NVIDIA {} {} {} vs best Trainium {} {} {}\n    NVIDIA ties at efficiency {} or at {}/h (now {}/h)\n    Trainium ties at efficiency {} or at {}/h (now {}/h)\n",
         b.nvidia.instance,
         b.nvidia.plan.as_str(),
-        si(b.nvidia.usd),
+        units::usd(b.nvidia.usd),
         b.trainium.instance,
         b.trainium.plan.as_str(),
-        si(b.trainium.usd),
+        units::usd(b.trainium.usd),
         factor(b.nvidia_efficiency_factor),
-        b.nvidia_tie_usd_per_hour,
-        b.nvidia.usd_per_instance_hour,
+        units::usd(b.nvidia_tie_usd_per_hour),
+        units::usd(b.nvidia.usd_per_instance_hour),
         factor(b.trainium_efficiency_factor),
-        b.trainium_tie_usd_per_hour,
-        b.trainium.usd_per_instance_hour,
+        units::usd(b.trainium_tie_usd_per_hour),
+        units::usd(b.trainium.usd_per_instance_hour),
     )
 }
 
-/// What `costbench run` prints after a measured transformer: the target's cost on every option
-/// under the run's scenario, then the CPU itself as an option.
-pub fn run_cost(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog) -> String {
-    let mut text = format!(
-        "  cost of the target on every option ({} scenario, {}):\n",
-        p.scenario.name(),
-        match p.size {
-            ClusterSize::DeadlineDays(d) => format!("finishing within {d} days"),
-            ClusterSize::Chips(n) => format!("{n} chips"),
-        }
-    );
-    text.push_str(&cost_table(
-        &p.options,
-        &p.skipped,
-        &p.scenario,
-        assumptions,
-        catalog,
-    ));
+/// The CPU itself as an option, at the run's measured rate (empty without one).
+pub fn cpu_option(p: &Pricing) -> String {
+    let mut text = String::new();
     if let Some(b) = &p.cpu_baseline {
-        text.push_str(&format!(
-            "  CPU baseline: {} × {} at this run's {:.1} GFLOP/s per {} cores scaled to {} vCPUs: {:.0} days, ${} (on_demand {}; assumes perfect scaling)\n",
-            b.instances,
-            b.instance,
-            b.measured_gflops,
-            b.measured_logical_cores,
-            b.instance_vcpus,
-            b.wall_hours / 24.0,
-            si(b.usd),
-            b.price_source
+        text.push_str(&wrap(
+            &format!(
+                "  This CPU as an option: {} × {} at this run's {} on {} cores, scaled to {} vCPUs (perfect scaling assumed): {}, {} (on_demand, {}).",
+                b.instances,
+                b.instance,
+                units::gflops(b.measured_gflops),
+                b.measured_logical_cores,
+                b.instance_vcpus,
+                units::wall_clock(b.wall_hours),
+                units::usd(b.usd),
+                b.price_source
+            ),
+            100,
         ));
     }
     text
+}
+
+/// How many options per vendor the compact table shows.
+const BEST_PER_VENDOR: usize = 3;
+
+/// What `estimate` and `run` print of a pricing: the verdict first; then, by default, the best
+/// options per vendor in a table that fits 100 columns, a count of what was not priced and the
+/// assumptions in one line; with `verbose`, every instance × plan, the not-priced list, every
+/// assumption with its source, the ±20% sensitivity and the break-even.
+pub fn pricing(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog, verbose: bool) -> String {
+    let mut out = String::new();
+    let spreads = p
+        .uncertainty
+        .as_ref()
+        .map(|u| u.simulation.spreads.as_slice());
+    if let Some(u) = &p.uncertainty {
+        out.push_str(&super::verdict::text(&u.verdict));
+        out.push('\n');
+    }
+    let rows = priced_rows(&p.options, spreads, catalog);
+    let by_median = |i: usize| spreads.map_or(p.options[i].usd, |s| s[i].usd.median);
+    if verbose {
+        let _ = writeln!(
+            out,
+            "Every option, cheapest median first ({} priced):",
+            p.options.len()
+        );
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&a, &b| by_median(a).total_cmp(&by_median(b)));
+        let sorted: Vec<CostRow> = order.iter().map(|&i| rows[i].clone()).collect();
+        let columns = [
+            &[Column::Family, Column::Instance, Column::Plan][..],
+            &[Column::Chips, Column::Instances],
+            &[Column::UsdInterval, Column::WallInterval, Column::ChipHours],
+            &[
+                Column::UsdPerMillionTokens,
+                Column::ImpliedMfu,
+                Column::Layout,
+            ],
+            &ENERGY,
+        ]
+        .concat();
+        out.push_str(&indented(&terminal_table(&sorted, &columns), "  "));
+        out.push_str(&cost_table_notes(p, &rows, assumptions, catalog));
+        out.push_str(&sensitivity_table(&p.sensitivity));
+        if let Some(b) = &p.break_even {
+            out.push_str(&break_even_text(b));
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "Best options per vendor (of {} priced; --verbose shows every one):",
+            p.options.len()
+        );
+        let mut picked: Vec<usize> = Vec::new();
+        for family in [Family::Trainium, Family::Nvidia, Family::Other] {
+            let mut mine: Vec<usize> = (0..rows.len())
+                .filter(|&i| rows[i].vendor.as_deref().map(Family::of_vendor) == Some(family))
+                .collect();
+            mine.sort_by(|&a, &b| by_median(a).total_cmp(&by_median(b)));
+            picked.extend(mine.into_iter().take(BEST_PER_VENDOR));
+        }
+        let sorted: Vec<CostRow> = picked.iter().map(|&i| rows[i].clone()).collect();
+        let columns = [
+            Column::Family,
+            Column::Instance,
+            Column::Instances,
+            Column::Plan,
+            Column::UsdInterval,
+            Column::WallInterval,
+        ];
+        let mut table = terminal_table(&sorted, &columns);
+        table.set_header([
+            "vendor",
+            "instance",
+            "n",
+            "plan",
+            "USD (90% interval)",
+            "wall-clock (90%)",
+        ]);
+        out.push_str(&indented(&table, "  "));
+        if !p.skipped.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} instance × plan pairs not priced (no published price or figure; --verbose lists them).",
+                p.skipped.len()
+            );
+        }
+        let _ = write!(
+            out,
+            "{}",
+            wrap(
+                &format!(
+                    "  Assumptions: {} efficiencies; goodput {}, PUE {}, grid {} kg CO₂/kWh; catalog {} ({}).",
+                    p.scenario.name(),
+                    units::percent_to(assumptions.goodput.value, 0),
+                    units::decimal(assumptions.pue.value, 2),
+                    units::decimal(assumptions.grid_kg_co2_per_kwh.value, 3),
+                    &catalog.hash()[..12],
+                    catalog.as_of()
+                ),
+                100
+            )
+        );
+        if rows.iter().any(|r| r.changed) {
+            let _ = writeln!(
+                out,
+                "  * price, instance or chip changed by --price or a catalog overlay."
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  n = instances; 90% interval = 5th–95th percentile of the trials; formulas and sources:\n  docs/cost-model.md, docs/sources.md; every assumption with its source: --verbose."
+        );
+    }
+    out
+}
+
+/// The verbose table's notes: what was not priced, each chip's efficiency and where it came
+/// from, the assumptions with their sources, the catalog.
+fn cost_table_notes(
+    p: &Pricing,
+    rows: &[CostRow],
+    assumptions: &Assumptions,
+    catalog: &Catalog,
+) -> String {
+    let mut out = String::new();
+    if rows.iter().any(|r| r.changed) {
+        let _ = writeln!(
+            out,
+            "  * price, instance or chip changed by --price or a catalog overlay"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  TP/recompute = tensor-parallel degree / activation recomputation (none, sel = selective, full)"
+    );
+    if !p.skipped.is_empty() {
+        let _ = writeln!(out, "  not priced:");
+        for s in &p.skipped {
+            let plan = s.plan.map_or(String::new(), |p| format!(" {}", p.as_str()));
+            let _ = writeln!(out, "    {}{plan}: {}", s.instance, s.reason);
+        }
+    }
+    let _ = writeln!(out, "  scenario: {}", p.scenario.name());
+    let notes: std::collections::BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.accelerator.as_str(), r.efficiency.as_str()))
+        .collect();
+    for (acc, note) in notes {
+        let _ = writeln!(out, "    {acc}: {note}");
+    }
+    if let Some(u) = &p.uncertainty {
+        let _ = writeln!(
+            out,
+            "  uncertainty: {} paired trials (seed {}); each input's range (low–mode–high) and source:",
+            units::grouped(u.simulation.trials as f64),
+            u.simulation.seed
+        );
+        let ranges = u
+            .inputs
+            .efficiency
+            .iter()
+            .map(|(id, r)| (format!("efficiency of {id} (× nominal)"), r))
+            .chain([("goodput".to_string(), &u.inputs.goodput)])
+            .chain(
+                u.inputs
+                    .price
+                    .iter()
+                    .filter(|(_, r)| !r.is_exact())
+                    .map(|(plan, r)| (format!("{} price (× catalog)", plan.as_str()), r)),
+            );
+        for (name, r) in ranges {
+            let _ = writeln!(
+                out,
+                "    {name}: {}–{}–{} ({})",
+                units::decimal(r.low, 3),
+                units::decimal(r.mode, 3),
+                units::decimal(r.high, 3),
+                r.source
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  goodput {} ({}); PUE {} ({}); grid {} kg CO2/kWh ({}); {MISSING} in kWh and t CO₂ = chip power not published",
+        units::percent_to(assumptions.goodput.value, 0),
+        assumptions.goodput.source,
+        units::decimal(assumptions.pue.value, 2),
+        assumptions.pue.source,
+        units::decimal(assumptions.grid_kg_co2_per_kwh.value, 3),
+        assumptions.grid_kg_co2_per_kwh.source
+    );
+    let _ = writeln!(
+        out,
+        "  catalog {} as of {}; formulas: docs/cost-model.md",
+        &catalog.hash()[..12],
+        catalog.as_of()
+    );
+    out
 }

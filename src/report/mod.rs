@@ -1,6 +1,7 @@
 //! Reports: the versioned schema (`schema`), reading and atomic writing (`store`), and building a
 //! report from a measurement (here). Renderers read only a `Report`.
 
+pub mod estimate;
 pub mod schema;
 pub mod store;
 
@@ -104,6 +105,12 @@ pub fn measured_rates(
             .collect(),
         step_gflops: m.gflops.point,
         logical_cores: machine.logical_cores,
+        product_fraction_spread: m
+            .op_classes
+            .iter()
+            .find(|c| c.class == crate::ops::OpClass::Matmul)
+            .and_then(|c| c.roofline_fraction)
+            .map_or(0.0, |f| f.relative_half_width()),
     })
 }
 

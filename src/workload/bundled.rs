@@ -2,7 +2,7 @@
 //! command-line argument into a workload: a bundled name, else a file path.
 
 use crate::workload::parse::{
-    WorkloadError, load_workload, parse_workload, parse_workload_with_memory,
+    WorkloadError, load_workload_with_memory, parse_workload, parse_workload_with_memory,
 };
 use crate::workload::spec::Workload;
 use std::path::Path;
@@ -43,14 +43,14 @@ fn unknown(name: &str) -> WorkloadError {
     }
 }
 
-/// Parses and validates a bundled workload, checking its slice against this machine's memory.
+/// Parses and validates a bundled workload (pure: this machine's memory is not asked).
 pub fn load_bundled(name: &str) -> Result<Workload, WorkloadError> {
     let text = text(name).ok_or_else(|| unknown(name))?;
     parse_workload(text, &origin(name))
 }
 
-/// [`load_bundled`] with the available memory given (`u64::MAX` skips the memory check, e.g. to
-/// list workloads on a machine too small to run some of them).
+/// [`load_bundled`], then checks that the slice fits in `available_bytes` (`u64::MAX` checks
+/// nothing more).
 pub fn load_bundled_with_memory(
     name: &str,
     available_bytes: u64,
@@ -61,10 +61,17 @@ pub fn load_bundled_with_memory(
 
 /// A command-line workload argument: a bundled name if it is one; else a file, if it looks like
 /// a path (contains a path separator, ends in `.toml`, or exists); else an error listing the
-/// bundled names.
+/// bundled names. Pure: for commands that run nothing (`estimate`); a run uses
+/// [`resolve_for_run`].
 pub fn resolve(arg: &str) -> Result<Workload, WorkloadError> {
+    resolve_for_run(arg, u64::MAX)
+}
+
+/// [`resolve`], then checks that the measured slice fits in `available_bytes` (this machine's
+/// available memory, [`crate::workload::available_memory_bytes`]), as `run` and `check` do.
+pub fn resolve_for_run(arg: &str, available_bytes: u64) -> Result<Workload, WorkloadError> {
     if text(arg).is_some() {
-        return load_bundled(arg);
+        return load_bundled_with_memory(arg, available_bytes);
     }
     let path = Path::new(arg);
     let looks_like_path = arg.contains('/')
@@ -74,7 +81,7 @@ pub fn resolve(arg: &str) -> Result<Workload, WorkloadError> {
     if !looks_like_path {
         return Err(unknown(arg));
     }
-    load_workload(path).map_err(|e| match e {
+    load_workload_with_memory(path, available_bytes).map_err(|e| match e {
         // `gpt2-124m.toml` typed for the bundled `gpt2-124m`.
         WorkloadError::Unreadable { path: p, reason }
             if !path.exists()
@@ -157,9 +164,15 @@ mod tests {
 
     #[test]
     fn resolve_distinguishes_names_paths_and_unknowns() {
+        assert!(resolve(DEFAULT_WORKLOAD).is_ok());
+        // Only a run asks whether the slice fits.
+        let e = resolve_for_run(DEFAULT_WORKLOAD, 1 << 20)
+            .unwrap_err()
+            .to_string();
         assert!(
-            resolve(DEFAULT_WORKLOAD).is_ok()
-                || crate::workload::parse::available_memory_bytes() < GIB64
+            e.starts_with("workloads/gpt2-124m.toml (bundled):")
+                && e.contains("measure: the measured slice needs about"),
+            "{e}"
         );
         let e = resolve("gpt5").unwrap_err().to_string();
         assert_eq!(

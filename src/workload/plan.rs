@@ -13,13 +13,79 @@
 //! 6N of Kaplan et al. 2020.
 
 use crate::ops::OpClass;
-use crate::ops::flops::{self as fl, causal_entries, product};
+use crate::ops::flops as fl;
 use crate::workload::spec::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Bytes of one f32.
 const F32: u64 = 4;
+
+/// Largest FLOP count of one step (one optimizer step of the target, or one product of a sweep)
+/// a workload may ask for: 2^62 ≈ 4.6e18, a quarter of `u64::MAX`, so the FLOP counters (the
+/// plan's, and the kernels' tallies of executed work) keep headroom.
+pub const MAX_STEP_FLOPS: u64 = 1 << 62;
+
+/// A figure of the plan in checked arithmetic: `None` once it passes `u128::MAX`. The plan's
+/// formulas are written once, in this type, so that sizes too large for the `u64` figures are
+/// found (and reported with their size) instead of overflowing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Big(pub Option<u128>);
+
+impl Big {
+    fn of(n: impl Into<u128>) -> Big {
+        Big(Some(n.into()))
+    }
+
+    fn size(n: usize) -> Big {
+        Big(u128::try_from(n).ok())
+    }
+
+    /// The figure as `u64`, when it fits.
+    pub fn to_u64(self) -> Option<u64> {
+        self.0.and_then(|n| u64::try_from(n).ok())
+    }
+
+    fn max(self, other: Big) -> Big {
+        Big(self.0.zip(other.0).map(|(a, b)| a.max(b)))
+    }
+
+    fn halved(self) -> Big {
+        Big(self.0.map(|n| n / 2))
+    }
+}
+
+impl std::ops::Add for Big {
+    type Output = Big;
+    fn add(self, o: Big) -> Big {
+        Big(self.0.zip(o.0).and_then(|(a, b)| a.checked_add(b)))
+    }
+}
+
+impl std::ops::Mul for Big {
+    type Output = Big;
+    fn mul(self, o: Big) -> Big {
+        Big(self.0.zip(o.0).and_then(|(a, b)| a.checked_mul(b)))
+    }
+}
+
+impl std::ops::Mul<u64> for Big {
+    type Output = Big;
+    fn mul(self, o: u64) -> Big {
+        self * Big::of(o)
+    }
+}
+
+/// A step too large for the plan's `u64` figures: its totals, each `None` beyond `u128::MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    pub flops: Option<u128>,
+    pub bytes: Option<u128>,
+}
+
+/// What workload validation guarantees, and the infallible plan functions rely on.
+const VALIDATED: &str = "the plan of a validated workload fits its u64 figures \
+                         (workload::parse refuses larger ones)";
 
 /// One kind of kernel call in a step, with how often it runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,6 +102,9 @@ pub struct PlannedOp {
 }
 
 /// The ops of one training step (forward, backward, optimizer update) of one micro-batch.
+///
+/// Built by the `checked_*` functions only when every figure, and the step's totals of FLOPs
+/// and bytes, fit `u64`; so the sums below cannot overflow.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepPlan {
     pub ops: Vec<PlannedOp>,
@@ -54,16 +123,6 @@ pub struct ClassTotals {
 }
 
 impl StepPlan {
-    fn push(&mut self, class: OpClass, name: &str, flops: u64, bytes: u64, calls: u64) {
-        self.ops.push(PlannedOp {
-            class,
-            name: name.to_string(),
-            flops,
-            bytes,
-            calls,
-        });
-    }
-
     /// Totals per op class (classes with no ops are absent).
     pub fn by_class(&self) -> BTreeMap<OpClass, ClassTotals> {
         let mut out: BTreeMap<OpClass, ClassTotals> = BTreeMap::new();
@@ -83,32 +142,88 @@ impl StepPlan {
     pub fn total_bytes(&self) -> u64 {
         self.ops.iter().map(|o| o.bytes * o.calls).sum()
     }
+}
+
+/// A step being planned, in checked arithmetic.
+struct Planner {
+    ops: Vec<PlannedOp>,
+    params: Big,
+    tokens: Big,
+    flops: Big,
+    bytes: Big,
+    /// Every op's figures fit `u64`.
+    fits: bool,
+}
+
+impl Planner {
+    fn new(params: Big, tokens: Big) -> Self {
+        Planner {
+            ops: Vec::new(),
+            params,
+            tokens,
+            flops: Big::of(0u8),
+            bytes: Big::of(0u8),
+            fits: true,
+        }
+    }
+
+    fn push(&mut self, class: OpClass, name: &str, flops: Big, bytes: Big, calls: Big) {
+        self.flops = self.flops + flops * calls;
+        self.bytes = self.bytes + bytes * calls;
+        match (flops.to_u64(), bytes.to_u64(), calls.to_u64()) {
+            (Some(flops), Some(bytes), Some(calls)) => self.ops.push(PlannedOp {
+                class,
+                name: name.to_string(),
+                flops,
+                bytes,
+                calls,
+            }),
+            _ => self.fits = false,
+        }
+    }
+
+    fn finish(self) -> Result<StepPlan, TooLarge> {
+        match (
+            self.flops.to_u64(),
+            self.bytes.to_u64(),
+            self.params.to_u64(),
+            self.tokens.to_u64(),
+        ) {
+            (Some(_), Some(_), Some(params), Some(tokens)) if self.fits => Ok(StepPlan {
+                ops: self.ops,
+                params,
+                tokens,
+            }),
+            _ => Err(TooLarge {
+                flops: self.flops.0,
+                bytes: self.bytes.0,
+            }),
+        }
+    }
 
     /// A product (m × k)·(k × n) run once forward and twice backward (input and weight
     /// gradients), `calls` times per step.
-    fn dense(&mut self, name: &str, m: usize, n: usize, k: usize, calls: u64) {
+    fn dense(&mut self, name: &str, m: Big, n: Big, k: Big, calls: Big) {
         self.dense_first(name, m, n, k, calls);
-        let (m64, n64, k64) = (m as u64, n as u64, k as u64);
         // dX (m × k) = dY (m × n) · Wᵀ (n × k)
         self.push(
             OpClass::Matmul,
             &format!("{name} input gradient"),
             product(m, n, k),
-            F32 * (m64 * n64 + n64 * k64 + m64 * k64),
+            (m * n + n * k + m * k) * F32,
             calls,
         );
     }
 
     /// A product whose input needs no gradient (the first layer of an MLP, fed with data):
     /// forward and weight gradient only.
-    fn dense_first(&mut self, name: &str, m: usize, n: usize, k: usize, calls: u64) {
-        let (m64, n64, k64) = (m as u64, n as u64, k as u64);
+    fn dense_first(&mut self, name: &str, m: Big, n: Big, k: Big, calls: Big) {
         let fwd = product(m, n, k);
         self.push(
             OpClass::Matmul,
             &format!("{name} forward"),
             fwd,
-            F32 * (m64 * k64 + k64 * n64 + m64 * n64),
+            (m * k + k * n + m * n) * F32,
             calls,
         );
         // dW (k × n) = Xᵀ (k × m) · dY (m × n)
@@ -116,7 +231,7 @@ impl StepPlan {
             OpClass::Matmul,
             &format!("{name} weight gradient"),
             fwd,
-            F32 * (k64 * m64 + m64 * n64 + k64 * n64),
+            (k * m + m * n + k * n) * F32,
             calls,
         );
     }
@@ -127,19 +242,64 @@ impl StepPlan {
         &mut self,
         class: OpClass,
         name: &str,
-        elements: u64,
+        elements: Big,
         per_element: u64,
         (reads, writes): (u64, u64),
-        calls: u64,
+        calls: Big,
     ) {
         self.push(
             class,
             name,
             elements * per_element,
-            F32 * elements * (reads + writes),
+            elements * F32 * (reads + writes),
             calls,
         );
     }
+
+    /// GELU forward and backward over `elements` values, `calls` times.
+    fn gelu(&mut self, elements: Big, calls: Big) {
+        let gelu = [
+            ("gelu forward", fl::GELU_FWD, (1, 1)),
+            ("gelu backward", fl::GELU_BWD, (2, 1)),
+        ];
+        for (name, per_element, arrays) in gelu {
+            self.elementwise(
+                OpClass::Activation,
+                name,
+                elements,
+                per_element,
+                arrays,
+                calls,
+            );
+        }
+    }
+
+    /// The end of every step: cross-entropy forward and backward over `logits`, and the AdamW
+    /// update, which reads weight, gradient and both moments and writes weight and both
+    /// moments.
+    fn loss_and_update(&mut self, logits: Big) {
+        let once = Big::of(1u8);
+        let xent = [
+            ("cross-entropy forward", fl::XENT_FWD, (1, 0)),
+            ("cross-entropy backward", fl::XENT_BWD, (1, 1)),
+        ];
+        for (name, per_element, arrays) in xent {
+            self.elementwise(OpClass::Loss, name, logits, per_element, arrays, once);
+        }
+        let params = self.params;
+        self.elementwise(OpClass::Optimizer, "adamw", params, fl::ADAMW, (4, 3), once);
+    }
+}
+
+/// 2·m·n·k for one product ([`crate::ops::flops::product`], checked).
+fn product(m: Big, n: Big, k: Big) -> Big {
+    Big::of(2u8) * m * n * k
+}
+
+/// Unmasked entries of an s × s causal score matrix, s·(s+1)/2
+/// ([`crate::ops::flops::causal_entries`], checked).
+fn causal_entries(s: Big) -> Big {
+    (s * (s + Big::of(1u8))).halved()
 }
 
 /// Trainable parameters of a transformer: per layer the fused QKV projection h·(h + 2·g·d), the
@@ -147,62 +307,81 @@ impl StepPlan {
 /// LayerNorm, h for RMSNorm); plus the token embedding V·h, learned positions s·h, the final norm,
 /// and an untied output head V·h. Linear layers have no biases.
 pub fn transformer_params(t: &TransformerShape) -> u64 {
-    let h = t.d_model as u64;
-    let kvw = (t.kv_heads * t.head_dim()) as u64;
-    let f = t.d_ff as u64;
+    checked_transformer_params(t).to_u64().expect(VALIDATED)
+}
+
+fn checked_transformer_params(t: &TransformerShape) -> Big {
+    let h = Big::size(t.d_model);
+    let kvw = Big::size(t.kv_heads) * Big::size(t.head_dim());
+    let f = Big::size(t.d_ff);
     let norm = match t.norm {
-        Norm::Layernorm => 2 * h,
+        Norm::Layernorm => h * 2,
         Norm::Rmsnorm => h,
     };
     let ffn = match t.activation {
-        Activation::Gelu => 2 * h * f,
-        Activation::Swiglu => 3 * h * f,
+        Activation::Gelu => h * f * 2,
+        Activation::Swiglu => h * f * 3,
     };
-    let layer = h * (h + 2 * kvw) + h * h + ffn + 2 * norm;
-    let embed = t.vocab as u64 * h;
+    let layer = h * (h + kvw * 2) + h * h + ffn + norm * 2;
+    let embed = Big::size(t.vocab) * h;
     let positions = match t.positions {
-        Positions::Learned => t.seq_len as u64 * h,
-        Positions::None => 0,
+        Positions::Learned => Big::size(t.seq_len) * h,
+        Positions::None => Big::of(0u8),
     };
-    let head = if t.tied_embeddings { 0 } else { embed };
-    t.layers as u64 * layer + embed + positions + norm + head
+    let head = if t.tied_embeddings {
+        Big::of(0u8)
+    } else {
+        embed
+    };
+    Big::size(t.layers) * layer + embed + positions + norm + head
 }
 
 /// Parameters of the MLP: one (d_in × d_hidden) product, hidden_layers − 1 square hidden ones,
 /// and the (d_hidden × classes) output; no biases.
 pub fn mlp_params(m: &MlpShape) -> u64 {
-    let (i, hd, c) = (m.d_in as u64, m.d_hidden as u64, m.classes as u64);
-    i * hd + (m.hidden_layers as u64 - 1) * hd * hd + hd * c
+    checked_mlp_params(m).to_u64().expect(VALIDATED)
+}
+
+fn checked_mlp_params(m: &MlpShape) -> Big {
+    let (i, hd, c) = (
+        Big::size(m.d_in),
+        Big::size(m.d_hidden),
+        Big::size(m.classes),
+    );
+    let square = Big::size(m.hidden_layers.saturating_sub(1));
+    i * hd + square * hd * hd + hd * c
 }
 
 /// The training step of a transformer on `batch` sequences of `t.seq_len` tokens.
 pub fn transformer_step(t: &TransformerShape, batch: usize) -> StepPlan {
-    let params = transformer_params(t);
-    let s = t.seq_len;
-    let tokens = batch * s;
-    let (h, f, v) = (t.d_model, t.d_ff, t.vocab);
-    let d = t.head_dim();
-    let kvw = t.kv_heads * d;
-    let l = t.layers as u64;
-    let th = (tokens * h) as u64;
-    let tf = (tokens * f) as u64;
-    let mut p = StepPlan {
-        ops: Vec::new(),
-        params,
-        tokens: tokens as u64,
-    };
+    checked_transformer_step(t, batch).expect(VALIDATED)
+}
+
+/// [`transformer_step`], or its totals when they do not fit `u64`.
+pub fn checked_transformer_step(t: &TransformerShape, batch: usize) -> Result<StepPlan, TooLarge> {
+    let params = checked_transformer_params(t);
+    let s = Big::size(t.seq_len);
+    let tokens = Big::size(batch) * s;
+    let (h, f, v) = (Big::size(t.d_model), Big::size(t.d_ff), Big::size(t.vocab));
+    let d = Big::size(t.head_dim());
+    let kvw = Big::size(t.kv_heads) * d;
+    let l = Big::size(t.layers);
+    let th = tokens * h;
+    let tf = tokens * f;
+    let mut p = Planner::new(params, tokens);
 
     // Embedding: lookup (a copy), plus learned positions added; backward scatter-adds the
     // token gradient and sums the position gradient over the batch.
     let learned = t.positions == Positions::Learned;
     let pos = if learned { 1 } else { 0 };
+    let once = Big::of(1u8);
     p.elementwise(
         OpClass::Embedding,
         "embedding forward",
         th,
         fl::EMBED_ADD * pos,
         (1 + pos, 1),
-        1,
+        once,
     );
     p.elementwise(
         OpClass::Embedding,
@@ -210,7 +389,7 @@ pub fn transformer_step(t: &TransformerShape, batch: usize) -> StepPlan {
         th,
         fl::EMBED_ADD * (1 + pos),
         (2 + pos, 1 + pos),
-        1,
+        once,
     );
 
     let (norm_fwd, norm_bwd, norm_params) = match t.norm {
@@ -219,105 +398,58 @@ pub fn transformer_step(t: &TransformerShape, batch: usize) -> StepPlan {
     };
     // A norm forward reads x and writes y; backward reads dy and x, writes dx (and the gains'
     // gradients, `norm_params` rows of h, negligible but counted).
-    let norm_bytes_fwd = |rows: u64| F32 * rows * h as u64 * 2;
-    let norm_bytes_bwd = |rows: u64| F32 * (rows * h as u64 * 3 + norm_params * h as u64);
-    let rows = tokens as u64;
+    let norms = l * 2 + once;
     p.push(
         OpClass::Norm,
         "norm forward",
-        rows * h as u64 * norm_fwd,
-        norm_bytes_fwd(rows),
-        2 * l + 1,
+        th * norm_fwd,
+        th * 2 * F32,
+        norms,
     );
     p.push(
         OpClass::Norm,
         "norm backward",
-        rows * h as u64 * norm_bwd,
-        norm_bytes_bwd(rows),
-        2 * l + 1,
+        th * norm_bwd,
+        (th * 3 + h * norm_params) * F32,
+        norms,
     );
 
     // Per layer: fused QKV, output projection, FFN.
-    p.dense("qkv", tokens, h + 2 * kvw, h, l);
+    p.dense("qkv", tokens, h + kvw * 2, h, l);
     p.dense("attention output", tokens, h, h, l);
     match t.activation {
         Activation::Gelu => {
             p.dense("ffn up", tokens, f, h, l);
-            p.elementwise(
-                OpClass::Activation,
-                "gelu forward",
-                tf,
-                fl::GELU_FWD,
-                (1, 1),
-                l,
-            );
-            p.elementwise(
-                OpClass::Activation,
-                "gelu backward",
-                tf,
-                fl::GELU_BWD,
-                (2, 1),
-                l,
-            );
+            p.gelu(tf, l);
         }
         Activation::Swiglu => {
-            p.dense("ffn gate+up", tokens, 2 * f, h, l);
-            p.elementwise(
-                OpClass::Activation,
-                "swiglu forward",
-                tf,
-                fl::SWIGLU_FWD,
-                (2, 1),
-                l,
-            );
-            p.elementwise(
-                OpClass::Activation,
-                "swiglu backward",
-                tf,
-                fl::SWIGLU_BWD,
-                (3, 2),
-                l,
-            );
+            p.dense("ffn gate+up", tokens, f * 2, h, l);
+            let swiglu = [
+                ("swiglu forward", fl::SWIGLU_FWD, (2, 1)),
+                ("swiglu backward", fl::SWIGLU_BWD, (3, 2)),
+            ];
+            for (name, per_element, arrays) in swiglu {
+                p.elementwise(OpClass::Activation, name, tf, per_element, arrays, l);
+            }
         }
     }
     p.dense("ffn down", tokens, h, f, l);
 
     // Attention per (sequence, head): S = Q·Kᵀ (s × d · d × s), P = softmax(S), O = P·V.
     // Backward: dP = dO·Vᵀ, dV = Pᵀ·dO, dS = softmax'(dP), dQ = dS·K, dK = dSᵀ·Q.
-    let pairs = (batch * t.heads) as u64;
-    let (s64, d64) = (s as u64, d as u64);
+    let pairs = Big::size(batch) * Big::size(t.heads);
     let attn_flops = pairs * product(s, s, d);
-    let qk_bytes = F32 * pairs * (2 * s64 * d64 + s64 * s64);
-    p.push(OpClass::Attention, "scores Q·Kᵀ", attn_flops, qk_bytes, l);
-    p.push(OpClass::Attention, "context P·V", attn_flops, qk_bytes, l);
-    p.push(
-        OpClass::Attention,
+    let qk_bytes = pairs * (s * d * 2 + s * s) * F32;
+    for name in [
+        "scores Q·Kᵀ",
+        "context P·V",
         "backward dP = dO·Vᵀ",
-        attn_flops,
-        qk_bytes,
-        l,
-    );
-    p.push(
-        OpClass::Attention,
         "backward dV = Pᵀ·dO",
-        attn_flops,
-        qk_bytes,
-        l,
-    );
-    p.push(
-        OpClass::Attention,
         "backward dQ = dS·K",
-        attn_flops,
-        qk_bytes,
-        l,
-    );
-    p.push(
-        OpClass::Attention,
         "backward dK = dSᵀ·Q",
-        attn_flops,
-        qk_bytes,
-        l,
-    );
+    ] {
+        p.push(OpClass::Attention, name, attn_flops, qk_bytes, l);
+    }
     let unmasked = pairs * causal_entries(s);
     p.elementwise(
         OpClass::Softmax,
@@ -338,124 +470,63 @@ pub fn transformer_step(t: &TransformerShape, batch: usize) -> StepPlan {
 
     // Two residual additions per layer forward; backward merges the two gradient paths at
     // each of them.
-    p.elementwise(
-        OpClass::Residual,
-        "residual forward",
-        th,
-        fl::RESIDUAL,
-        (2, 1),
-        2 * l,
-    );
-    p.elementwise(
-        OpClass::Residual,
-        "residual backward",
-        th,
-        fl::RESIDUAL,
-        (2, 1),
-        2 * l,
-    );
+    for name in ["residual forward", "residual backward"] {
+        p.elementwise(OpClass::Residual, name, th, fl::RESIDUAL, (2, 1), l * 2);
+    }
 
-    // Output head and loss.
-    p.dense("output head", tokens, v, h, 1);
-    let tv = (tokens * v) as u64;
-    p.elementwise(
-        OpClass::Loss,
-        "cross-entropy forward",
-        tv,
-        fl::XENT_FWD,
-        (1, 0),
-        1,
-    );
-    p.elementwise(
-        OpClass::Loss,
-        "cross-entropy backward",
-        tv,
-        fl::XENT_BWD,
-        (1, 1),
-        1,
-    );
-
-    // AdamW reads weight, gradient and both moments, writes weight and both moments.
-    p.elementwise(OpClass::Optimizer, "adamw", params, fl::ADAMW, (4, 3), 1);
-    p
+    // Output head, loss and update.
+    p.dense("output head", tokens, v, h, once);
+    p.loss_and_update(tokens * v);
+    p.finish()
 }
 
 /// The training step of an MLP on `batch` samples.
 pub fn mlp_step(m: &MlpShape, batch: usize) -> StepPlan {
-    let params = mlp_params(m);
-    let mut p = StepPlan {
-        ops: Vec::new(),
-        params,
-        tokens: batch as u64,
-    };
-    p.dense_first("input layer", batch, m.d_hidden, m.d_in, 1);
+    checked_mlp_step(m, batch).expect(VALIDATED)
+}
+
+/// [`mlp_step`], or its totals when they do not fit `u64`.
+pub fn checked_mlp_step(m: &MlpShape, batch: usize) -> Result<StepPlan, TooLarge> {
+    let params = checked_mlp_params(m);
+    let b = Big::size(batch);
+    let (d_in, hd, classes) = (
+        Big::size(m.d_in),
+        Big::size(m.d_hidden),
+        Big::size(m.classes),
+    );
+    let once = Big::of(1u8);
+    let mut p = Planner::new(params, b);
+    p.dense_first("input layer", b, hd, d_in, once);
     if m.hidden_layers > 1 {
-        p.dense(
-            "hidden layer",
-            batch,
-            m.d_hidden,
-            m.d_hidden,
-            m.hidden_layers as u64 - 1,
-        );
+        let square = Big::size(m.hidden_layers - 1);
+        p.dense("hidden layer", b, hd, hd, square);
     }
-    p.dense("output layer", batch, m.classes, m.d_hidden, 1);
-    let act = (batch * m.d_hidden) as u64;
-    let hl = m.hidden_layers as u64;
-    p.elementwise(
-        OpClass::Activation,
-        "gelu forward",
-        act,
-        fl::GELU_FWD,
-        (1, 1),
-        hl,
-    );
-    p.elementwise(
-        OpClass::Activation,
-        "gelu backward",
-        act,
-        fl::GELU_BWD,
-        (2, 1),
-        hl,
-    );
-    let logits = (batch * m.classes) as u64;
-    p.elementwise(
-        OpClass::Loss,
-        "cross-entropy forward",
-        logits,
-        fl::XENT_FWD,
-        (1, 0),
-        1,
-    );
-    p.elementwise(
-        OpClass::Loss,
-        "cross-entropy backward",
-        logits,
-        fl::XENT_BWD,
-        (1, 1),
-        1,
-    );
-    p.elementwise(OpClass::Optimizer, "adamw", params, fl::ADAMW, (4, 3), 1);
-    p
+    p.dense("output layer", b, classes, hd, once);
+    p.gelu(b * hd, Big::size(m.hidden_layers));
+    p.loss_and_update(b * classes);
+    p.finish()
 }
 
 /// One pass over a product sweep in one precision: each shape's `batch` products once.
 pub fn gemm_sweep_step(sweep: &GemmSweep, dtype: Dtype) -> StepPlan {
-    let mut p = StepPlan {
-        ops: Vec::new(),
-        params: 0,
-        tokens: 0,
-    };
-    for shape in &sweep.shapes {
-        let (m, n, k) = (shape.m as u64, shape.n as u64, shape.k as u64);
+    checked_gemm_step(&sweep.shapes, dtype).expect(VALIDATED)
+}
+
+/// One pass over `shapes` in `dtype` ([`gemm_sweep_step`]), or its totals when they do not fit
+/// `u64`.
+pub fn checked_gemm_step(shapes: &[GemmShape], dtype: Dtype) -> Result<StepPlan, TooLarge> {
+    let mut p = Planner::new(Big::of(0u8), Big::of(0u8));
+    for shape in shapes {
+        let (m, n, k) = (Big::size(shape.m), Big::size(shape.n), Big::size(shape.k));
         p.push(
             OpClass::Matmul,
             &gemm_label(shape),
-            product(shape.m, shape.n, shape.k),
-            dtype.bytes() * (m * k + k * n + m * n),
-            shape.batch as u64,
+            product(m, n, k),
+            (m * k + k * n + m * n) * dtype.bytes(),
+            Big::size(shape.batch),
         );
     }
-    p
+    p.finish()
 }
 
 /// `label (m×n×k)` or `m×n×k`, with `×batch` when batched.
@@ -476,50 +547,64 @@ pub fn gemm_label(shape: &GemmShape) -> String {
 /// largest transient buffers of the backward pass. An estimate made before anything is
 /// allocated, so a slice too large for this machine is refused up front.
 pub fn slice_memory_bytes(w: &Workload) -> u64 {
+    checked_slice_memory_bytes(w).to_u64().expect(VALIDATED)
+}
+
+/// [`slice_memory_bytes`] in checked arithmetic.
+pub fn checked_slice_memory_bytes(w: &Workload) -> Big {
     match &w.kind {
         WorkloadKind::Gemm(sweep) => sweep
             .shapes
             .iter()
-            .flat_map(|s| {
-                sweep.dtypes.iter().map(move |d| {
-                    let (m, n, k, b) = (s.m as u64, s.n as u64, s.k as u64, s.batch as u64);
-                    d.bytes() * b * (m * k + k * n + m * n)
-                })
-            })
-            .max()
-            .unwrap_or(0),
+            .flat_map(|s| sweep.dtypes.iter().map(move |&d| gemm_memory_bytes(s, d)))
+            .fold(Big::of(0u8), Big::max),
         WorkloadKind::Mlp(m) => {
             let s = &m.slice;
-            let b = m.slice_batch as u64;
-            let widest = s.d_in.max(s.d_hidden).max(s.classes) as u64;
-            let acts = b
-                * (s.d_in as u64
-                    + 2 * s.hidden_layers as u64 * s.d_hidden as u64
-                    + 2 * s.classes as u64);
-            F32 * (4 * mlp_params(s) + acts + 3 * b * widest)
+            let b = Big::size(m.slice_batch);
+            let (d_in, hd, c) = (
+                Big::size(s.d_in),
+                Big::size(s.d_hidden),
+                Big::size(s.classes),
+            );
+            let widest = d_in.max(hd).max(c);
+            let acts = b * (d_in + Big::size(s.hidden_layers) * hd * 2 + c * 2);
+            (checked_mlp_params(s) * 4 + acts + b * widest * 3) * F32
         }
-        WorkloadKind::Transformer(t) => transformer_memory_bytes(&t.slice, t.slice_batch),
+        WorkloadKind::Transformer(t) => checked_transformer_memory_bytes(&t.slice, t.slice_batch),
     }
+}
+
+/// Memory of one product of a sweep: its operands and result, `batch` times, in `dtype`.
+pub fn gemm_memory_bytes(s: &GemmShape, dtype: Dtype) -> Big {
+    let (m, n, k) = (Big::size(s.m), Big::size(s.n), Big::size(s.k));
+    (m * k + k * n + m * n) * Big::size(s.batch) * dtype.bytes()
 }
 
 /// Memory of a transformer step on `batch` sequences (see [`slice_memory_bytes`]).
 pub fn transformer_memory_bytes(t: &TransformerShape, batch: usize) -> u64 {
-    let tokens = (batch * t.seq_len) as u64;
-    let (h, f, v) = (t.d_model as u64, t.d_ff as u64, t.vocab as u64);
-    let kvw = (t.kv_heads * t.head_dim()) as u64;
+    checked_transformer_memory_bytes(t, batch)
+        .to_u64()
+        .expect(VALIDATED)
+}
+
+fn checked_transformer_memory_bytes(t: &TransformerShape, batch: usize) -> Big {
+    let s = Big::size(t.seq_len);
+    let tokens = Big::size(batch) * s;
+    let (h, f, v) = (Big::size(t.d_model), Big::size(t.d_ff), Big::size(t.vocab));
+    let kvw = Big::size(t.kv_heads) * Big::size(t.head_dim());
     let ffn_cols = match t.activation {
-        Activation::Gelu => 2 * f,
-        Activation::Swiglu => 3 * f,
+        Activation::Gelu => f * 2,
+        Activation::Swiglu => f * 3,
     };
-    let scores = (batch * t.heads) as u64 * (t.seq_len as u64).pow(2);
+    let scores = Big::size(batch) * Big::size(t.heads) * s * s;
     // Kept per layer: input, two norm outputs, QKV, attention probabilities, context, the
     // mid-layer residual, FFN pre- and post-activation.
-    let per_layer = tokens * (5 * h + 2 * kvw + ffn_cols) + scores;
+    let per_layer = tokens * (h * 5 + kvw * 2 + ffn_cols) + scores;
     // Transient in backward: logits and their gradient, two score-sized buffers, and a few
     // token-by-widest gradient buffers.
-    let widest = h.max(f).max(h + 2 * kvw) * 2;
-    let transient = 2 * tokens * v + 2 * scores + 4 * tokens * widest;
-    F32 * (4 * transformer_params(t) + t.layers as u64 * per_layer + transient)
+    let widest = h.max(f).max(h + kvw * 2) * 2;
+    let transient = tokens * v * 2 + scores * 2 + tokens * widest * 4;
+    (checked_transformer_params(t) * 4 + Big::size(t.layers) * per_layer + transient) * F32
 }
 
 /// Training FLOPs by the 6ND convention (Kaplan et al. 2020; Hoffmann et al. 2022): 6 FLOPs per

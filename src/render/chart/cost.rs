@@ -3,7 +3,7 @@
 //! ([`time_vs_cost`], [`pareto_front`]), and how the cost moves when efficiency or price are
 //! off by 20% ([`sensitivity_tornado`]).
 //!
-//! Costs are in USD and written like "$1.23M". A cost axis is log10 when all values are
+//! Costs are in USD and written by `units::usd` ("$1.235M"). A cost axis is log10 when all values are
 //! positive and the largest is more than 20× the smallest, linear from zero otherwise; the axis
 //! title says which. Non-finite (or negative) costs are never drawn as bars: their row says
 //! "no data", and a chart without any usable value is a "no data" panel.
@@ -14,9 +14,10 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::{
     Axis, BBox, Fallible, GREY_TEXT, GRID, INK, Ink, LABEL_SIZE, Labeller, OI_BLACK, OI_BLUE,
     OI_GREEN, OI_ORANGE, OI_PURPLE, OI_SKY, OI_VERMILLION, OI_YELLOW, Root, WIDTH_PX, fit,
-    fmt_tick, fmt_usd, height_of, legend, line_boxes, log_floor, nice_ceil, no_data_svg, padded,
-    put, px, render, tick_sig, title, wants_log, x_axis, y_axis,
+    height_of, legend, line_boxes, log_floor, nice_ceil, no_data_svg, padded, put, px, render,
+    tick_label, title, usd_tick_label, wants_log, x_axis, y_axis,
 };
+use crate::units::{self, MISSING};
 
 /// One priced option: `option` is the instance name (e.g. "p5.48xlarge"), `plan` the pricing
 /// plan ("on_demand", "reserved_1yr", "reserved_3yr", "capacity_block", "spot").
@@ -82,9 +83,7 @@ fn cost_axis(root: &Root<'_>, axis: &Axis, log: bool, span: (i32, i32), many: bo
 /// Tick labels of a cost axis: "$1M", "$250k".
 fn usd_ticks(axis: &Axis, target: usize) -> (Vec<f64>, impl Fn(f64) -> String) {
     let step = axis.tick_step(target);
-    (axis.ticks(target), move |t: f64| {
-        fmt_usd(t, tick_sig(t, step), true)
-    })
+    (axis.ticks(target), move |t: f64| usd_tick_label(t, step))
 }
 
 /// The smallest and largest of `values`, if any.
@@ -124,7 +123,7 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
     }
 
     let value_text = |i: usize| {
-        let v = fmt_usd(bars[i].usd, 3, false);
+        let v = units::usd(bars[i].usd);
         if Some(i) == cheapest {
             format!("{v} · cheapest")
         } else {
@@ -331,7 +330,7 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
     let probe = Axis::new(y_lo, y_hi, y_log, bottom, top);
     let y_ticks = probe.map(|a| a.ticks(7)).unwrap_or_default();
     let y_step = probe.map_or(0.0, |a| a.tick_step(7));
-    let y_fmt = move |t: f64| fmt_usd(t, tick_sig(t, y_step), true);
+    let y_fmt = move |t: f64| usd_tick_label(t, y_step);
     let tick_w = y_ticks
         .iter()
         .map(|&t| NAME_INK.width(&y_fmt(t)))
@@ -372,7 +371,7 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
             root,
             &xa,
             &xa.ticks(8),
-            &|t| fmt_tick(t, x_step),
+            &|t| tick_label(t, x_step),
             (top, bottom),
             false,
             &format!(
@@ -470,7 +469,7 @@ const PRICE: RGBColor = OI_ORANGE;
 /// repeated above the rows.
 ///
 /// Never panics: a pair with a non-finite or negative value has no bar (its figures read
-/// "n/a"), a row with nothing usable says "no data", and no usable value at all gives a
+/// "—"), a row with nothing usable says "no data", and no usable value at all gives a
 /// "no data" panel.
 pub fn sensitivity_tornado(rows: &[Sensitivity<'_>]) -> String {
     let pair = |p: (f64, f64)| (usable(p.0) && usable(p.1)).then(|| (p.0.min(p.1), p.0.max(p.1)));
@@ -495,15 +494,15 @@ pub fn sensitivity_tornado(rows: &[Sensitivity<'_>]) -> String {
     };
 
     let range_text = |what: &str, p: Option<(f64, f64)>| match p {
-        Some((a, b)) => format!("{what} {}–{}", fmt_usd(a, 3, false), fmt_usd(b, 3, false)),
-        None => format!("{what} n/a"),
+        Some((a, b)) => format!("{what} {}–{}", units::usd(a), units::usd(b)),
+        None => format!("{what} {MISSING}"),
     };
     let texts: Vec<[String; 4]> = rows
         .iter()
         .map(|r| {
             [
                 fit(option_name(r.option), MAX_NAME_PX, NAME_INK),
-                format!("at inputs {}", fmt_usd(r.usd, 3, false)),
+                format!("at inputs {}", units::usd(r.usd)),
                 range_text("efficiency", pair(r.efficiency)),
                 range_text("price", pair(r.price)),
             ]
@@ -694,8 +693,8 @@ mod tests {
         }
         assert_eq!(svg.matches("cheapest").count(), 1);
         // The cheapest is spot × p5.48xlarge: 2.5e6 / 5 = $500k, drawn bold.
-        assert!(svg.contains("$500k · cheapest"), "{svg}");
-        assert!(svg.contains("$2.50M"));
+        assert!(svg.contains("$500.0k · cheapest"), "{svg}");
+        assert!(svg.contains("$2.500M"));
         // 2.5M / 0.5M = 5×: linear.
         assert!(svg.contains("USD, linear scale"));
         assert!(!svg.contains("no data"));
@@ -715,7 +714,7 @@ mod tests {
         check_svg(&svg);
         assert!(svg.contains("USD, log scale"));
         assert_eq!(svg.matches("cheapest").count(), 1);
-        assert!(svg.contains("$10.0k · cheapest"));
+        assert!(svg.contains("$10.00k · cheapest"));
         // Height grows with the rows: 60 bars of 20 px and 5 headers of 26 px at least.
         let h: i32 = svg
             .split("height=\"")
@@ -754,7 +753,7 @@ mod tests {
         ]);
         check_svg(&svg);
         assert_eq!(svg.matches(">\nno data\n<").count(), 2);
-        assert!(svg.contains("$0 · cheapest"));
+        assert!(svg.contains("$0.00 · cheapest"));
         // Extreme but finite.
         for usd in [
             [1e-300, 1e300],
@@ -910,10 +909,10 @@ mod tests {
         check_svg(&svg);
         assert!(svg.contains("efficiency ±20%") && svg.contains("price ±20%"));
         assert!(svg.contains("p5.48xlarge") && svg.contains("trn1.32xlarge"));
-        assert!(svg.contains("at inputs $2.00M"));
-        assert!(svg.contains("price $1.60M–$2.40M"));
+        assert!(svg.contains("at inputs $2.000M"));
+        assert!(svg.contains("price $1.600M–$2.400M"));
         // The efficiency pair is given high first and still spans min..max.
-        assert!(svg.contains("efficiency $1.67M–$2.50M"));
+        assert!(svg.contains("efficiency $1.666M–$2.500M"));
         assert!(svg.contains("USD, linear scale"));
         assert!(!svg.contains("no data"));
         // Two bars per row.
@@ -955,7 +954,7 @@ mod tests {
         ];
         let svg = sensitivity_tornado(&rows);
         check_svg(&svg);
-        assert!(svg.contains("efficiency n/a") && svg.contains("at inputs n/a"));
+        assert!(svg.contains("efficiency —") && svg.contains("at inputs —"));
         assert!(!svg.contains("no data"));
     }
 }

@@ -172,7 +172,7 @@ where
         .y_label_area_size(72)
         .build_cartesian_2d(x_range, y0..y1)?;
     let decimals = tick_decimals((y1 - y0) / 5.0);
-    let y_format = |y: &f64| format!("{y:.decimals$}");
+    let y_format = |y: &f64| crate::units::decimal(*y, decimals);
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -304,7 +304,7 @@ fn change_labels(values: &[f64], change_points: &[usize]) -> Vec<(usize, String)
             let c = points[k];
             let change = mean(&values[c..end]) / mean(&values[start..c]) - 1.0;
             let label = if change.is_finite() {
-                format!("change {:+.1}%", change * 100.0)
+                format!("change {}", crate::units::change(change))
             } else {
                 "change".to_owned()
             };
@@ -724,53 +724,6 @@ fn wants_log(min: f64, max: f64) -> bool {
     min > 0.0 && max / min > 20.0
 }
 
-/// `v` rounded to `sig` significant digits.
-fn round_sig(v: f64, sig: i32) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let scale = 10f64.powi(sig - 1 - v.abs().log10().floor() as i32);
-    let r = (v * scale).round() / scale;
-    if r.is_finite() { r } else { v }
-}
-
-/// `v` with `sig` significant digits, no exponent (at most 12 decimals); trailing zeros
-/// dropped when `trim`.
-fn fmt_sig(v: f64, sig: i32, trim: bool) -> String {
-    if !v.is_finite() {
-        return "n/a".to_owned();
-    }
-    if v == 0.0 {
-        return "0".to_owned();
-    }
-    let r = round_sig(v, sig);
-    let decimals = (sig - 1 - r.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let s = format!("{r:.decimals$}");
-    if trim && s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
-}
-
-/// A dollar amount with `sig` significant digits and a k/M/B/T suffix: "$1.23M", "$456k",
-/// "$12.3". `trim` drops trailing zeros (tick labels: "$1M").
-fn fmt_usd(v: f64, sig: i32, trim: bool) -> String {
-    if !v.is_finite() {
-        return "n/a".to_owned();
-    }
-    let sign = if v < 0.0 { "-" } else { "" };
-    let r = round_sig(v.abs(), sig);
-    let (scaled, suffix) = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")]
-        .into_iter()
-        .find(|&(unit, _)| r >= unit)
-        .map_or((r, ""), |(unit, suffix)| (r / unit, suffix));
-    if r >= 1e15 {
-        return format!("{sign}${r:.2e}");
-    }
-    format!("{sign}${}{suffix}", fmt_sig(scaled, sig, trim))
-}
-
 /// Significant digits a tick label needs to tell ticks `step` apart around `v` (3 at least).
 fn tick_sig(v: f64, step: f64) -> i32 {
     if !(step > 0.0 && v.is_finite() && v != 0.0) {
@@ -779,38 +732,14 @@ fn tick_sig(v: f64, step: f64) -> i32 {
     ((v.abs() / step).log10().floor() as i32 + 1).clamp(3, 9)
 }
 
-/// A plain number for a tick label: trimmed decimals for 0.001 ≤ |v| < 10^6, else "1e-5".
-fn fmt_tick(v: f64, step: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 {
-        "0".to_owned()
-    } else if (1e-3..1e6).contains(&a) {
-        fmt_sig(v, tick_sig(v, step), true)
-    } else {
-        let s = format!("{v:e}");
-        // "1.5e7" stays; "1.2345678e7" is cut to 3 digits.
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        format!("{}e{e}", fmt_sig(m.parse().unwrap_or(v), 3, true))
-    }
+/// A plain tick label at `v` on an axis whose ticks are `step` apart (0: unknown).
+fn tick_label(v: f64, step: f64) -> String {
+    crate::units::axis(v, tick_sig(v, step))
 }
 
-/// A number for text: 3 significant digits or more (all integer digits below 10^7, e.g.
-/// "1234", "45.6", "0.0123"), an exponent beyond that.
-fn fmt_num(v: f64) -> String {
-    let a = v.abs();
-    if !v.is_finite() {
-        "n/a".to_owned()
-    } else if a == 0.0 {
-        "0".to_owned()
-    } else if (1e-3..1e7).contains(&a) {
-        if a >= 100.0 {
-            format!("{v:.0}")
-        } else {
-            fmt_sig(v, 3, false)
-        }
-    } else {
-        format!("{v:.2e}")
-    }
+/// A dollar tick label at `v` on an axis whose ticks are `step` apart.
+fn usd_tick_label(v: f64, step: f64) -> String {
+    crate::units::usd_axis(v, tick_sig(v, step))
 }
 
 /// Keeps tick labels (centre pixel, width) that do not overlap, left to right (or top to
@@ -1401,25 +1330,13 @@ mod tests {
     }
 
     #[test]
-    fn number_formats() {
-        assert_eq!(fmt_usd(1_234_567.0, 3, false), "$1.23M");
-        assert_eq!(fmt_usd(1_200_000.0, 3, false), "$1.20M");
-        assert_eq!(fmt_usd(1_000_000.0, 3, true), "$1M");
-        assert_eq!(fmt_usd(999_600.0, 3, false), "$1.00M");
-        assert_eq!(fmt_usd(456_000.0, 3, false), "$456k");
-        assert_eq!(fmt_usd(12.34, 3, false), "$12.3");
-        assert_eq!(fmt_usd(0.0, 3, false), "$0");
-        assert_eq!(fmt_usd(-2500.0, 3, true), "-$2.5k");
-        assert_eq!(fmt_usd(3.2e9, 3, false), "$3.20B");
-        assert_eq!(fmt_usd(f64::NAN, 3, false), "n/a");
-        assert_eq!(fmt_num(2150.0), "2150");
-        assert_eq!(fmt_num(27.388), "27.4");
-        assert_eq!(fmt_num(0.0123), "0.0123");
-        assert_eq!(fmt_num(3e9), "3.00e9");
-        assert_eq!(fmt_tick(0.01, 0.0), "0.01");
-        assert_eq!(fmt_tick(1000.0, 0.0), "1000");
-        assert_eq!(fmt_tick(1e7, 0.0), "1e7");
-        assert_eq!(fmt_tick(2.5, 0.5), "2.5");
+    fn tick_labels() {
+        assert_eq!(usd_tick_label(1_000_000.0, 0.0), "$1M");
+        assert_eq!(usd_tick_label(-2500.0, 500.0), "-$2.5k");
+        assert_eq!(tick_label(0.01, 0.0), "0.01");
+        assert_eq!(tick_label(1000.0, 0.0), "1000");
+        assert_eq!(tick_label(1e7, 0.0), "1e7");
+        assert_eq!(tick_label(2.5, 0.5), "2.5");
     }
 
     #[test]

@@ -7,9 +7,10 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
     Axis, BBox, Fallible, GREY_TEXT, GRID, INK, Ink, LABEL_SIZE, Labeller, OI_BLACK, OI_BLUE, Root,
-    TITLE_INK, WIDTH_PX, fit, fmt_num, fmt_sig, fmt_tick, height_of, legend, line_boxes, nice_ceil,
-    no_data_svg, put, px, render, title, x_axis, y_axis,
+    TITLE_INK, WIDTH_PX, fit, height_of, legend, line_boxes, nice_ceil, no_data_svg, put, px,
+    render, tick_label, title, x_axis, y_axis,
 };
+use crate::units;
 
 /// One measured workload: `intensity` in FLOP/byte, `gflops` attained.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +49,7 @@ fn decade(v: f64, margin: f64, up: bool) -> f64 {
 /// This CPU's measured roofline, log–log: attainable GFLOP/s = min(peak_gflops, bandwidth_gbs
 /// × intensity) over intensity (FLOP/byte) from 0.01 to 1000, widened to whole decades to take
 /// in the points and the ridge. The ridge (intensity peak/bandwidth) is marked with a diamond,
-/// a dashed vertical line and the label "ridge 25.0 FLOP/byte". Each point is a blue dot
+/// a dashed vertical line and the label "ridge 25.00 FLOP/byte". Each point is a blue dot
 /// labelled with `label`, the labels placed clear of each other and of the markers (with a
 /// leader line when moved away from their point). Axes "arithmetic intensity (FLOP/byte)" and
 /// "GFLOP/s"; title "Roofline of this CPU: peak … GFLOP/s, memory bandwidth … GB/s"; legend
@@ -89,7 +90,7 @@ pub fn roofline(peak_gflops: f64, bandwidth_gbs: f64, points: &[RooflinePoint<'_
     let y_ticks = probe.ticks(7);
     let tick_w = y_ticks
         .iter()
-        .map(|&t| NAME_INK.width(&fmt_tick(t, 0.0)))
+        .map(|&t| NAME_INK.width(&tick_label(t, 0.0)))
         .max()
         .unwrap_or(0);
     let left = 40 + tick_w + 10;
@@ -100,12 +101,12 @@ pub fn roofline(peak_gflops: f64, bandwidth_gbs: f64, points: &[RooflinePoint<'_
         return no_data_svg(ROOF_TITLE);
     };
     let heading = format!(
-        "{ROOF_TITLE}: peak {} GFLOP/s, memory bandwidth {} GB/s",
-        fmt_num(peak_gflops),
-        fmt_num(bandwidth_gbs)
+        "{ROOF_TITLE}: peak {}, memory bandwidth {}",
+        units::gflops(peak_gflops),
+        units::bandwidth(bandwidth_gbs * 1e9)
     );
     let heading = fit(&heading, WIDTH_PX - 20, TITLE_INK);
-    let ridge_text = format!("ridge {} FLOP/byte", fmt_num(ridge));
+    let ridge_text = format!("ridge {} FLOP/byte", units::intensity(ridge));
     let left_out = points.len() - shown.len();
 
     render(height_of(ROOF_HEIGHT), |root| {
@@ -137,7 +138,7 @@ pub fn roofline(peak_gflops: f64, bandwidth_gbs: f64, points: &[RooflinePoint<'_
             root,
             &xa,
             &xa.ticks(8),
-            &|t| fmt_tick(t, 0.0),
+            &|t| tick_label(t, 0.0),
             (top, bottom),
             false,
             "arithmetic intensity (FLOP/byte)",
@@ -146,7 +147,7 @@ pub fn roofline(peak_gflops: f64, bandwidth_gbs: f64, points: &[RooflinePoint<'_
             root,
             &ya,
             &y_ticks,
-            &|t| fmt_tick(t, 0.0),
+            &|t| tick_label(t, 0.0),
             (left, right),
             ("GFLOP/s", 22),
         )?;
@@ -243,29 +244,6 @@ const ROW: i32 = 22;
 const BAR: i32 = 14;
 const BAR_COLOUR: RGBColor = OI_BLUE;
 
-/// A duration in s, ms or µs with 3 significant digits: "1.23 s", "45.6 ms", "789 µs".
-fn fmt_seconds(s: f64) -> String {
-    let a = s.abs();
-    if !s.is_finite() {
-        "n/a".to_owned()
-    } else if a >= 1.0 {
-        format!("{} s", fmt_sig(s, 3, false))
-    } else if a >= 1e-3 {
-        format!("{} ms", fmt_sig(s * 1e3, 3, false))
-    } else {
-        format!("{} µs", fmt_sig(s * 1e6, 3, false))
-    }
-}
-
-/// A share in percent with one decimal ("45.6%"), "<0.1%" for a small non-zero one.
-fn fmt_share(share: f64) -> String {
-    if share > 0.0 && share < 0.05 {
-        "<0.1%".to_owned()
-    } else {
-        format!("{share:.1}%")
-    }
-}
-
 /// Per-op-class time breakdown of one step: horizontal bars sorted by time descending (ties
 /// in the given order), each labelled at its end with its time (s, ms or µs) and its share of
 /// the total in percent ("12.3 ms · 45.6%"); the title gives the total. Linear time axis from
@@ -307,7 +285,7 @@ pub fn time_breakdown(items: &[Slice<'_>]) -> String {
         .iter()
         .map(|&i| {
             let s = items[i].seconds;
-            usable(s).then(|| format!("{} · {}", fmt_seconds(s), fmt_share(100.0 * s / total)))
+            usable(s).then(|| format!("{} · {}", units::seconds(s), units::percent(s / total)))
         })
         .collect();
     let name_w = names.iter().map(|n| NAME_INK.width(n)).max().unwrap_or(0);
@@ -334,7 +312,7 @@ pub fn time_breakdown(items: &[Slice<'_>]) -> String {
         .saturating_add(px(rows.len()).saturating_mul(ROW))
         .saturating_add(6);
     let height = bottom.saturating_add(50);
-    let heading = format!("{BREAKDOWN_TITLE} (total {})", fmt_seconds(total));
+    let heading = format!("{BREAKDOWN_TITLE} (total {})", units::seconds(total));
 
     render(height_of(height), |root| {
         title(root, &heading)?;
@@ -343,7 +321,7 @@ pub fn time_breakdown(items: &[Slice<'_>]) -> String {
             root,
             &axis,
             &axis.ticks(6),
-            &|t| fmt_tick(t * scale, step * scale),
+            &|t| tick_label(t * scale, step * scale),
             (top, bottom),
             false,
             &format!("time per step ({unit})"),
@@ -389,6 +367,19 @@ pub fn time_breakdown(items: &[Slice<'_>]) -> String {
 mod tests {
     use super::*;
 
+    /// The whole-number attribute `key` of the SVG element text `element`.
+    fn attribute(element: &str, key: &str) -> i32 {
+        element
+            .split(&format!(" {key}=\""))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
     fn check_svg(svg: &str) {
         assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
         let head = &svg[..svg.find('>').unwrap()];
@@ -428,9 +419,9 @@ mod tests {
         check_svg(&svg);
         let t = texts(&svg);
         // Ridge at 2000 / 80 = 25 FLOP/byte.
-        assert!(t.contains(&"ridge 25.0 FLOP/byte".to_owned()), "{t:?}");
-        assert!(t.iter().any(|s| s.contains("peak 2000 GFLOP/s")));
-        assert!(t.iter().any(|s| s.contains("memory bandwidth 80.0 GB/s")));
+        assert!(t.contains(&"ridge 25.00 FLOP/byte".to_owned()), "{t:?}");
+        assert!(t.iter().any(|s| s.contains("peak 2000.0 GFLOP/s")));
+        assert!(t.iter().any(|s| s.contains("memory bandwidth 80 GB/s")));
         for s in ["arithmetic intensity (FLOP/byte)", "GFLOP/s"] {
             assert!(t.contains(&s.to_owned()), "{s}");
         }
@@ -445,7 +436,7 @@ mod tests {
         assert!(!svg.contains("no data"));
 
         let svg = roofline(150.0, 12.0, &[pt("x", 1.0, 1.0)]);
-        assert!(texts(&svg).contains(&"ridge 12.5 FLOP/byte".to_owned()));
+        assert!(texts(&svg).contains(&"ridge 12.50 FLOP/byte".to_owned()));
     }
 
     #[test]
@@ -454,7 +445,7 @@ mod tests {
         // ridge: on the x axis of a 0.01..1000 log range
         // (5 decades), intensity 10 is at 3/5 of the plot width.
         let svg = roofline(1000.0, 100.0, &[]);
-        assert!(texts(&svg).contains(&"ridge 10.0 FLOP/byte".to_owned()));
+        assert!(texts(&svg).contains(&"ridge 10.00 FLOP/byte".to_owned()));
         let polygon = svg
             .lines()
             .rfind(|l| l.starts_with("<polygon"))
@@ -465,15 +456,7 @@ mod tests {
             .iter()
             .map(|t| {
                 let i = svg.find(&format!(">\n{t}\n</text>")).unwrap();
-                let head = &svg[svg[..i].rfind("<text").unwrap()..i];
-                head.split("x=\"")
-                    .nth(1)
-                    .unwrap()
-                    .split('"')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap()
+                attribute(&svg[svg[..i].rfind("<text").unwrap()..i], "x")
             })
             .collect();
         let expected = ticks[0] + (ticks[1] - ticks[0]) * 3 / 5;
@@ -536,16 +519,7 @@ mod tests {
             .lines()
             .filter(|l| l.starts_with("<rect") && l.contains("opacity=\"0.8\""))
             .map(|l| {
-                let a = |k: &str| -> i32 {
-                    l.split(&format!(" {k}=\""))
-                        .nth(1)
-                        .unwrap()
-                        .split('"')
-                        .next()
-                        .unwrap()
-                        .parse()
-                        .unwrap()
-                };
+                let a = |k: &str| attribute(l, k);
                 (a("x"), a("y"), a("x") + a("width"), a("y") + a("height"))
             })
             .collect();
@@ -602,9 +576,9 @@ mod tests {
         .map(|n| t.iter().position(|s| s == n).unwrap())
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
-        assert!(t.contains(&"18.3 ms · 59.8%".to_owned()), "{t:?}");
-        assert!(t.contains(&"900 µs · 2.9%".to_owned()), "{t:?}");
-        assert!(t.iter().any(|s| s.contains("total 30.6 ms")));
+        assert!(t.contains(&"18.30 ms · 59.8%".to_owned()), "{t:?}");
+        assert!(t.contains(&"900.0 µs · 2.9%".to_owned()), "{t:?}");
+        assert!(t.iter().any(|s| s.contains("total 30.60 ms")));
         assert!(t.contains(&"time per step (ms)".to_owned()));
     }
 
@@ -623,8 +597,8 @@ mod tests {
         let svg = time_breakdown(&[slice("ok", 2.0), slice("bad", f64::NAN), slice("z", 0.0)]);
         check_svg(&svg);
         let t = texts(&svg);
-        assert!(t.contains(&"2.00 s · 100.0%".to_owned()), "{t:?}");
-        assert!(t.contains(&"0 µs · 0.0%".to_owned()), "{t:?}");
+        assert!(t.contains(&"2.000 s · 100.0%".to_owned()), "{t:?}");
+        assert!(t.contains(&"0 s · 0.0%".to_owned()), "{t:?}");
         assert_eq!(t.iter().filter(|s| *s == "no data").count(), 1);
     }
 }

@@ -7,14 +7,42 @@
 //! or a catalog note from a user's file can never become markup. Only the SVG charts are inserted
 //! as markup (`PreEscaped`); plotters escapes the text inside them.
 
+use super::{Exporter, Output, reports_only};
+use crate::compare::Comparison;
 use crate::compare::history::History;
 use crate::render::chart::cost::{self, CostBar, Sensitivity, TimeCost};
 use crate::render::chart::roofline::{self, RooflinePoint, Slice};
-use crate::render::export::{percent, value};
+use crate::render::cost_rows::{Column, ENERGY, RUN, report_rows};
 use crate::render::history;
-use crate::render::summary::si;
+use crate::report::estimate::EstimateDocument;
 use crate::report::schema::{CostRecord, Measurement, Report, StepMeasurement};
+use crate::units::{self, MISSING, si};
+use anyhow::Result;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+/// The page of one report.
+#[derive(Debug, Clone, Copy)]
+pub struct Html;
+
+impl Exporter for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn report(&self, reports: &[Report]) -> Result<Output> {
+        match reports {
+            [r] => Ok(Output::Text(report_page(r))),
+            _ => anyhow::bail!(
+                "report --format html makes one page per report; give one FILE ({} given)",
+                reports.len()
+            ),
+        }
+    }
+
+    fn comparison(&self, _c: &Comparison, _new: &[Report]) -> Result<Output> {
+        Err(reports_only(self.name()))
+    }
+}
 
 /// Inline style: readable on a laptop, printable (figures and tables are not split across
 /// pages, colours kept).
@@ -78,21 +106,6 @@ fn figure(id: &str, svg: String, caption: &str) -> Markup {
     }
 }
 
-fn plan_name(plan: &str) -> String {
-    plan.replace('_', " ")
-}
-
-fn usd(x: f64) -> String {
-    if !x.is_finite() {
-        return "—".into();
-    }
-    if x.abs() >= 1e3 {
-        format!("${}", si(x))
-    } else {
-        format!("${x:.2}")
-    }
-}
-
 fn run_facts(r: &Report) -> Markup {
     let m = &r.machine;
     html! {
@@ -125,7 +138,7 @@ fn cost_section(c: &CostRecord, m: Option<&StepMeasurement>) -> Markup {
     let labels: Vec<String> = c
         .options
         .iter()
-        .map(|o| format!("{} {}", o.instance, plan_name(o.plan.as_str())))
+        .map(|o| format!("{} {}", o.instance, o.plan.as_str()))
         .collect();
     let points: Vec<TimeCost<'_>> = c
         .options
@@ -153,6 +166,9 @@ fn cost_section(c: &CostRecord, m: Option<&StepMeasurement>) -> Markup {
             .iter()
             .all(|o| o.efficiency_note == c.options[0].efficiency_note);
     let target = m.map(|m| &m.flops);
+    let rows_of_options = report_rows(&c.options);
+    // The efficiency note joins the columns when the options differ in it.
+    let columns = [&[Column::Instance, Column::Plan][..], &RUN, &ENERGY].concat();
     html! {
         h2 { "What training the target would cost" }
         @if let Some(t) = target {
@@ -164,9 +180,9 @@ fn cost_section(c: &CostRecord, m: Option<&StepMeasurement>) -> Markup {
         }
         @if let Some(b) = best {
             div.callout {
-                "Cheapest: " strong { (b.instance) " " (plan_name(b.plan.as_str())) } " — " strong { (usd(b.usd)) }
-                ", " (format!("{:.1}", b.wall_hours / 24.0)) " days on " (b.chips) " chips (" (b.instances) @if b.instances == 1 { " instance), " } @else { " instances), " }
-                (format!("{:.1}% implied MFU", b.implied_mfu * 100.0)) "."
+                "Cheapest: " strong { (b.instance) " " (b.plan.as_str()) } " — " strong { (units::usd(b.usd)) }
+                ", " (units::days(b.wall_hours / 24.0)) " on " (b.chips) " chips (" (b.instances) @if b.instances == 1 { " instance), " } @else { " instances), " }
+                (units::percent(b.implied_mfu)) " implied MFU."
             }
         }
         (figure("chart-cost", cost::cost_by_plan(&bars),
@@ -183,32 +199,27 @@ fn cost_section(c: &CostRecord, m: Option<&StepMeasurement>) -> Markup {
         @if same_note { p.note { "Efficiency of every option: " (c.options[0].efficiency_note) "." } }
         table {
             thead { tr {
-                th { "instance" } th { "plan" } th.num { "chips" } th.num { "instances" } th.num { "days" }
-                th.num { "chip-hours" } th.num { "USD" } th.num { "$/M tokens" } th.num { "implied MFU" }
-                th.num { "kWh" } th.num { "t CO₂" } @if !same_note { th { "efficiency" } }
+                @for col in &columns { th class=[col.numeric().then_some("num")] { (col.header()) } }
+                @if !same_note { th { (Column::Efficiency.header()) } }
             } }
             tbody {
-                @for (i, o) in c.options.iter().enumerate() {
+                @for (i, row) in rows_of_options.iter().enumerate() {
                     tr class=[(i == 0).then_some("best")] {
-                        td { (o.instance) } td { (plan_name(o.plan.as_str())) }
-                        td.num { (o.chips) } td.num { (o.instances) }
-                        td.num { (format!("{:.1}", o.wall_hours / 24.0)) }
-                        td.num { (si(o.chip_hours)) } td.num { (usd(o.usd)) }
-                        td.num { (format!("{:.3}", o.usd_per_million_tokens)) }
-                        td.num { (format!("{:.1}%", o.implied_mfu * 100.0)) }
-                        td.num { (o.energy_kwh.map_or("n/p".into(), si)) }
-                        td.num { (o.kg_co2.map_or("n/p".into(), |k| format!("{:.1}", k / 1000.0))) }
-                        @if !same_note { td.note { (o.efficiency_note) } }
+                        @for col in &columns { td class=[col.numeric().then_some("num")] { (row.text(*col)) } }
+                        @if !same_note { td.note { (row.text(Column::Efficiency)) } }
                     }
                 }
             }
         }
+        @if rows_of_options.iter().any(|r| r.energy_kwh.is_none()) {
+            p.note { (MISSING) " in kWh and t CO₂: the chip's power is not published." }
+        }
         @if let Some(b) = &c.cpu_baseline {
             p.note {
                 "This CPU as an option: " (b.instances) " × " (b.instance) " at this run's "
-                (format!("{:.1}", b.measured_gflops)) " GFLOP/s per " (b.measured_logical_cores)
-                " cores scaled to " (b.instance_vcpus) " vCPUs: " (format!("{:.0}", b.wall_hours / 24.0))
-                " days, " (usd(b.usd)) " (assumes perfect scaling, which flatters the CPU; price " (b.price_source) ")."
+                (units::gflops(b.measured_gflops)) " per " (b.measured_logical_cores)
+                " cores scaled to " (b.instance_vcpus) " vCPUs: " (units::days(b.wall_hours / 24.0))
+                ", " (units::usd(b.usd)) " (assumes perfect scaling, which flatters the CPU; price " (b.price_source) ")."
             }
         }
         @if !c.skipped.is_empty() {
@@ -216,7 +227,7 @@ fn cost_section(c: &CostRecord, m: Option<&StepMeasurement>) -> Markup {
             table {
                 thead { tr { th { "instance" } th { "plan" } th { "why" } } }
                 tbody { @for s in &c.skipped {
-                    tr { td { (s.instance) } td { (s.plan.map_or("all".into(), |p| plan_name(p.as_str()))) } td { (s.reason) } }
+                    tr { td { (s.instance) } td { (s.plan.map_or("all", |p| p.as_str())) } td { (s.reason) } }
                 } }
             }
         }
@@ -235,8 +246,8 @@ fn cost_section(c: &CostRecord, m: Option<&StepMeasurement>) -> Markup {
         h3 { "Prices" }
         table {
             thead { tr { th { "instance" } th { "plan" } th.num { "USD per instance-hour" } th { "source, as of" } } }
-            tbody { @for o in &c.options {
-                tr { td { (o.instance) } td { (plan_name(o.plan.as_str())) } td.num { (format!("{:.3}", o.usd_per_instance_hour)) } td { (o.price_source) } }
+            tbody { @for row in &rows_of_options {
+                tr { td { (row.text(Column::Instance)) } td { (row.text(Column::Plan)) } td.num { (row.text(Column::UsdPerInstanceHour)) } td { (row.text(Column::PriceSource)) } }
             } }
         }
         @if !c.sources.is_empty() {
@@ -273,10 +284,10 @@ fn cpu_section(r: &Report) -> Markup {
             html! {
                 h2 { "What this CPU measured" }
                 p.lede {
-                    "One training step of the slice: median " strong { (value(st.median.point, "s")) }
-                    " [" (value(st.median.lower, "s")) " – " (value(st.median.upper, "s")) "] ("
-                    (format!("{:.0}%", st.median.confidence_level * 100.0)) " bootstrap interval, "
-                    (st.n) " samples), " (format!("{:.1}", m.gflops.point)) " GFLOP/s; executed FLOPs "
+                    "One training step of the slice: median " strong { (units::seconds(st.median.point)) }
+                    " [" (units::seconds(st.median.lower)) " – " (units::seconds(st.median.upper)) "] ("
+                    (units::percent_to(st.median.confidence_level, 0)) " bootstrap interval, "
+                    (st.n) " samples), " (units::gflops(m.gflops.point)) "; executed FLOPs "
                     (m.flops.executed_per_step) " vs analytic " (m.flops.analytic_per_step) "."
                 }
                 @if let Some(roof) = roof {
@@ -295,10 +306,10 @@ fn cpu_section(r: &Report) -> Markup {
                     tbody { @for c in &m.op_classes {
                         tr {
                             td { (c.class.name()) } td.num { (si(c.flops as f64)) }
-                            td.num { (value(c.time_s.median.point, "s")) }
-                            td.num { (format!("{:.1}", c.gflops.point)) }
-                            td.num { (format!("{:.2}", c.arithmetic_intensity)) }
-                            td.num { (c.roofline_fraction.map_or("—".into(), |f| value(f.point, "fraction"))) }
+                            td.num { (units::seconds(c.time_s.median.point)) }
+                            td.num { (units::decimal(c.gflops.point, 1)) }
+                            td.num { (units::intensity(c.arithmetic_intensity)) }
+                            td.num { (c.roofline_fraction.map_or(MISSING.into(), |f| units::percent(f.point))) }
                         }
                     } }
                 }
@@ -324,10 +335,10 @@ fn cpu_section(r: &Report) -> Markup {
                     thead { tr { th { "product" } th.num { "median time" } th.num { "interval" } th.num { "GFLOP/s" } th.num { "roofline fraction" } } }
                     tbody { @for c in &s.cases {
                         tr {
-                            td { (c.label) } td.num { (value(c.time_s.median.point, "s")) }
-                            td.num { (format!("±{:.2}%", c.time_s.median.relative_half_width() * 100.0)) }
-                            td.num { (format!("{:.1}", c.gflops.point)) }
-                            td.num { (c.roofline_fraction.map_or("—".into(), |f| value(f.point, "fraction"))) }
+                            td { (c.label) } td.num { (units::seconds(c.time_s.median.point)) }
+                            td.num { (units::plus_minus(c.time_s.median.relative_half_width())) }
+                            td.num { (units::decimal(c.gflops.point, 1)) }
+                            td.num { (c.roofline_fraction.map_or(MISSING.into(), |f| units::percent(f.point))) }
                         }
                     } }
                 }
@@ -362,6 +373,33 @@ pub fn report_page(r: &Report) -> String {
     page(&format!("costbench · {}", r.workload.name), body)
 }
 
+/// `costbench estimate --format html`: the priced target as a self-contained page (the same
+/// cost section as a report's, without a measurement).
+pub fn estimate_page(e: &EstimateDocument) -> String {
+    let body = html! {
+        header {
+            h1 { "costbench estimate: " (e.workload.name) }
+            p.lede { "The cost model alone (nothing measured): the target priced on every catalog option from published figures, each traceable to its source and date; the model's formulas are in docs/cost-model.md." }
+            dl.facts {
+                dt { "estimated" } dd { (e.created_at) }
+                dt { "workload" } dd { (e.workload.name) " (" (e.workload.kind) ", from " (e.workload.source) ")" }
+                dt { "target" } dd {
+                    (units::si(e.target_params)) " parameters, " (units::si(e.target_tokens)) " tokens, "
+                    (units::si(e.target_training_flops)) "FLOP to train"
+                }
+                dt { "scenario" } dd { (e.scenario) }
+                dt { "costbench" } dd { (e.costbench_version) ", estimate schema " (e.schema_version) }
+            }
+        }
+        (cost_section(&e.cost, None))
+        footer {
+            "costbench " (e.costbench_version) " · estimate schema " (e.schema_version)
+            " · workload spec SHA-256 " code { (e.workload.spec_hash) }
+        }
+    };
+    page(&format!("costbench · estimate · {}", e.workload.name), body)
+}
+
 /// `costbench history` as a self-contained HTML page: the table and one chart per series.
 pub fn history_page(h: &History) -> String {
     let body = html! {
@@ -377,10 +415,10 @@ pub fn history_page(h: &History) -> String {
                 @let last = s.points.last().map_or(f64::NAN, |p| p.estimate.point);
                 tr {
                     td { (s.workload) } td { (s.machine) } td { code { (s.id) } } td.num { (s.points.len()) }
-                    td.num { (value(first, &s.unit)) } td.num { (value(last, &s.unit)) }
-                    td.num { (percent(last / first - 1.0)) }
+                    td.num { (units::in_unit(first, &s.unit)) } td.num { (units::in_unit(last, &s.unit)) }
+                    td.num { (units::change(last / first - 1.0)) }
                     td { @for c in &s.change_points {
-                        div { "#" (c.index + 1) " (" (history::point_label(&s.points[c.index])) "): " (percent(c.relative_change)) ", p = " (format!("{:.3}", c.p_value)) }
+                        div { "#" (c.index + 1) " (" (history::point_label(&s.points[c.index])) "): " (units::change(c.relative_change)) ", p = " (units::p_value(Some(c.p_value))) }
                     } }
                 }
             } }

@@ -1,0 +1,220 @@
+//! What the terminal table and the Markdown of a comparison share: the summary counts, the
+//! notices that must not be missed, the gate's line and the rows of metrics and cost figures.
+
+use crate::compare::{Comparison, CostComparison, MetricComparison, PairComparison, Verdict};
+use crate::stats::Estimate;
+use crate::units::{self, MISSING};
+
+/// The header of a metric row.
+pub(super) const METRIC_HEADER: [&str; 7] = [
+    "metric", "base", "new", "change", "interval", "p", "verdict",
+];
+
+/// The header of a cost-figure row.
+pub(super) const COST_HEADER: [&str; 7] = [
+    "option",
+    "USD base",
+    "USD new",
+    "change",
+    "wall-clock",
+    "verdict",
+    "cause",
+];
+
+/// A change's interval, `[+4.11%, +16.45%]`, or `exact`.
+fn interval(e: &Estimate) -> String {
+    if e.lower == e.upper {
+        return "exact".to_string();
+    }
+    format!("[{}, {}]", units::change(e.lower), units::change(e.upper))
+}
+
+/// `20 regressed, 0 improved, … (noise band ±2%, α = 0.05, 95% intervals)`.
+pub(super) fn counts(c: &Comparison) -> String {
+    let mut n = [0usize; 4];
+    for m in c.pairs.iter().flat_map(|p| &p.metrics) {
+        match m.verdict {
+            Verdict::Regressed => n[0] += 1,
+            Verdict::Improved => n[1] += 1,
+            Verdict::Inconclusive => n[2] += 1,
+            Verdict::NoChange => n[3] += 1,
+            _ => {}
+        }
+    }
+    format!(
+        "{} regressed, {} improved, {} inconclusive, {} no change (noise band ±{}%, α = {}, {} intervals)",
+        n[0],
+        n[1],
+        n[2],
+        n[3],
+        units::plain(c.settings.noise * 100.0),
+        units::plain(c.settings.significance),
+        units::percent_to(c.settings.confidence_level, 0)
+    )
+}
+
+/// The lines that must not be missed: different machines, changed workloads, one-sided
+/// workloads, unreadable files.
+pub(super) fn notices(c: &Comparison) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &c.pairs {
+        if !p.machine_differences.is_empty() {
+            out.push(format!(
+                "{}: DIFFERENT MACHINES ({}); {}",
+                p.workload,
+                p.machine_differences.join("; "),
+                if p.raw_times_compared {
+                    "raw times compared anyway (--raw-times)".to_string()
+                } else {
+                    format!(
+                        "comparing machine-independent figures only ({} machine-dependent metrics left out; --raw-times compares them)",
+                        p.not_compared.len()
+                    )
+                }
+            ));
+        }
+        if p.base_samples.min(p.new_samples) < crate::compare::FEW_SAMPLES {
+            out.push(format!(
+                "{}: few samples ({} base, {} new; under {}): the intervals understate the uncertainty and a single run shows nothing of the run-to-run spread (several % on shared machines); measure without --quick, or gate with a wider --fail-on-regression",
+                p.workload,
+                p.base_samples,
+                p.new_samples,
+                crate::compare::FEW_SAMPLES
+            ));
+        }
+        if p.spec_changed {
+            out.push(format!(
+                "{}: the workload's spec changed between the reports: FLOP counts and times measure different work",
+                p.workload
+            ));
+        }
+        if p.base_schema_version != p.new_schema_version {
+            out.push(format!(
+                "{}: report schema {} vs {}: fields new in {} are left out",
+                p.workload,
+                p.base_schema_version,
+                p.new_schema_version,
+                p.new_schema_version
+                    .clone()
+                    .max(p.base_schema_version.clone())
+            ));
+        }
+    }
+    for w in &c.only_in_base {
+        out.push(format!("{w}: in the base only"));
+    }
+    for w in &c.only_in_new {
+        out.push(format!("{w}: in the new side only"));
+    }
+    for s in &c.skipped_files {
+        out.push(format!("skipped: {s}"));
+    }
+    out
+}
+
+/// The gate's verdict in one line (None without `--fail-on-regression`).
+pub fn gate_line(c: &Comparison) -> Option<String> {
+    let g = c.gate.as_ref()?;
+    let threshold = units::plain(g.threshold * 100.0);
+    Some(if g.triggered.is_empty() {
+        format!(
+            "gate passed: no metric regressed by more than {threshold}% against {}",
+            c.base
+        )
+    } else {
+        let hits: Vec<String> = g
+            .triggered
+            .iter()
+            .map(|h| {
+                format!(
+                    "{} {} {} {}",
+                    h.workload,
+                    h.metric,
+                    units::change(h.change.point),
+                    interval(&h.change)
+                )
+            })
+            .collect();
+        format!(
+            "gate FAILED: {} metric(s) regressed by more than {threshold}% against {}: {}",
+            g.triggered.len(),
+            c.base,
+            hits.join(", ")
+        )
+    })
+}
+
+/// A metric's row under [`METRIC_HEADER`].
+pub(super) fn metric_row(m: &MetricComparison) -> Vec<String> {
+    let show =
+        |e: &Option<Estimate>| e.map_or(MISSING.to_string(), |e| units::in_unit(e.point, &m.unit));
+    vec![
+        m.id.clone(),
+        show(&m.base),
+        show(&m.new),
+        m.change
+            .map_or(MISSING.to_string(), |c| units::change(c.point)),
+        m.change.map_or(MISSING.to_string(), |c| interval(&c)),
+        units::p_value(m.p_value),
+        m.verdict.as_str().to_string(),
+    ]
+}
+
+/// The cost figures of a pair that moved beyond the noise band.
+pub(super) fn moved_costs(p: &PairComparison) -> Vec<CostComparison> {
+    p.costs
+        .iter()
+        .filter(|x| x.verdict != Verdict::NoChange)
+        .cloned()
+        .collect()
+}
+
+/// One row per option under [`COST_HEADER`]: USD and wall-clock days, base → new, with the
+/// change and its cause.
+pub(super) fn cost_rows(costs: &[CostComparison]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut options: Vec<&str> = costs.iter().map(|c| c.option.as_str()).collect();
+    options.dedup();
+    for option in options {
+        let get = |figure: &str| {
+            costs
+                .iter()
+                .find(|c| c.option == option && c.figure == figure)
+        };
+        let Some(usd) = get("usd") else { continue };
+        let days = get("wall_days");
+        let show =
+            |x: Option<f64>, unit: &str| x.map_or(MISSING.to_string(), |x| units::in_unit(x, unit));
+        rows.push(vec![
+            option.to_string(),
+            show(usd.base, "USD"),
+            show(usd.new, "USD"),
+            usd.change.map_or(MISSING.to_string(), units::change),
+            days.map_or(MISSING.to_string(), |d| {
+                format!("{} → {}", show(d.base, "days"), show(d.new, "days"))
+            }),
+            usd.verdict.as_str().to_string(),
+            usd.cause.clone(),
+        ]);
+    }
+    rows
+}
+
+/// `workload` and the two files with their dates and commits.
+pub(super) fn pair_header(p: &PairComparison) -> String {
+    let commit = |c: &Option<String>| {
+        c.as_deref()
+            .map(|c| format!(" @ {}", &c[..c.len().min(10)]))
+            .unwrap_or_default()
+    };
+    format!(
+        "{}\n  base: {} ({}{})\n  new:  {} ({}{})",
+        p.workload,
+        p.base_file,
+        p.base_created_at,
+        commit(&p.base_commit),
+        p.new_file,
+        p.new_created_at,
+        commit(&p.new_commit)
+    )
+}
