@@ -121,6 +121,64 @@ pub enum LinkDirection {
     Unstated,
 }
 
+/// What a published training-efficiency figure (`training_mfu`) counts.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EfficiencyKind {
+    /// Model FLOPs (6N + 12·l·h·s per token) over peak: MFU.
+    #[default]
+    Mfu,
+    /// Hardware FLOPs with full recomputation (8N: Megatron-LM's "achieved TFLOP/s").
+    HfuFullRecompute,
+    /// Hardware FLOPs with selective recomputation of the attention core.
+    HfuSelectiveRecompute,
+}
+
+impl EfficiencyKind {
+    pub const ALL: [EfficiencyKind; 3] = [
+        EfficiencyKind::Mfu,
+        EfficiencyKind::HfuFullRecompute,
+        EfficiencyKind::HfuSelectiveRecompute,
+    ];
+
+    /// The name used in catalog files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EfficiencyKind::Mfu => "mfu",
+            EfficiencyKind::HfuFullRecompute => "hfu_full_recompute",
+            EfficiencyKind::HfuSelectiveRecompute => "hfu_selective_recompute",
+        }
+    }
+}
+
+impl FromStr for EfficiencyKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        EfficiencyKind::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown efficiency kind `{s}`; expected one of {}",
+                    names(EfficiencyKind::ALL.iter().map(|d| d.as_str()))
+                )
+            })
+    }
+}
+
 impl LinkDirection {
     /// Every direction with its name in catalog files.
     pub const ALL: [LinkDirection; 3] = [
@@ -189,9 +247,11 @@ pub struct Accelerator {
     /// Best measured large BF16 matrix-product throughput as a fraction of `tflops_bf16`
     /// (0–1; the MAMF table), an upper bound for any training step's efficiency.
     pub gemm_efficiency: Sourced<f64>,
-    /// Published LLM-training model FLOPs utilization (0–1): model FLOPs per second over dense
-    /// BF16 peak, as reached by a published large run.
+    /// Published LLM-training efficiency (0–1) over dense BF16 peak, as reached by a published
+    /// large run; `training_mfu_kind` says whether it counts model or hardware FLOPs.
     pub training_mfu: Sourced<f64>,
+    /// What `training_mfu` counts (`mfu` unless the file says otherwise).
+    pub training_mfu_kind: EfficiencyKind,
 }
 
 impl Accelerator {

@@ -16,8 +16,8 @@
 //!    accelerator exists, a short source name is defined under `[sources]`.
 
 use super::{
-    Accelerator, Catalog, CatalogError, Instance, LinkDirection, MAX_FILE_BYTES, Plan, Position,
-    Sourced, parse_iso_date,
+    Accelerator, Catalog, CatalogError, EfficiencyKind, Instance, LinkDirection, MAX_FILE_BYTES,
+    Plan, Position, Sourced, parse_iso_date,
 };
 use crate::diag::toml_diag::{
     self, Expecting, Format, InvalidFile, Problem, ReadProblem, Refusal, closest, one_line,
@@ -74,6 +74,7 @@ struct AcceleratorPatch {
     tdp_watts: Option<Sourced<f64>>,
     gemm_efficiency: Option<Sourced<f64>>,
     training_mfu: Option<Sourced<f64>>,
+    training_mfu_kind: Option<EfficiencyKind>,
 }
 
 #[derive(Debug, Clone)]
@@ -267,6 +268,7 @@ impl CatalogOverlay {
             tdp_watts: need(&p.tdp_watts, "tdp_watts")?,
             gemm_efficiency: need(&p.gemm_efficiency, "gemm_efficiency")?,
             training_mfu: need(&p.training_mfu, "training_mfu")?,
+            training_mfu_kind: p.training_mfu_kind.unwrap_or_default(),
         })
     }
 
@@ -406,6 +408,7 @@ impl AcceleratorPatch {
         set(&mut a.tdp_watts, &self.tdp_watts);
         set(&mut a.gemm_efficiency, &self.gemm_efficiency);
         set(&mut a.training_mfu, &self.training_mfu);
+        set(&mut a.training_mfu_kind, &self.training_mfu_kind);
     }
 }
 
@@ -497,6 +500,7 @@ struct RawAccelerator {
     tdp_watts: Field<RawFigure>,
     gemm_efficiency: Field<RawFigure>,
     training_mfu: Field<RawFigure>,
+    training_mfu_kind: Field<String>,
 }
 
 #[derive(Deserialize)]
@@ -873,7 +877,16 @@ impl Doc<'_> {
                     .map_err(|m| self.at(v, &f("link_direction"), m))?,
             ),
         };
+        let training_mfu_kind = match &r.training_mfu_kind {
+            None => None,
+            Some(v) => Some(
+                v.get_ref()
+                    .parse::<EfficiencyKind>()
+                    .map_err(|m| self.at(v, &f("training_mfu_kind"), m))?,
+            ),
+        };
         Ok(AcceleratorPatch {
+            training_mfu_kind,
             name: self.text_opt(&r.name, &f("name"))?,
             vendor: self.text_opt(&r.vendor, &f("vendor"))?,
             link_direction,

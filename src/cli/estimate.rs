@@ -5,9 +5,10 @@ use super::output::{guard_output, write_file};
 use anyhow::Result;
 use clap::Args;
 use costbench::catalog::Plan;
-use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
+use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, ModelOptions, Scenario};
 use costbench::model::pricing::{self, Request};
 use costbench::model::{Assumed, Assumptions, Profile, validation};
+use costbench::model::{Objective, Precision};
 use costbench::render::export::{csv, html, markdown};
 use costbench::render::summary;
 use costbench::report::estimate::EstimateDocument;
@@ -135,9 +136,23 @@ pub struct EstimateArgs {
     /// repeatable. Default: all.
     #[arg(long, value_name = "PLAN")]
     pub plan: Vec<Plan>,
-    /// Print the model's validation against Llama 2's published GPU-hours instead.
+    /// Print the model's validation instead: every calibration run's predicted and published
+    /// step time at its published layout (docs/validation.md) and the median absolute error,
+    /// then Llama 2's published GPU-hours.
     #[arg(long)]
     pub validate: bool,
+    /// A Hugging Face config.json (llama, mistral, mixtral, qwen2, gpt2, gpt_neox) whose model
+    /// is priced; needs --tokens, takes --seq-len and --batch.
+    #[arg(long, value_name = "FILE", conflicts_with = "workload")]
+    pub hf_config: Option<PathBuf>,
+    /// Precision of the products: bf16, or fp8 (the dense layers at the FP8 peak; chips
+    /// without one are not priced).
+    #[arg(long, value_enum, default_value = "bf16")]
+    pub precision: PrecisionArg,
+    /// What the cluster search minimises: fastest (fewest instances meeting the deadline) or
+    /// cheapest (fewest chip-hours among the sizes meeting it).
+    #[arg(long, value_enum, default_value = "fastest")]
+    pub objective: ObjectiveArg,
     /// Share of paid hours that advance training (default 0.90 with a published range; a
     /// value given here is taken as exact).
     #[arg(long, value_parser = unit_fraction, allow_negative_numbers = true)]
@@ -167,6 +182,20 @@ pub struct EstimateArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub catalog: CatalogArgs,
+}
+
+/// What `--precision` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    Bf16,
+    Fp8,
+}
+
+/// What `--objective` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectiveArg {
+    Fastest,
+    Cheapest,
 }
 
 /// What `estimate --format` accepts.
@@ -213,18 +242,43 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
     let catalog = args.catalog.load()?;
     if args.validate {
         print!(
-            "{}",
+            "{}\n{}",
+            validation::calibration_markdown(&validation::calibration(&catalog)),
             validation::markdown(&validation::llama2_validation(&catalog))
         );
         return Ok(());
     }
-    let w = match (&args.workload, args.model.given()) {
-        (Some(_), true) => {
+    let w = match (&args.workload, args.model.given(), &args.hf_config) {
+        (_, true, Some(_)) => anyhow::bail!(
+            "estimate: give either --hf-config or the model as flags (--seq-len and --batch may go with --hf-config), not both"
+        ),
+        (None, _, Some(path)) => {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("estimate: could not read '{origin}': {e}"))?;
+            let tokens = args.tokens.ok_or_else(|| {
+                anyhow::anyhow!("estimate: --tokens is required with --hf-config")
+            })?;
+            costbench::workload::hf::workload_from_hf_config(
+                &text,
+                &origin,
+                costbench::workload::hf::HfRun {
+                    tokens,
+                    seq_len: args.model.seq_len,
+                    batch: args.model.batch,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("estimate: {e}"))?
+        }
+        (Some(_), _, Some(_)) => {
+            anyhow::bail!("estimate: give either a workload or --hf-config, not both")
+        }
+        (Some(_), true, None) => {
             anyhow::bail!("estimate: give either a workload or the model as flags, not both")
         }
-        (Some(name), false) => bundled::resolve(name)?,
-        (None, true) => args.model.workload(args.tokens)?,
-        (None, false) => anyhow::bail!(
+        (Some(name), false, None) => bundled::resolve(name)?,
+        (None, true, None) => args.model.workload(args.tokens)?,
+        (None, false, None) => anyhow::bail!(
             "estimate: name a bundled workload or a workload file (e.g. `costbench estimate llama2-7b`), or give the model as flags (--layers --d-model --heads --d-ff --vocab --seq-len --tokens)"
         ),
     };
@@ -273,6 +327,17 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
             spot_max_days: args.spot_max_days,
             ..Default::default()
         }),
+        model: ModelOptions {
+            precision: match args.precision {
+                PrecisionArg::Bf16 => Precision::Bf16,
+                PrecisionArg::Fp8 => Precision::Fp8,
+            },
+            objective: match args.objective {
+                ObjectiveArg::Fastest => Objective::Fastest,
+                ObjectiveArg::Cheapest => Objective::Cheapest,
+            },
+            goodput: None,
+        },
     });
     let doc = EstimateDocument {
         schema_version: costbench::report::estimate::schema_version(),

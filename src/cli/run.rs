@@ -222,6 +222,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                     plans: &[],
                     measured: Some(&rates),
                     uncertainty: Some(pricing::UncertaintySettings::default()),
+                    model: Default::default(),
                 });
                 Some(priced)
             }

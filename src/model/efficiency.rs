@@ -23,7 +23,7 @@
 
 use super::memory::Recompute;
 use super::size_multiplier;
-use crate::catalog::{Accelerator, Catalog};
+use crate::catalog::{Accelerator, Catalog, EfficiencyKind};
 use crate::ops::OpClass;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -105,13 +105,15 @@ impl Convention {
     }
 }
 
-/// The convention of the catalog's `training_mfu` figure of a chip. The bundled A100 figures
-/// are Megatron-LM's 163 TFLOP/s (hardware FLOPs with full recomputation); every other bundled
-/// figure is model FLOPs (Llama 3 405B's MFU, AWS Neuron's MFU column).
-pub fn catalog_convention(accelerator_id: &str) -> Convention {
-    match accelerator_id {
-        "a100-40gb" | "a100-80gb" => Convention::Hfu(Recompute::Full),
-        _ => Convention::Mfu,
+/// The convention of the catalog's `training_mfu` figure of a chip (its `training_mfu_kind`).
+/// The bundled A100 figures are Megatron-LM's 163 TFLOP/s (hardware FLOPs with full
+/// recomputation); every other bundled figure is model FLOPs (Llama 3 405B's MFU, AWS Neuron's
+/// MFU column).
+pub fn catalog_convention(a: &Accelerator) -> Convention {
+    match a.training_mfu_kind {
+        EfficiencyKind::Mfu => Convention::Mfu,
+        EfficiencyKind::HfuFullRecompute => Convention::Hfu(Recompute::Full),
+        EfficiencyKind::HfuSelectiveRecompute => Convention::Hfu(Recompute::Selective),
     }
 }
 
@@ -119,7 +121,7 @@ pub fn catalog_convention(accelerator_id: &str) -> Convention {
 /// published; None when nothing is published.
 pub fn published_mfu(a: &Accelerator) -> Option<(f64, String)> {
     let v = a.training_mfu.value?;
-    let c = catalog_convention(&a.id);
+    let c = catalog_convention(a);
     let mfu = c.to_mfu(v);
     let note = if c == Convention::Mfu {
         format!(

@@ -442,8 +442,32 @@ pub fn sensitivity(
     options: &[OptionEstimate],
     limit: usize,
 ) -> Vec<SensitivityRow> {
-    let (low, _) = estimate_scaled(p, catalog, scenario, size, assumptions, 0.8);
-    let (high, _) = estimate_scaled(p, catalog, scenario, size, assumptions, 1.2);
+    sensitivity_with(
+        p,
+        catalog,
+        scenario,
+        size,
+        assumptions,
+        options,
+        limit,
+        &ModelOptions::default(),
+    )
+}
+
+/// [`sensitivity`] with the model's options (precision, objective).
+#[allow(clippy::too_many_arguments)]
+pub fn sensitivity_with(
+    p: &Profile,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    size: ClusterSize,
+    assumptions: &Assumptions,
+    options: &[OptionEstimate],
+    limit: usize,
+    model: &ModelOptions,
+) -> Vec<SensitivityRow> {
+    let (low, _) = estimate_instances(p, catalog, scenario, size, assumptions, 0.8, model, None);
+    let (high, _) = estimate_instances(p, catalog, scenario, size, assumptions, 1.2, model, None);
     let find = |set: &[OptionEstimate], o: &OptionEstimate| {
         set.iter()
             .find(|x| x.instance == o.instance && x.plan == o.plan)
@@ -581,5 +605,39 @@ mod tests {
         let empty = Scenario::Measured(BTreeMap::new());
         let (none, skipped) = estimate_all(&p, &catalog, &empty, size, &a);
         assert!(none.is_empty() && !skipped.is_empty());
+    }
+
+    /// The example overlay of clusters outside AWS loads, and with a price its DGX H800 option
+    /// is priced with the H800's own (slower) NVLink.
+    #[test]
+    fn the_infiniband_example_overlay_prices_dgx_clusters() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/catalog/examples/infiniband-dgx.toml"
+        );
+        let mut c = Catalog::bundled().clone();
+        c.overlay(Catalog::load_overlay(std::path::Path::new(path)).unwrap())
+            .unwrap();
+        c.set_price("dgx-h800-ib:on_demand=40").unwrap();
+        c.set_price("dgx-h100-ib:on_demand=40").unwrap();
+        let (_, w, _) = llama2_runs().remove(2);
+        let p = Profile::from_transformer(&w);
+        let (options, _) = estimate_all(
+            &p,
+            &c,
+            &Scenario::Published,
+            ClusterSize::Chips(512),
+            &Assumptions::default(),
+        );
+        let h800 = options
+            .iter()
+            .find(|o| o.instance == "dgx-h800-ib")
+            .unwrap();
+        let h100 = options
+            .iter()
+            .find(|o| o.instance == "dgx-h100-ib")
+            .unwrap();
+        assert_eq!(h800.accelerator_id, "h800-sxm");
+        assert!(h800.step.total_s >= h100.step.total_s * (1.0 - 1e-9));
     }
 }

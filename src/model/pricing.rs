@@ -8,7 +8,7 @@
 //! (perfect scaling, which flatters the CPU).
 
 use super::estimate::{
-    self, BreakEven, ClusterSize, OptionEstimate, Scenario, SensitivityRow, Skipped,
+    self, BreakEven, ClusterSize, ModelOptions, OptionEstimate, Scenario, SensitivityRow, Skipped,
 };
 use super::uncertainty::{self, Inputs, OptionSpread, Range, Simulation};
 use super::verdict::{self, Verdict, VerdictRules};
@@ -68,6 +68,8 @@ pub struct Request<'a> {
     pub measured: Option<&'a MeasuredRates>,
     /// The Monte Carlo and the verdict (None: the nominal figures only).
     pub uncertainty: Option<UncertaintySettings>,
+    /// Precision of the products and what the planner minimises (default: BF16, fastest).
+    pub model: ModelOptions,
 }
 
 /// How to run the Monte Carlo and decide the verdict.
@@ -124,8 +126,12 @@ pub fn price(request: &Request<'_>) -> Pricing {
         ..
     } = *request;
     let scenario = &request.scenario;
+    let model = ModelOptions {
+        goodput: Some(assumptions.goodput.value),
+        ..request.model
+    };
     let (mut options, mut skipped) =
-        estimate::estimate_all(profile, catalog, scenario, size, assumptions);
+        estimate::estimate_with(profile, catalog, scenario, size, assumptions, &model);
     if !plans.is_empty() {
         options.retain(|o| plans.contains(&o.plan));
         skipped.retain(|s| s.plan.is_none_or(|p| plans.contains(&p)));
@@ -134,7 +140,7 @@ pub fn price(request: &Request<'_>) -> Pricing {
     for o in &mut options {
         o.changed_by_user = catalog.option_differs_from(&bundled, &o.instance, o.plan);
     }
-    let sensitivity = estimate::sensitivity(
+    let sensitivity = estimate::sensitivity_with(
         profile,
         catalog,
         scenario,
@@ -142,6 +148,7 @@ pub fn price(request: &Request<'_>) -> Pricing {
         assumptions,
         &options,
         SENSITIVITY_INSTANCES,
+        &model,
     );
     let break_even = estimate::break_even(profile, catalog, scenario, assumptions, &options);
     let cpu_baseline = request

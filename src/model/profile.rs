@@ -82,7 +82,7 @@ impl Profile {
                 per_sequence.push(load);
             }
         }
-        Self {
+        let dense = Self {
             shape: w.target.clone(),
             params: plan::transformer_params(&w.target) as f64,
             tokens: w.target_tokens as f64,
@@ -92,6 +92,14 @@ impl Profile {
             model_flops_per_token: plan::palm_flops_per_token(&w.target),
             moe: None,
             active_params: plan::transformer_params(&w.target) as f64,
+        };
+        match w.target_moe {
+            Some(m) => dense.with_moe(Moe {
+                experts: m.experts,
+                top_k: m.top_k,
+                shared_experts: m.shared_experts,
+            }),
+            None => dense,
         }
     }
 
@@ -103,6 +111,7 @@ impl Profile {
             target_batch: batch,
             slice: shape.clone(),
             slice_batch: 1,
+            target_moe: None,
         })
     }
 

@@ -34,6 +34,7 @@ fn workload(
         target_batch: batch,
         slice: shape,
         slice_batch: 1,
+        target_moe: None,
     }
 }
 

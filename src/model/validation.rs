@@ -48,6 +48,7 @@ fn llama2(
         target_batch: 1024,
         slice: shape,
         slice_batch: 1,
+        target_moe: None,
     }
 }
 

@@ -521,6 +521,59 @@ const BEST_PER_VENDOR: usize = 3;
 /// options per vendor in a table that fits 100 columns, a count of what was not priced and the
 /// assumptions in one line; with `verbose`, every instance × plan, the not-priced list, every
 /// assumption with its source, the ±20% sensitivity and the break-even.
+/// The planner's layout of each instance (its options share one), its memory per chip, its
+/// step-time breakdown and the runner-up with why it lost (`--verbose`).
+pub fn layouts_text(options: &[OptionEstimate]) -> String {
+    let mut out = String::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut first = true;
+    for o in options {
+        let Some(l) = &o.parallel else { continue };
+        if !seen.insert(o.instance.clone()) {
+            continue;
+        }
+        if first {
+            let _ = writeln!(out, "\nLayouts chosen by the planner (fastest that fits):");
+            first = false;
+        }
+        let s = &o.step;
+        let _ = writeln!(
+            out,
+            "  {} ({} chips, {}): {}",
+            o.instance,
+            o.chips,
+            o.precision.name(),
+            l.describe()
+        );
+        if let Some(m) = &o.memory {
+            let _ = writeln!(
+                out,
+                "    memory per chip {:.1} of {:.1} GB usable; step {:.3} s = compute {:.3} + bubble {:.3} + exposed communication {:.3} (TP {:.3}, PP {:.3}, DP {:.3}, EP {:.3})",
+                m.total / 1e9,
+                o.layout.usable_bytes / 1e9,
+                s.total_s,
+                s.compute_s,
+                s.bubble_s,
+                s.exposed_communication_s,
+                s.exposed_tp_s,
+                s.exposed_pp_s,
+                s.exposed_dp_s,
+                s.exposed_ep_s
+            );
+        }
+        if let Some(r) = &o.runner_up {
+            let _ = writeln!(
+                out,
+                "    runner-up: {} ({:.3} s/step), {}",
+                r.layout.describe(),
+                r.step_s,
+                r.reason
+            );
+        }
+    }
+    out
+}
+
 pub fn pricing(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog, verbose: bool) -> String {
     let mut out = String::new();
     let spreads = p
@@ -556,6 +609,7 @@ pub fn pricing(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog, verbos
         .concat();
         out.push_str(&indented(&terminal_table(&sorted, &columns), "  "));
         out.push_str(&cost_table_notes(p, &rows, assumptions, catalog));
+        out.push_str(&layouts_text(&p.options));
         out.push_str(&sensitivity_table(&p.sensitivity));
         if let Some(b) = &p.break_even {
             out.push_str(&break_even_text(b));

@@ -143,6 +143,7 @@ mod snapshot {
             plans: &[],
             measured: None,
             uncertainty: Some(UncertaintySettings::default()),
+            model: Default::default(),
         });
         let text = super::text(&p.uncertainty.expect("asked for").verdict);
         for line in text.lines() {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Major version of the estimate document.
 pub const ESTIMATE_SCHEMA_MAJOR: u32 = 1;
 /// Minor version of the estimate document.
-pub const ESTIMATE_SCHEMA_MINOR: u32 = 0;
+pub const ESTIMATE_SCHEMA_MINOR: u32 = 1;
 
 /// One `costbench estimate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

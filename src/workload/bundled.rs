@@ -17,6 +17,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("gpt2-124m", include_str!("../../workloads/gpt2-124m.toml")),
     ("llama2-7b", include_str!("../../workloads/llama2-7b.toml")),
     ("llama3-8b", include_str!("../../workloads/llama3-8b.toml")),
+    (
+        "mixtral-8x7b",
+        include_str!("../../workloads/mixtral-8x7b.toml"),
+    ),
 ];
 
 /// The workload run when none is named.

@@ -5,6 +5,7 @@
 
 pub mod bundled;
 pub mod fit;
+pub mod hf;
 pub mod parse;
 pub mod plan;
 pub mod spec;

@@ -297,6 +297,9 @@ pub(super) struct RawTransformerTarget {
     pub tied_embeddings: Field<bool>,
     pub tokens: Field<Count>,
     pub batch: Field<Int>,
+    pub experts: Field<Int>,
+    pub top_k: Field<Int>,
+    pub shared_experts: Field<Int>,
 }
 
 #[derive(Deserialize)]

@@ -101,6 +101,19 @@ pub struct TransformerWorkload {
     pub slice: TransformerShape,
     /// Sequences per measured step (micro-batch).
     pub slice_batch: usize,
+    /// A mixture-of-experts feed-forward block of the target (`[target] experts`, `top_k`,
+    /// `shared_experts`); the measured slice runs one expert's dense FFN.
+    pub target_moe: Option<MoeSpec>,
+}
+
+/// Mixture-of-experts structure of a transformer target: every layer's FFN is `experts`
+/// experts of width `d_ff`, each token routed to `top_k` of them, plus `shared_experts` every
+/// token visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MoeSpec {
+    pub experts: usize,
+    pub top_k: usize,
+    pub shared_experts: usize,
 }
 
 /// Architecture of a multi-layer perceptron classifier:

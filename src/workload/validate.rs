@@ -19,7 +19,7 @@ use crate::workload::parse::{
 };
 use crate::workload::plan::{self, MAX_STEP_FLOPS, StepPlan, TooLarge};
 use crate::workload::spec::{
-    Dtype, GemmShape, GemmSweep, MlpShape, MlpWorkload, Positions, TransformerShape,
+    Dtype, GemmShape, GemmSweep, MlpShape, MlpWorkload, MoeSpec, Positions, TransformerShape,
     TransformerWorkload, Workload, WorkloadKind,
 };
 use std::ops::Range;
@@ -27,7 +27,8 @@ use toml::Spanned;
 
 /// What `[target]` needs, by kind (for the message when it is missing).
 const TRANSFORMER_TARGET: &str = "layers, d_model, heads, d_ff, vocab, seq_len, norm, activation, \
-                                  tied_embeddings, tokens and batch";
+                                  tied_embeddings, tokens and batch (and, for a mixture of \
+                                  experts, experts and top_k)";
 const MLP_TARGET: &str = "d_in, d_hidden, hidden_layers, classes, samples and batch";
 const GEMM_TARGET: &str =
     "`square = [...]` and/or [[target.shapes]] entries (m, n, k), and optionally dtypes";
@@ -303,6 +304,7 @@ impl Rules<'_, '_> {
         let target_tokens = self.count(tokens_v, "target.tokens")?;
         let batch_v = self.required(&t.batch, ts, "target.batch", "a positive integer")?;
         let target_batch = self.dim(batch_v, "target.batch")?;
+        let target_moe = self.moe(t, ts)?;
         let target = TransformerShape {
             layers,
             d_model,
@@ -411,8 +413,85 @@ impl Rules<'_, '_> {
             target_batch,
             slice,
             slice_batch,
+            target_moe,
         });
         self.countable(name, description, kind, ms)
+    }
+
+    /// `[target] experts`, `top_k` and `shared_experts`: all absent (a dense model), or experts
+    /// ≥ 2 with 1 ≤ top_k ≤ experts, and shared_experts ≥ 0.
+    fn moe(
+        &self,
+        t: &RawTransformerTarget,
+        ts: &Spanned<RawTransformerTarget>,
+    ) -> Result<Option<MoeSpec>, InvalidFile> {
+        let shared = match &t.shared_experts {
+            None => 0,
+            Some(v) => {
+                let n = v.get_ref().0;
+                if !(0..=MAX_DIMENSION as i128).contains(&n) {
+                    return Err(self.at(
+                        v,
+                        "target.shared_experts",
+                        format!("expected a count of shared experts from 0 up, found {n}"),
+                    ));
+                }
+                n as usize
+            }
+        };
+        match (&t.experts, &t.top_k) {
+            (None, None) => match &t.shared_experts {
+                Some(v) => Err(self.at(
+                    v,
+                    "target.shared_experts",
+                    "shared experts need a mixture: also give target.experts and target.top_k"
+                        .to_string(),
+                )),
+                None => Ok(None),
+            },
+            (Some(e), None) => Err(self.at(
+                e,
+                "target.experts",
+                "a mixture of experts also needs target.top_k (how many experts each token is \
+                 routed to)"
+                    .to_string(),
+            )),
+            (None, Some(k)) => Err(self.at(
+                k,
+                "target.top_k",
+                "target.top_k needs target.experts (the experts per layer)".to_string(),
+            )),
+            (Some(ev), Some(kv)) => {
+                let experts = self.dim(ev, "target.experts")?;
+                if experts < 2 {
+                    return Err(self.at(
+                        ev,
+                        "target.experts",
+                        format!(
+                            "expected at least 2 experts per layer, found {experts} (a dense \
+                             model has no experts field)"
+                        ),
+                    ));
+                }
+                let top_k = self.dim(kv, "target.top_k")?;
+                if top_k > experts {
+                    return Err(self.at(
+                        kv,
+                        "target.top_k",
+                        format!(
+                            "each token is routed to {top_k} experts but a layer has \
+                             {experts}; expected top_k from 1 to {experts}"
+                        ),
+                    ));
+                }
+                let _ = ts;
+                Ok(Some(MoeSpec {
+                    experts,
+                    top_k,
+                    shared_experts: shared,
+                }))
+            }
+        }
     }
 
     fn mlp(
