@@ -12,7 +12,7 @@ fn costbench() -> Command {
 #[test]
 fn estimate_prices_every_option_and_says_what_it_could_not_price() {
     costbench()
-        .args(["estimate", "llama2-7b"])
+        .args(["estimate", "llama2-7b", "--verbose"])
         .assert()
         .success()
         .stdout(predicate::str::contains("p5.48xlarge"))
@@ -49,7 +49,7 @@ fn llama2_70b_on_2t_tokens_given_as_flags() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("68.977G parameters"))
+        .stdout(predicate::str::contains("68.977G"))
         .stdout(predicate::str::contains("p6-b200.48xlarge"));
 }
 
@@ -76,18 +76,20 @@ fn a_price_override_changes_the_cost() {
             "on_demand",
             "--price",
             "p5.48xlarge:on_demand=1",
+            "--verbose",
         ])
         .output()
         .unwrap();
     assert!(base.status.success() && cheap.status.success());
-    let row = |out: &[u8]| {
-        String::from_utf8_lossy(out)
-            .lines()
-            .find(|l| l.trim_start().starts_with("p5.48xlarge"))
-            .unwrap()
-            .to_string()
-    };
-    assert_ne!(row(&base.stdout), row(&cheap.stdout));
+    let text = String::from_utf8_lossy(&cheap.stdout);
+    // The changed row is marked, and the mark explained.
+    let row = text
+        .lines()
+        .find(|l| l.contains("p5.48xlarge*"))
+        .expect("the changed row is marked");
+    assert!(row.contains("on_demand"), "{row}");
+    assert!(text.contains("changed by --price or a catalog overlay"));
+    assert_ne!(String::from_utf8_lossy(&base.stdout), text);
 }
 
 #[test]
@@ -175,4 +177,115 @@ fn a_closed_pipe_ends_quietly() {
         .unwrap();
     child.wait().unwrap();
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn the_verdict_comes_first_and_the_default_text_fits_100_columns() {
+    for workload in ["gpt2-124m", "llama2-7b", "llama3-8b"] {
+        let out = costbench().args(["estimate", workload]).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{workload}: {} columns: {line}",
+                line.chars().count()
+            );
+        }
+        let verdict = text.find("Trainium or NVIDIA?").expect("a verdict");
+        let table = text.find("Best options per vendor").expect("a table");
+        assert!(verdict < table, "{text}");
+        assert!(
+            text.contains("  Trainium  ") && text.contains("  NVIDIA    "),
+            "{text}"
+        );
+        assert!(text.contains("cheaper in"), "{text}");
+    }
+}
+
+#[test]
+fn estimate_writes_json_csv_markdown_and_html() {
+    let json = costbench()
+        .args(["estimate", "llama2-7b", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["schema_version"], "1.0");
+    let verdict = &doc["cost"]["uncertainty"]["verdict"];
+    assert_eq!(verdict["trainium"]["vendor"], "AWS");
+    assert_eq!(verdict["nvidia"]["vendor"], "NVIDIA");
+    assert!(verdict["p_trainium_cheaper"].is_number());
+    let options = doc["cost"]["options"].as_array().unwrap().len();
+    assert_eq!(
+        doc["cost"]["uncertainty"]["options"]
+            .as_array()
+            .unwrap()
+            .len(),
+        options
+    );
+    // The verdict is reproducible: pinned (seed 0).
+    insta::assert_snapshot!(
+        "estimate_llama2_7b_verdict",
+        serde_json::to_string_pretty(verdict).unwrap()
+    );
+
+    let csv = costbench()
+        .args(["estimate", "llama2-7b", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.lines().next().unwrap().contains("usd_p5"));
+    assert_eq!(csv.lines().count(), options + 1);
+
+    let md = costbench()
+        .args(["estimate", "llama2-7b", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(
+        md.contains("Trainium or NVIDIA?") && md.contains("| vendor"),
+        "{md}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("e.html");
+    costbench()
+        .args(["estimate", "llama2-7b", "--format", "html", "-o"])
+        .arg(&page)
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("llama2-7b"));
+}
+
+#[test]
+fn goodput_pue_and_grid_flags_reach_the_assumptions() {
+    costbench()
+        .args([
+            "estimate",
+            "llama2-7b",
+            "--goodput",
+            "0.8",
+            "--pue",
+            "1.5",
+            "--grid-intensity",
+            "0.2",
+            "--verbose",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "goodput 80% (given on the command line (--goodput))",
+        ))
+        .stdout(predicate::str::contains(
+            "PUE 1.50 (given on the command line (--pue))",
+        ))
+        .stdout(predicate::str::contains("grid 0.200 kg CO2/kWh"));
+    costbench()
+        .args(["estimate", "llama2-7b", "--pue", "0.5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected a PUE from 1 to 3"));
 }

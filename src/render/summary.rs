@@ -646,6 +646,13 @@ pub fn pricing(p: &Pricing, assumptions: &Assumptions, catalog: &Catalog, verbos
             "USD (90% interval)",
             "wall-clock (90%)",
         ]);
+        // Two columns between cells (the style's blank border and one of padding), none at
+        // the edges, so the table fits 100 columns.
+        for i in 0..columns.len() {
+            if let Some(c) = table.column_mut(i) {
+                c.set_padding((0, if i + 1 == columns.len() { 0 } else { 1 }));
+            }
+        }
         out.push_str(&indented(&table, "  "));
         if !p.skipped.is_empty() {
             let _ = writeln!(
