@@ -33,6 +33,7 @@ fn bundled_catalog_parses_with_every_listed_entry() {
             "a100-40gb",
             "a100-80gb",
             "h100-sxm",
+            "h800-sxm",
             "h200-sxm",
             "b200-sxm",
             "gb200"
@@ -60,8 +61,8 @@ fn bundled_catalog_parses_with_every_listed_entry() {
 fn every_bundled_figure_has_provenance_and_every_gap_a_note() {
     let c = Catalog::bundled();
     let figures = c.figures();
-    // 9 accelerators × 9 figures + 10 instances × (network + 5 plans).
-    assert_eq!(figures.len(), 9 * 9 + 10 * 6);
+    // 10 accelerators × 9 figures + 10 instances × (network + 5 plans).
+    assert_eq!(figures.len(), 10 * 9 + 10 * 6);
     for (label, f) in figures {
         assert!(!f.source.trim().is_empty(), "{label}: empty source");
         assert!(
@@ -448,7 +449,7 @@ training_mfu = { value = 0.35, source = "our own Trn2 runs", as_of = 2026-11-01,
     assert_eq!(trn2.training_mfu.value, Some(0.35));
     assert_eq!(trn2.tflops_bf16.value, Some(667.0));
     assert_eq!(trn2.name, "AWS Trainium2");
-    assert_eq!(c.accelerators.len(), 9);
+    assert_eq!(c.accelerators.len(), 10);
 }
 
 /// The error of applying overlay `text` to the bundled catalog (which must stay unchanged).

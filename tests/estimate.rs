@@ -211,7 +211,7 @@ fn estimate_writes_json_csv_markdown_and_html() {
         .unwrap();
     assert!(json.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(doc["schema_version"], "1.0");
+    assert_eq!(doc["schema_version"], "1.1");
     let verdict = &doc["cost"]["uncertainty"]["verdict"];
     assert_eq!(verdict["trainium"]["vendor"], "AWS");
     assert_eq!(verdict["nvidia"]["vendor"], "NVIDIA");
@@ -288,4 +288,68 @@ fn goodput_pue_and_grid_flags_reach_the_assumptions() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("expected a PUE from 1 to 3"));
+}
+
+#[test]
+fn validate_prints_the_calibration_table_with_its_median_error() {
+    costbench()
+        .args(["estimate", "--validate"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| A-14 | GPT-3 175B |"))
+        .stdout(predicate::str::contains("| T-01 |"))
+        .stdout(predicate::str::contains("Median absolute error: "));
+}
+
+#[test]
+fn a_hugging_face_config_is_priced_and_its_errors_name_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("config.json");
+    std::fs::write(
+        &good,
+        r#"{"model_type":"mixtral","hidden_size":4096,"intermediate_size":14336,
+        "max_position_embeddings":32768,"num_attention_heads":32,"num_hidden_layers":32,
+        "num_key_value_heads":8,"num_local_experts":8,"num_experts_per_tok":2,
+        "vocab_size":32000,"tie_word_embeddings":false}"#,
+    )
+    .unwrap();
+    costbench()
+        .args(["estimate", "--hf-config"])
+        .arg(&good)
+        .args(["--tokens", "1e12", "--seq-len", "4096"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "(12.880G active: 8 experts, top-2)",
+        ));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"model_type":"llama","hidden_size":4096}"#).unwrap();
+    let out = costbench()
+        .args(["estimate", "--hf-config"])
+        .arg(&bad)
+        .args(["--tokens", "1e12"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("bad.json: num_hidden_layers: missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fp8_prices_only_chips_with_an_fp8_peak() {
+    let out = costbench()
+        .args(["estimate", "llama2-7b", "--precision", "fp8", "--verbose"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(8 chips, fp8)") || text.contains("chips, fp8)"),
+        "{text}"
+    );
+    assert!(text.contains("no FP8 peak"), "{text}");
 }

@@ -80,10 +80,25 @@ fn describe_lines(w: &Workload, with_slice: bool) -> String {
     match &w.kind {
         WorkloadKind::Transformer(t) => {
             let (tg, sl) = (&t.target, &t.slice);
-            let n = plan::transformer_params(tg);
+            let (total, n) = plan::target_params(t);
+            let params = match t.target_moe {
+                None => format!("{} parameters", si(n as f64)),
+                Some(m) => format!(
+                    "{} parameters ({} active: {} experts, top-{}{})",
+                    si(total as f64),
+                    si(n as f64),
+                    m.experts,
+                    m.top_k,
+                    if m.shared_experts > 0 {
+                        format!(", {} shared", m.shared_experts)
+                    } else {
+                        String::new()
+                    }
+                ),
+            };
             let _ = writeln!(
                 out,
-                "{} (transformer): {}\n  target: {} layers, d_model {}, {} heads ({} kv), d_ff {}, vocab {}, seq {}; {} parameters; {} tokens in batches of {} sequences",
+                "{} (transformer): {}\n  target: {} layers, d_model {}, {} heads ({} kv), d_ff {}, vocab {}, seq {}; {}; {} tokens in batches of {} sequences",
                 w.name,
                 w.description,
                 tg.layers,
@@ -93,7 +108,7 @@ fn describe_lines(w: &Workload, with_slice: bool) -> String {
                 tg.d_ff,
                 tg.vocab,
                 tg.seq_len,
-                si(n as f64),
+                params,
                 si(t.target_tokens as f64),
                 t.target_batch
             );
@@ -114,7 +129,9 @@ fn describe_lines(w: &Workload, with_slice: bool) -> String {
             }
             let total = plan::target_training_flops(t);
             let six = plan::six_nd(n, t.target_tokens);
-            let palm = plan::palm_flops_per_token(tg) * t.target_tokens as f64;
+            let dense = plan::transformer_params(tg);
+            let palm = (plan::palm_flops_per_token(tg) + 6.0 * (n - dense) as f64)
+                * t.target_tokens as f64;
             let _ = writeln!(
                 out,
                 "  target training FLOPs (modelled): {} by costbench's executed-op formula; 6ND {}; PaLM 6N+12lhs {}",

@@ -607,6 +607,26 @@ fn checked_transformer_memory_bytes(t: &TransformerShape, batch: usize) -> Big {
     (checked_transformer_params(t) * 4 + Big::size(t.layers) * per_layer + transient) * F32
 }
 
+/// Parameters of a transformer target with its mixture of experts, if any: (held in memory,
+/// used per token). Each extra expert is one more feed-forward block per layer; the router is
+/// h × experts per layer.
+pub fn target_params(w: &TransformerWorkload) -> (u64, u64) {
+    let dense = transformer_params(&w.target);
+    let Some(m) = w.target_moe else {
+        return (dense, dense);
+    };
+    let t = &w.target;
+    let (h, f, l) = (t.d_model as u64, t.d_ff as u64, t.layers as u64);
+    let ffn = match t.activation {
+        Activation::Gelu => 2 * h * f,
+        Activation::Swiglu => 3 * h * f,
+    };
+    let router = h * m.experts as u64;
+    let total = dense + l * (ffn * (m.experts + m.shared_experts) as u64 - ffn + router);
+    let active = dense + l * (ffn * (m.top_k + m.shared_experts) as u64 - ffn + router);
+    (total, active)
+}
+
 /// Training FLOPs by the 6ND convention (Kaplan et al. 2020; Hoffmann et al. 2022): 6 FLOPs per
 /// parameter per token, attention scores ignored.
 pub fn six_nd(params: u64, tokens: u64) -> f64 {
@@ -635,7 +655,12 @@ pub fn target_training_flops(w: &TransformerWorkload) -> f64 {
     let per_sequence = one.total_flops() as f64 - optimizer;
     let sequences = w.target_tokens as f64 / w.target.seq_len as f64;
     let steps = sequences / w.target_batch as f64;
-    per_sequence * sequences + optimizer * steps
+    // A mixture's extra experts: forward and backward products of the active ones, and the
+    // optimizer over every one.
+    let (total, active) = target_params(w);
+    let dense = transformer_params(&w.target) as f64;
+    let extra = 6.0 * (active as f64 - dense) * w.target_tokens as f64;
+    per_sequence * sequences + extra + optimizer * total as f64 / dense * steps
 }
 
 #[cfg(test)]
