@@ -344,3 +344,190 @@ pub fn plan(target: &Target<'_>, chips: u32) -> Option<Planned> {
         runner_up,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::model::estimate::{
+        ClusterSize, ModelOptions, Scenario, chip_efficiency, chip_of, estimate_with,
+    };
+    use crate::model::{Assumptions, Moe};
+    use crate::workload::{Activation, Norm, Positions, TransformerShape};
+
+    fn mixtral() -> Profile {
+        let shape = TransformerShape {
+            layers: 32,
+            d_model: 4096,
+            heads: 32,
+            kv_heads: 8,
+            d_ff: 14336,
+            vocab: 32000,
+            seq_len: 4096,
+            norm: Norm::Rmsnorm,
+            activation: Activation::Swiglu,
+            positions: Positions::None,
+            tied_embeddings: false,
+        };
+        Profile::from_shape(&shape, 1e12, 1024).with_moe(Moe {
+            experts: 8,
+            top_k: 2,
+            shared_experts: 0,
+        })
+    }
+
+    fn target_on(instance: &str) -> (Chip, f64, Efficiency) {
+        let c = &Catalog::bundled();
+        let inst = c.instance(instance).unwrap();
+        let a = c.accelerator_of(inst).unwrap();
+        (
+            chip_of(a, inst).unwrap(),
+            a.hbm_bytes.value.unwrap(),
+            chip_efficiency(a, c, &Scenario::Published).unwrap(),
+        )
+    }
+
+    /// Mixtral 8x7B: every expert in memory (46.7B), two per token in compute (12.9B), and
+    /// expert parallelism's all-to-all over NVLink inside an instance, over the network across
+    /// instances.
+    #[test]
+    fn a_mixture_holds_every_expert_and_computes_the_active_ones() {
+        let p = mixtral();
+        assert!((p.params / 1e9 - 46.70).abs() < 0.01, "{}", p.params);
+        assert!(
+            (p.active_params / 1e9 - 12.88).abs() < 0.01,
+            "{}",
+            p.active_params
+        );
+        let (chip, hbm, eff) = target_on("p5.48xlarge");
+        let t = Target {
+            profile: &p,
+            chip: &chip,
+            hbm_bytes: hbm,
+            eff: &eff,
+            precision: Precision::Bf16,
+        };
+        let base = Layout {
+            tensor_parallel: 1,
+            pipeline_parallel: 1,
+            virtual_stages: 1,
+            data_parallel: 16,
+            expert_parallel: 8,
+            micro_batch: 1,
+            micro_batches: 64,
+            zero: 1,
+            sequence_parallel: false,
+            recompute: Recompute::Full,
+            flash_attention: true,
+        };
+        let (inside, _) = evaluate(&t, &base).unwrap();
+        let across = Layout {
+            expert_parallel: 16,
+            ..base
+        };
+        // 8 experts cannot spread over 16 ranks, but the all-to-all rule is what is tested:
+        // e × t = 16 > 8 chips per instance puts it on the network.
+        let c_inside = crate::model::comm::step_comm(&p, &chip, &base, Precision::Bf16);
+        let c_across = crate::model::comm::step_comm(&p, &chip, &across, Precision::Bf16);
+        assert!(c_inside.ep_s > 0.0 && c_across.ep_s > 2.0 * c_inside.ep_s);
+        assert!(inside.exposed_ep_s > 0.0);
+        // Memory counts every expert: ZeRO-1 state of 46.7B over 16 ranks (experts over 2).
+        let m = memory::layout_bytes(&p, &base, Precision::Bf16);
+        assert!(m.state > 4.0 * p.layer_params_experts() * 32.0 / 8.0);
+    }
+
+    /// FP8 makes an H100 step faster than BF16 and is refused on A100 (no FP8 peak).
+    #[test]
+    fn fp8_is_faster_on_h100_and_refused_on_a100() {
+        let c = &Catalog::bundled();
+        let (_, w, _) = crate::model::validation::llama2_runs().remove(0);
+        let p = Profile::from_transformer(&w);
+        let a = Assumptions::default();
+        let opts = |precision| ModelOptions {
+            precision,
+            ..ModelOptions::default()
+        };
+        let size = ClusterSize::Chips(64);
+        let (bf16, _) = estimate_with(
+            &p,
+            c,
+            &Scenario::Published,
+            size,
+            &a,
+            &opts(Precision::Bf16),
+        );
+        let (fp8, skipped) =
+            estimate_with(&p, c, &Scenario::Published, size, &a, &opts(Precision::Fp8));
+        let h = |set: &[crate::model::estimate::OptionEstimate]| {
+            set.iter()
+                .find(|o| o.instance == "p5.48xlarge")
+                .unwrap()
+                .step
+                .total_s
+        };
+        assert!(h(&fp8) < h(&bf16) * 0.9, "{} vs {}", h(&fp8), h(&bf16));
+        assert!(fp8.iter().all(|o| !o.accelerator_id.starts_with("a100")));
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.instance == "p4d.24xlarge" && s.reason.contains("FP8"))
+        );
+    }
+
+    /// The cheapest objective never costs more chip-hours than the fastest one.
+    #[test]
+    fn the_cheapest_objective_never_costs_more_chip_hours() {
+        let c = &Catalog::bundled();
+        let (_, w, _) = crate::model::validation::llama2_runs().remove(2);
+        let p = Profile::from_transformer(&w);
+        let a = Assumptions::default();
+        let size = ClusterSize::DeadlineDays(60.0);
+        let run = |objective| {
+            estimate_with(
+                &p,
+                c,
+                &Scenario::Published,
+                size,
+                &a,
+                &ModelOptions {
+                    objective,
+                    ..ModelOptions::default()
+                },
+            )
+            .0
+        };
+        let (fast, cheap) = (run(Objective::Fastest), run(Objective::Cheapest));
+        for o in &cheap {
+            let f = fast
+                .iter()
+                .find(|x| x.instance == o.instance && x.plan == o.plan)
+                .unwrap();
+            assert!(
+                o.chip_hours <= f.chip_hours * (1.0 + 1e-9),
+                "{}",
+                o.instance
+            );
+            assert!(o.wall_hours <= 60.0 * 24.0 * (1.0 + 1e-9));
+        }
+    }
+
+    /// The runner-up is recorded with a reason, and is never faster than the choice.
+    #[test]
+    fn the_runner_up_is_slower_and_says_why() {
+        let (_, w, _) = crate::model::validation::llama2_runs().remove(2);
+        let p = Profile::from_transformer(&w);
+        let (chip, hbm, eff) = target_on("p4de.24xlarge");
+        let t = Target {
+            profile: &p,
+            chip: &chip,
+            hbm_bytes: hbm,
+            eff: &eff,
+            precision: Precision::Bf16,
+        };
+        let planned = plan(&t, 512).unwrap();
+        let r = planned.runner_up.unwrap();
+        assert!(r.step_s >= planned.step.total_s);
+        assert!(r.reason.contains("slower"), "{}", r.reason);
+        assert!((planned.step.total_at(1.0) - planned.step.total_s).abs() < 1e-9);
+    }
+}
