@@ -260,8 +260,14 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
         l
     };
 
-    render(height_of(height), (COST_TITLE, &label), |root| {
-        title(root, COST_TITLE)?;
+    let heading = if intervals {
+        format!("{COST_TITLE}: medians and 90% intervals")
+    } else {
+        COST_TITLE.to_owned()
+    };
+
+    render(height_of(height), (&heading, &label), |root| {
+        title(root, &heading)?;
         let swatches: Vec<_> = families.iter().map(|&f| family_swatch(f)).collect();
         let mut entries: Vec<(&str, &super::Swatch<'_>)> = families
             .iter()
@@ -519,12 +525,20 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
 
     render(height_of(SCATTER_HEIGHT), (SCATTER_TITLE, &label), |root| {
         title(root, SCATTER_TITLE)?;
+        // A step of the line with a hollow frontier marker on its corner.
         let front_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
             root.draw(&PathElement::new(
-                vec![(x, y), (x + 16, y)],
+                vec![
+                    (x - 2, y - 5),
+                    (x + 6, y - 5),
+                    (x + 6, y + 5),
+                    (x + 18, y + 5),
+                ],
                 FRONT.stroke_width(2),
             ))?;
-            front_marker(root, (x + 8, y), WHITE.to_rgba())
+            root.draw(&Circle::new((x + 6, y - 5), 4, WHITE.filled()))?;
+            root.draw(&Circle::new((x + 6, y - 5), 4, OI_BLACK.stroke_width(2)))?;
+            Ok(())
         };
         let swatches: Vec<_> = families.iter().map(|&f| family_swatch(f)).collect();
         let mut entries: Vec<(&str, &super::Swatch<'_>)> = families
