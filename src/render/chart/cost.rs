@@ -878,11 +878,17 @@ fn ratio_text(r: f64) -> String {
     }
 }
 
+/// The step of a ratio axis's linear ticks: about eight across it (a log axis packs the
+/// upper ones closer, and the label spacing drops those that would touch).
+fn ratio_step(axis: &Axis) -> f64 {
+    super::nice_step((axis.hi - axis.lo) / 8.0)
+}
+
 /// Ticks of a ratio axis: nice linear steps (shown on the log axis) when the range spans less
 /// than a decade and a half, else the log axis's own; 1 is always among them when inside.
 fn ratio_ticks(axis: &Axis) -> Vec<f64> {
     let mut ticks = if axis.hi / axis.lo < 30.0 {
-        let step = super::nice_step((axis.hi - axis.lo) / 6.0);
+        let step = ratio_step(axis);
         let first = (axis.lo / step).ceil() as i64;
         let last = (axis.hi / step).floor() as i64;
         (first..=last.min(first + 40))
@@ -1063,7 +1069,7 @@ pub fn verdict_sensitivity(swings: &[Swing<'_>], median: f64, subject: &str) -> 
         }
         let ticks = ratio_ticks(&axis);
         let step = if axis.hi / axis.lo < 30.0 {
-            super::nice_step((axis.hi - axis.lo) / 6.0)
+            ratio_step(&axis)
         } else {
             0.0
         };
