@@ -69,7 +69,14 @@ fn run_writes_one_loadable_report_into_the_results_directory() {
         .assert()
         .success()
         .stdout(predicate::str::contains("step time (measured): median"))
-        .stdout(predicate::str::contains("difference 0.0000%"));
+        .stdout(predicate::str::contains("difference 0.0000%"))
+        // The answer comes before the measurement's table.
+        .stdout(predicate::function(|out: &str| {
+            matches!(
+                (out.find("Trainium or NVIDIA?"), out.find("step time (measured)")),
+                (Some(v), Some(m)) if v < m
+            )
+        }));
     let files: Vec<_> = fs::read_dir(&results)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -94,6 +101,12 @@ fn run_writes_one_loadable_report_into_the_results_directory() {
         "--no-probe: no roofline, so the published scenario"
     );
     assert!(!cost.options.is_empty() && !cost.catalog_hash.is_empty());
+    let mc = cost
+        .uncertainty
+        .as_ref()
+        .expect("the Monte Carlo is recorded");
+    assert_eq!(mc.options.len(), cost.options.len());
+    assert!(mc.verdict.trainium.is_some() && mc.verdict.nvidia.is_some());
     assert_eq!(report.workload.name, "tiny");
     assert_eq!(report.machine.threads, 1);
     let Measurement::Step(step) = &report.measurement else {

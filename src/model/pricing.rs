@@ -378,3 +378,57 @@ pub struct AssumptionRecord {
     pub value: f64,
     pub source: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::validation;
+
+    fn rates(f: f64, gflops: f64) -> MeasuredRates {
+        MeasuredRates {
+            roofline_fractions: OpClass::ALL.iter().map(|&c| (c, f)).collect(),
+            step_gflops: gflops,
+            logical_cores: 2,
+            product_fraction_spread: 0.02,
+        }
+    }
+
+    /// The accelerator costs of a measured run do not move with the CPU's load: in the
+    /// published scenario two very different measurements price every accelerator alike, and
+    /// only the CPU option follows the measurement. The measured what-if does move.
+    #[test]
+    fn accelerator_costs_do_not_follow_the_cpu_measurement() {
+        let (_, w, _) = validation::llama2_runs().remove(0);
+        let profile = Profile::from_transformer(&w);
+        let catalog = Catalog::bundled();
+        let assumptions = Assumptions::default();
+        let price_with = |m: &MeasuredRates, scenario: Scenario| {
+            price(&Request {
+                profile: &profile,
+                catalog: &catalog,
+                scenario,
+                size: ClusterSize::DeadlineDays(30.0),
+                assumptions: &assumptions,
+                plans: &[],
+                measured: Some(m),
+                uncertainty: None,
+            })
+        };
+        let (busy, idle) = (rates(0.2, 20.0), rates(0.8, 80.0));
+        let a = price_with(&busy, Scenario::Published);
+        let b = price_with(&idle, Scenario::Published);
+        assert_eq!(a.options, b.options);
+        let (ca, cb) = (a.cpu_baseline.unwrap(), b.cpu_baseline.unwrap());
+        assert!(
+            (ca.usd / cb.usd - 4.0).abs() < 1e-9,
+            "the CPU option follows its rate"
+        );
+        let wa = price_with(&busy, busy.scenario());
+        let wb = price_with(&idle, idle.scenario());
+        assert_ne!(
+            wa.options, wb.options,
+            "the measured what-if follows the measurement"
+        );
+        assert_eq!(wa.scenario.name(), "measured");
+    }
+}

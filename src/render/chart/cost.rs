@@ -1,21 +1,27 @@
 //! Cost charts for the report: training cost per option grouped by pricing plan
 //! ([`cost_by_plan`]), wall-clock time against cost with the Pareto frontier
-//! ([`time_vs_cost`], [`pareto_front`]), and how the cost moves when efficiency or price are
-//! off by 20% ([`sensitivity_tornado`]).
+//! ([`time_vs_cost`], [`pareto_front`]), which uncertain input moves the Trainium-or-NVIDIA
+//! verdict most ([`verdict_sensitivity`]), and, for reports without a Monte Carlo, how the cost
+//! moves when efficiency or price are off by 20% ([`sensitivity_tornado`]).
 //!
-//! Costs are in USD and written by `units::usd` ("$1.235M"). A cost axis is log10 when all values are
-//! positive and the largest is more than 20× the smallest, linear from zero otherwise; the axis
-//! title says which. Non-finite (or negative) costs are never drawn as bars: their row says
-//! "no data", and a chart without any usable value is a "no data" panel.
+//! Options are coloured by vendor family ([`Family`]: Trainium, NVIDIA, CPU, other) with a
+//! legend; where the Monte Carlo gave a 90% interval (5th to 95th percentile) it is drawn as a
+//! whisker. Costs are in USD and written by `units::usd` ("$1.235M"). A cost axis is log10
+//! when all values are positive and the largest is more than 20× the smallest, linear from zero
+//! otherwise; the axis title says which. Non-finite (or negative) costs are never drawn as
+//! bars: their row says "no data", and a chart without any usable value is a "no data" panel.
+//! Every chart carries a `<title>` and an `aria-label` sentence saying what it shows.
 
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    Axis, BBox, Fallible, GREY_TEXT, GRID, INK, Ink, LABEL_SIZE, Labeller, OI_BLACK, OI_BLUE,
-    OI_GREEN, OI_ORANGE, OI_PURPLE, OI_SKY, OI_VERMILLION, OI_YELLOW, Root, WIDTH_PX, fit,
-    height_of, legend, line_boxes, log_floor, nice_ceil, no_data_svg, padded, put, px, render,
-    tick_label, title, usd_tick_label, wants_log, x_axis, y_axis,
+    Axis, BBox, Fallible, Family, GREY_TEXT, GRID, INK, Ink, LABEL_SIZE, Labeller, OI_BLACK,
+    OI_BLUE, OI_ORANGE, OI_SKY, OI_VERMILLION, Root, WHISKER, WIDTH_PX, families_present,
+    family_swatch, fit, h_whisker, height_of, in_words, legend, line_boxes, log_floor, nice_ceil,
+    no_data_svg, padded, put, px, render, tick_label, title, usd_tick_label, v_whisker, wants_log,
+    whisker_swatch, x_axis, y_axis,
 };
 use crate::units::{self, MISSING};
 
@@ -25,15 +31,22 @@ use crate::units::{self, MISSING};
 pub struct CostBar<'a> {
     pub plan: &'a str,
     pub option: &'a str,
+    pub family: Family,
+    /// The bar: the Monte Carlo's median cost, or the cost at the model's inputs without one.
     pub usd: f64,
+    /// The 90% interval (5th and 95th percentile), when the report has a Monte Carlo.
+    pub interval: Option<(f64, f64)>,
 }
 
-/// A wall-clock time and a cost for one option.
+/// A wall-clock time and a cost for one option, each with its 90% interval when known.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeCost<'a> {
     pub option: &'a str,
+    pub family: Family,
     pub days: f64,
     pub usd: f64,
+    pub days_interval: Option<(f64, f64)>,
+    pub usd_interval: Option<(f64, f64)>,
 }
 
 /// How one option's cost moves when the model's inputs are off by 20%.
@@ -48,10 +61,19 @@ pub struct Sensitivity<'a> {
     pub price: (f64, f64),
 }
 
-/// Bar colours of the pricing plans, in order of first appearance (cycled). Vermillion is kept
-/// for the cheapest bar.
-const PLAN_COLOURS: [RGBColor; 6] = [OI_BLUE, OI_GREEN, OI_PURPLE, OI_SKY, OI_YELLOW, OI_ORANGE];
-const CHEAPEST: RGBColor = OI_VERMILLION;
+/// How one uncertain input moves the ratio of the Trainium pick's cost to the NVIDIA pick's.
+#[derive(Debug, Clone, Copy)]
+pub struct Swing<'a> {
+    /// The input in words: "Trn1 efficiency", "goodput", "spot price of trn1.32xlarge".
+    pub input: &'a str,
+    /// The median ratio in the trials where the input is in its lowest tenth of draws.
+    pub at_low: f64,
+    /// … in its highest tenth.
+    pub at_high: f64,
+}
+
+/// The cheapest bar's outline.
+const CHEAPEST: RGBColor = OI_BLACK;
 /// Widest option name on the left of the bars, px; longer names are cut with "…".
 const MAX_NAME_PX: i32 = 260;
 const NAME_INK: Ink = Ink::new(LABEL_SIZE, INK);
@@ -65,6 +87,12 @@ const MANY_ROWS: usize = 20;
 /// A cost that can be drawn: finite and not negative.
 fn usable(usd: f64) -> bool {
     usd.is_finite() && usd >= 0.0
+}
+
+/// An interval that can be drawn: both ends usable, in order.
+fn usable_pair(p: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    p.filter(|&(a, b)| usable(a) && usable(b))
+        .map(|(a, b)| (a.min(b), a.max(b)))
 }
 
 /// "training cost (USD, log scale)" or "…, linear scale)".
@@ -94,33 +122,61 @@ fn min_max(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     })
 }
 
+/// The families of `items` in words for an accessible label: "coloured by vendor family
+/// (Trainium and NVIDIA)".
+fn families_in_words(families: &[Family]) -> String {
+    let names: Vec<String> = families.iter().map(|f| f.name().to_owned()).collect();
+    format!("coloured by vendor family ({})", in_words(&names))
+}
+
 const COST_TITLE: &str = "Training cost by pricing plan";
 const ROW: i32 = 20;
 const BAR: i32 = 13;
 const GROUP_HEAD: i32 = 26;
 
-/// Training cost per option grouped by pricing plan: one group per plan (in order of first
-/// appearance) headed by the plan name and a swatch of its bar colour, one horizontal bar per
-/// option inside it (in the given order, so an option sits at the same place in every group),
-/// value labels like "$1.23M" at the bar end, and the cheapest bar overall (the first one on a
-/// tie) in vermillion with a black outline and "· cheapest" after its value. Cost axis log10
-/// when max/min > 20 (all costs positive), linear from zero otherwise; the axis title says
-/// which. The height grows by 20 px per bar and 26 px per plan, so 60 bars stay legible; from
-/// 20 bars on the tick labels are repeated above the bars.
+/// Training cost per option grouped by pricing plan: a legend of the vendor families present
+/// (and of the whiskers, when there are intervals), one group per plan (in order of first
+/// appearance) headed by the plan name, one horizontal bar per option inside it (in the given
+/// order, so an option sits at the same place in every group) in its family's colour, its 90%
+/// interval as a whisker over it, value labels like "$1.23M" right of the bar and whisker, and
+/// the cheapest bar overall (the first one on a tie) outlined in black with "· cheapest" after
+/// its value. Cost axis log10 when max/min > 20 (all costs positive), linear from zero
+/// otherwise; the axis title says which. The height grows by 20 px per bar and 26 px per plan,
+/// so 60 bars stay legible; from 20 bars on the tick labels are repeated above the bars.
 ///
-/// Never panics: a bar whose cost is not finite or negative says "no data" in its row; no
-/// usable cost at all gives a "no data" panel.
+/// Never panics: a bar whose cost is not finite or negative says "no data" in its row (an
+/// unusable interval is not drawn); no usable cost at all gives a "no data" panel.
 pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
-    let Some((min, max)) = min_max(bars.iter().map(|b| b.usd).filter(|&u| usable(u))) else {
+    let values = bars.iter().flat_map(|b| {
+        let mut v = Vec::with_capacity(3);
+        if usable(b.usd) {
+            v.push(b.usd);
+            if let Some((lo, hi)) = usable_pair(b.interval) {
+                v.extend([lo, hi]);
+            }
+        }
+        v
+    });
+    let Some((min, max)) = min_max(values) else {
         return no_data_svg(COST_TITLE);
     };
-    let cheapest = bars.iter().position(|b| usable(b.usd) && b.usd == min);
+    let cheapest_usd = bars
+        .iter()
+        .map(|b| b.usd)
+        .filter(|&u| usable(u))
+        .fold(f64::INFINITY, f64::min);
+    let cheapest = bars
+        .iter()
+        .position(|b| usable(b.usd) && b.usd == cheapest_usd);
     let mut plans: Vec<&str> = Vec::new();
     for b in bars {
         if !plans.contains(&b.plan) {
             plans.push(b.plan);
         }
     }
+    let drawn = || bars.iter().filter(|b| usable(b.usd));
+    let families = families_present(drawn().map(|b| b.family));
+    let intervals = drawn().any(|b| usable_pair(b.interval).is_some());
 
     let value_text = |i: usize| {
         let v = units::usd(bars[i].usd);
@@ -150,7 +206,7 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
     let plot_x1 = WIDTH_PX - 16 - value_w - 10;
 
     let many = bars.len() >= MANY_ROWS;
-    let top: i32 = 48 + if many { 22 } else { 0 };
+    let top: i32 = 70 + if many { 22 } else { 0 };
     let bottom = top
         .saturating_add(px(plans.len()).saturating_mul(GROUP_HEAD))
         .saturating_add(px(bars.len()).saturating_mul(ROW))
@@ -167,13 +223,71 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
         return no_data_svg(COST_TITLE);
     };
 
-    render(height_of(height), |root| {
-        title(root, COST_TITLE)?;
+    let label = {
+        let plural = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        let mut l = format!(
+            "Horizontal bar chart of the training cost of {} in {}, {}",
+            plural(bars.len(), "option", "options"),
+            plural(plans.len(), "pricing plan", "pricing plans"),
+            families_in_words(&families),
+        );
+        if intervals {
+            l.push_str(
+                "; bars are Monte Carlo medians with whiskers for the 90% interval (5th to 95th \
+                 percentile)",
+            );
+        }
+        if let Some(i) = cheapest {
+            let b = &bars[i];
+            l.push_str(&format!(
+                "; the cheapest is {} ({}) {} at {}",
+                option_name(b.option),
+                b.family.name(),
+                b.plan,
+                units::usd(b.usd)
+            ));
+            if let Some((a, z)) = usable_pair(b.interval) {
+                l.push_str(&format!(" ({}–{})", units::usd(a), units::usd(z)));
+            }
+        }
+        l.push('.');
+        l
+    };
+
+    let heading = if intervals {
+        format!("{COST_TITLE}: medians and 90% intervals")
+    } else {
+        COST_TITLE.to_owned()
+    };
+
+    render(height_of(height), (&heading, &label), |root| {
+        title(root, &heading)?;
+        let swatches: Vec<_> = families.iter().map(|&f| family_swatch(f)).collect();
+        let mut entries: Vec<(&str, &super::Swatch<'_>)> = families
+            .iter()
+            .zip(&swatches)
+            .map(|(f, s)| (f.name(), s as &super::Swatch<'_>))
+            .collect();
+        if intervals {
+            entries.push(("90% interval", &whisker_swatch));
+        }
+        let cheapest_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
+            outline(root, [(x + 2, y - 6), (x + 14, y + 6)])
+        };
+        if cheapest.is_some() {
+            entries.push(("cheapest (outlined)", &cheapest_swatch));
+        }
+        legend(root, (plot_x0, 46), &entries)?;
         cost_axis(root, &axis, log, (top, bottom), many)?;
 
         let mut y = top;
         for (g, plan) in plans.iter().enumerate() {
-            let colour = PLAN_COLOURS[g % PLAN_COLOURS.len()];
             if g > 0 {
                 root.draw(&PathElement::new(
                     vec![(16, y), (WIDTH_PX - 16, y)],
@@ -181,16 +295,12 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
                 ))?;
             }
             let cy = y + GROUP_HEAD / 2 + 1;
-            root.draw(&Rectangle::new(
-                [(16, cy - 6), (28, cy + 6)],
-                colour.filled(),
-            ))?;
             let head = if plan.is_empty() { "(no plan)" } else { plan };
             let head = fit(head, WIDTH_PX - 60, NAME_INK.bold());
             put(
                 root,
                 &head,
-                (34, cy),
+                (16, cy),
                 NAME_INK.bold(),
                 (HPos::Left, VPos::Center),
             )?;
@@ -207,11 +317,16 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
                 if usable(b.usd) {
                     let end = axis.px(b.usd).max(plot_x0);
                     let is_cheapest = Some(i) == cheapest;
-                    let fill = if is_cheapest { CHEAPEST } else { colour };
                     let corners = [(plot_x0, cy - BAR / 2), (end, cy + BAR / 2)];
-                    root.draw(&Rectangle::new(corners, fill.filled()))?;
+                    root.draw(&Rectangle::new(corners, b.family.colour().filled()))?;
                     if is_cheapest {
-                        root.draw(&Rectangle::new(corners, OI_BLACK.stroke_width(1)))?;
+                        outline(root, corners)?;
+                    }
+                    let mut text_at = end;
+                    if let Some((a, z)) = usable_pair(b.interval) {
+                        let (xa, xz) = (axis.px(a).max(plot_x0), axis.px(z).max(plot_x0));
+                        h_whisker(root, (xa, xz), cy, 4, WHISKER.stroke_width(1))?;
+                        text_at = text_at.max(xz);
                     }
                     let ink = if is_cheapest {
                         VALUE_INK.bold()
@@ -221,7 +336,7 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
                     put(
                         root,
                         &value_text(i),
-                        (end + 6, cy),
+                        (text_at + 6, cy),
                         ink,
                         (HPos::Left, VPos::Center),
                     )?;
@@ -239,6 +354,16 @@ pub fn cost_by_plan(bars: &[CostBar<'_>]) -> String {
         }
         Ok(())
     })
+}
+
+/// A 2 px black outline around the box with these corners (plotters' SVG rectangles ignore
+/// the stroke width, paths keep it).
+fn outline(root: &Root<'_>, [(x0, y0), (x1, y1)]: [(i32, i32); 2]) -> Fallible {
+    root.draw(&PathElement::new(
+        vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
+        CHEAPEST.stroke_width(2),
+    ))?;
+    Ok(())
 }
 
 /// The option's name, or "(unnamed)".
@@ -296,35 +421,51 @@ pub fn pareto_front(points: &[TimeCost<'_>]) -> Vec<usize> {
 }
 
 const SCATTER_TITLE: &str = "Training time vs cost";
-const SCATTER_HEIGHT: i32 = 600;
-const OTHER: RGBColor = OI_BLUE;
-const FRONT: RGBColor = OI_VERMILLION;
+const SCATTER_HEIGHT: i32 = 640;
+/// The Pareto frontier's line.
+const FRONT: RGBColor = OI_BLACK;
 
-/// Scatter of wall-clock days (x) against cost in USD (y), each axis log10 when its values are
-/// positive and span more than 20×, else linear (the axis titles say which). Every point with a
-/// finite time and cost is drawn (blue); the Pareto frontier ([`pareto_front`]) is a vermillion
-/// step line through its points, which are drawn larger, outlined and labelled with `option`
-/// (bold; placed clear of the markers and of each other, with a leader line when moved
-/// away). Other points get a small grey label only where one fits right next to them without
-/// overlapping anything. Legend: "Pareto frontier", "other options". A footnote counts the
-/// options left out for a non-finite time or cost.
+/// Scatter of wall-clock days (x) against cost in USD (y), each axis log10 when its values
+/// (with their intervals) are positive and span more than 20×, else linear (the axis titles say
+/// which). Every point with a finite time and cost is drawn in its vendor family's colour; its
+/// 90% intervals, when given, are thin whiskers in both directions. The Pareto frontier
+/// ([`pareto_front`], on the medians) is a black step line through its points, which are drawn
+/// larger, outlined and labelled with `option` (bold; placed clear of the markers and of each
+/// other, with a leader line when moved away). Other points get a small grey label only where
+/// one fits right next to them without overlapping anything. Legend: the families present,
+/// "Pareto frontier (medians)", and "90% interval" when there are intervals. A footnote counts
+/// the options left out for a non-finite time or cost.
 ///
 /// Never panics; no point with a finite time and cost gives a "no data" panel.
 pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
     let finite: Vec<usize> = (0..points.len())
         .filter(|&i| points[i].days.is_finite() && points[i].usd.is_finite())
         .collect();
+    let ok = |p: Option<(f64, f64)>| {
+        p.filter(|&(a, b)| a.is_finite() && b.is_finite())
+            .map(|(a, b)| (a.min(b), a.max(b)))
+    };
+    let days_of = |i: usize| {
+        let p = &points[i];
+        let (a, b) = ok(p.days_interval).unwrap_or((p.days, p.days));
+        [p.days, a, b]
+    };
+    let usd_of = |i: usize| {
+        let p = &points[i];
+        let (a, b) = ok(p.usd_interval).unwrap_or((p.usd, p.usd));
+        [p.usd, a, b]
+    };
     let (Some((d0, d1)), Some((c0, c1))) = (
-        min_max(finite.iter().map(|&i| points[i].days)),
-        min_max(finite.iter().map(|&i| points[i].usd)),
+        min_max(finite.iter().flat_map(|&i| days_of(i))),
+        min_max(finite.iter().flat_map(|&i| usd_of(i))),
     ) else {
         return no_data_svg(SCATTER_TITLE);
     };
     let (x_log, y_log) = (wants_log(d0, d1), wants_log(c0, c1));
-    let (x_lo, x_hi) = padded(d0, d1, x_log, 0.06);
-    let (y_lo, y_hi) = padded(c0, c1, y_log, 0.08);
+    let (x_lo, x_hi) = padded(d0, d1, x_log, 0.05);
+    let (y_lo, y_hi) = padded(c0, c1, y_log, 0.06);
 
-    let (top, bottom) = (74, SCATTER_HEIGHT - 84);
+    let (top, bottom) = (78, SCATTER_HEIGHT - 84);
     let right = WIDTH_PX - 24;
     // The y tick labels decide the left margin.
     let probe = Axis::new(y_lo, y_hi, y_log, bottom, top);
@@ -345,26 +486,71 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
     };
     let front = pareto_front(points);
     let left_out = points.len() - finite.len();
+    let families = families_present(finite.iter().map(|&i| points[i].family));
+    let intervals = finite
+        .iter()
+        .any(|&i| ok(points[i].days_interval).is_some() || ok(points[i].usd_interval).is_some());
 
-    render(height_of(SCATTER_HEIGHT), |root| {
+    let label = {
+        let on_front: Vec<String> = front
+            .iter()
+            .map(|&i| {
+                let p = &points[i];
+                format!(
+                    "{} ({}, {}, {})",
+                    option_name(p.option),
+                    p.family.name(),
+                    units::days(p.days),
+                    units::usd(p.usd)
+                )
+            })
+            .collect();
+        format!(
+            "Scatter of wall-clock time against training cost for {} options, {}{}; the Pareto \
+             frontier (options no other beats on both time and cost) runs through {}.",
+            finite.len(),
+            families_in_words(&families),
+            if intervals {
+                ", each point a Monte Carlo median with whiskers for its 90% intervals of time and cost"
+            } else {
+                ""
+            },
+            if on_front.is_empty() {
+                "no option".to_owned()
+            } else {
+                in_words(&on_front)
+            },
+        )
+    };
+
+    render(height_of(SCATTER_HEIGHT), (SCATTER_TITLE, &label), |root| {
         title(root, SCATTER_TITLE)?;
+        // A step of the line with a hollow frontier marker on its corner.
         let front_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
             root.draw(&PathElement::new(
-                vec![(x, y), (x + 16, y)],
+                vec![
+                    (x - 2, y - 5),
+                    (x + 6, y - 5),
+                    (x + 6, y + 5),
+                    (x + 18, y + 5),
+                ],
                 FRONT.stroke_width(2),
             ))?;
-            front_marker(root, (x + 8, y))
+            root.draw(&Circle::new((x + 6, y - 5), 4, WHITE.filled()))?;
+            root.draw(&Circle::new((x + 6, y - 5), 4, OI_BLACK.stroke_width(2)))?;
+            Ok(())
         };
-        let other_swatch =
-            |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible { other_marker(root, (x + 8, y)) };
-        legend(
-            root,
-            (left, 50),
-            &[
-                ("Pareto frontier", &front_swatch),
-                ("other options", &other_swatch),
-            ],
-        )?;
+        let swatches: Vec<_> = families.iter().map(|&f| family_swatch(f)).collect();
+        let mut entries: Vec<(&str, &super::Swatch<'_>)> = families
+            .iter()
+            .zip(&swatches)
+            .map(|(f, s)| (f.name(), s as &super::Swatch<'_>))
+            .collect();
+        entries.push(("Pareto frontier (medians)", &front_swatch));
+        if intervals {
+            entries.push(("90% interval", &whisker_swatch));
+        }
+        legend(root, (left, 50), &entries)?;
 
         let x_step = xa.tick_step(8);
         x_axis(
@@ -391,9 +577,26 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
         root.draw(&PathElement::new(vec![(right, top), (right, bottom)], GRID))?;
 
         let at = |i: usize| (xa.px(points[i].days), ya.px(points[i].usd));
+        // Whiskers first, under every marker; each in a light tint of its family's colour.
+        let mut obstacles = Vec::new();
+        for &i in &finite {
+            let p = &points[i];
+            let (x, y) = at(i);
+            let ink = p.family.colour().mix(0.55).stroke_width(1);
+            if let Some((a, b)) = ok(p.days_interval) {
+                let (xa0, xa1) = (xa.px(a), xa.px(b));
+                h_whisker(root, (xa0, xa1), y, 3, ink)?;
+                obstacles.extend(line_boxes(&[(xa0, y), (xa1, y)]));
+            }
+            if let Some((a, b)) = ok(p.usd_interval) {
+                let (ya0, ya1) = (ya.px(a), ya.px(b));
+                v_whisker(root, x, (ya0, ya1), 3, ink)?;
+                obstacles.extend(line_boxes(&[(x, ya0), (x, ya1)]));
+            }
+        }
         for &i in &finite {
             if !front.contains(&i) {
-                other_marker(root, at(i))?;
+                other_marker(root, at(i), points[i].family.colour())?;
             }
         }
         let mut step: Vec<(i32, i32)> = Vec::new();
@@ -405,11 +608,12 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
         }
         root.draw(&PathElement::new(step.clone(), FRONT.stroke_width(2)))?;
         for &i in &front {
-            front_marker(root, at(i))?;
+            front_marker(root, at(i), points[i].family.colour().to_rgba())?;
         }
 
         // Labels, clear of the markers, the frontier line and each other: the frontier's
-        // first, then the others' where one fits right next to its point.
+        // first, then the others' where one fits right next to its point (and off the
+        // whiskers).
         let bounds = BBox {
             x0: left + 2,
             y0: top + 2,
@@ -417,19 +621,26 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
             y1: bottom - 2,
         };
         let markers: Vec<BBox> = finite.iter().map(|&i| BBox::around(at(i), 6)).collect();
-        let mut labels = Labeller::new(bounds, markers, line_boxes(&step));
+        let mut lines = line_boxes(&step);
+        let mut labels = Labeller::new(bounds, markers.clone(), lines.clone());
         let front_ink = Ink::new(12.0, INK).bold();
         for &i in &front {
             let text = fit(option_name(points[i].option), 240, front_ink);
             labels.place(text, at(i), front_ink, 12, true);
         }
+        let placed = labels.placed.clone();
+        lines.extend(obstacles);
+        let mut others = Labeller::new(bounds, markers, lines);
+        for l in &placed {
+            others.commit(l.text.clone(), l.point, l.ink, l.at);
+        }
         for &i in &finite {
             if !front.contains(&i) {
                 let text = fit(option_name(points[i].option), 240, SMALL_GREY);
-                labels.place(text, at(i), SMALL_GREY, 1, false);
+                others.place(text, at(i), SMALL_GREY, 1, false);
             }
         }
-        labels.draw(root)?;
+        others.draw(root)?;
         if left_out > 0 {
             let s = if left_out == 1 { "" } else { "s" };
             put(
@@ -444,14 +655,16 @@ pub fn time_vs_cost(points: &[TimeCost<'_>]) -> String {
     })
 }
 
-fn front_marker(root: &Root<'_>, p: (i32, i32)) -> Fallible {
-    root.draw(&Circle::new(p, 5, FRONT.filled()))?;
-    root.draw(&Circle::new(p, 5, OI_BLACK.stroke_width(1)))?;
+/// A point on the frontier: larger, filled with its family's colour, outlined in black.
+fn front_marker(root: &Root<'_>, p: (i32, i32), fill: RGBAColor) -> Fallible {
+    root.draw(&Circle::new(p, 6, fill.filled()))?;
+    root.draw(&Circle::new(p, 6, OI_BLACK.stroke_width(2)))?;
     Ok(())
 }
 
-fn other_marker(root: &Root<'_>, p: (i32, i32)) -> Fallible {
-    root.draw(&Circle::new(p, 4, OTHER.mix(0.8).filled()))?;
+fn other_marker(root: &Root<'_>, p: (i32, i32), colour: RGBColor) -> Fallible {
+    root.draw(&Circle::new(p, 4, colour.filled()))?;
+    root.draw(&Circle::new(p, 4, WHITE.stroke_width(1)))?;
     Ok(())
 }
 
@@ -529,8 +742,17 @@ pub fn sensitivity_tornado(rows: &[Sensitivity<'_>]) -> String {
         .saturating_add(px(rows.len()).saturating_mul(TORNADO_ROW))
         .saturating_add(4);
     let height = bottom.saturating_add(50);
+    let label = format!(
+        "Tornado chart of how the cost of {} moves when every efficiency, or the price, is 20% \
+         lower or higher: for each, a bar for the efficiency range and one for the price range \
+         around a tick at the cost at the model's inputs.",
+        match rows.len() {
+            1 => "1 option".to_owned(),
+            n => format!("{n} options"),
+        }
+    );
 
-    render(height_of(height), |root| {
+    render(height_of(height), (TORNADO_TITLE, &label), |root| {
         title(root, TORNADO_TITLE)?;
         let eff_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
             root.draw(&Rectangle::new(
@@ -634,6 +856,308 @@ pub fn sensitivity_tornado(rows: &[Sensitivity<'_>]) -> String {
     })
 }
 
+const SWING_TITLE: &str = "Which input moves the verdict most";
+const SWING_ROW: i32 = 30;
+const SWING_BAR: i32 = 14;
+/// The half of a swing bar towards the ratio with the input in its lowest tenth …
+const SWING_LOW: RGBColor = OI_SKY;
+/// … and towards the ratio with it in its highest tenth.
+const SWING_HIGH: RGBColor = OI_BLUE;
+/// The tie line (ratio 1).
+const TIE: RGBColor = OI_VERMILLION;
+/// Most rows a swing chart draws.
+pub const MAX_SWINGS: usize = 10;
+
+/// A ratio as the swing chart writes it: two decimals, three below 0.1 (`0.47`, `1.30`,
+/// `0.085`).
+fn ratio_text(r: f64) -> String {
+    if r.is_finite() && r.abs() < 0.1 {
+        units::decimal(r, 3)
+    } else {
+        units::decimal(r, 2)
+    }
+}
+
+/// The step of a ratio axis's linear ticks: about eight across it (a log axis packs the
+/// upper ones closer, and the label spacing drops those that would touch).
+fn ratio_step(axis: &Axis) -> f64 {
+    super::nice_step((axis.hi - axis.lo) / 8.0)
+}
+
+/// Ticks of a ratio axis: nice linear steps (shown on the log axis) when the range spans less
+/// than a decade and a half, else the log axis's own; 1 is always among them when inside.
+fn ratio_ticks(axis: &Axis) -> Vec<f64> {
+    let mut ticks = if axis.hi / axis.lo < 30.0 {
+        let step = ratio_step(axis);
+        let first = (axis.lo / step).ceil() as i64;
+        let last = (axis.hi / step).floor() as i64;
+        (first..=last.min(first + 40))
+            .map(|k| k as f64 * step)
+            .filter(|&t| t > 0.0)
+            .collect()
+    } else {
+        axis.ticks(8)
+    };
+    if axis.lo <= 1.0 && 1.0 <= axis.hi && !ticks.iter().any(|&t| (t - 1.0).abs() < 1e-9) {
+        ticks.push(1.0);
+        ticks.sort_by(f64::total_cmp);
+    }
+    ticks
+}
+
+/// Which uncertain input moves the verdict most (from the Monte Carlo's paired trials): one
+/// row per input in the given order (largest swing first; at most [`MAX_SWINGS`]), labelled in
+/// words, with a bar from the ratio of the Trainium pick's cost to the NVIDIA pick's when the
+/// input is in its lowest tenth of draws to the ratio when it is in its highest tenth, split at
+/// `median` (the ratio of the two picks' median costs, a black tick): the half towards the low-tenth ratio in sky blue,
+/// the half towards the high-tenth ratio in blue. A dashed vermillion line marks the tie (ratio
+/// 1), with "← Trainium cheaper" and "NVIDIA cheaper →" either side; right of each row the two
+/// ratios in figures, and "crosses the tie" where they fall either side of 1 (the input alone
+/// can turn the verdict). `subject` names the two picks under the title. The ratio axis is
+/// log10 (a ratio of 2 is as far from a tie as one of 0.5).
+///
+/// Never panics: a row whose ratios are not finite and positive says "no data"; no usable row
+/// gives a "no data" panel; a `median` that is not finite and positive is not drawn.
+pub fn verdict_sensitivity(swings: &[Swing<'_>], median: f64, subject: &str) -> String {
+    let rows = &swings[..swings.len().min(MAX_SWINGS)];
+    let pos = |v: f64| v.is_finite() && v > 0.0;
+    let good = |s: &Swing<'_>| pos(s.at_low) && pos(s.at_high);
+    let median = pos(median).then_some(median);
+    let values = rows
+        .iter()
+        .filter(|s| good(s))
+        .flat_map(|s| [s.at_low, s.at_high])
+        .chain(median)
+        .chain([1.0]);
+    let Some((min, max)) = min_max(values) else {
+        return no_data_svg(SWING_TITLE);
+    };
+    if !rows.iter().any(good) {
+        return no_data_svg(SWING_TITLE);
+    }
+    let (lo, hi) = padded(min, max, true, 0.08);
+
+    let names: Vec<String> = rows
+        .iter()
+        .map(|s| fit(option_name(s.input), MAX_NAME_PX, NAME_INK))
+        .collect();
+    let figures: Vec<String> = rows
+        .iter()
+        .map(|s| {
+            if good(s) {
+                let crosses = (s.at_low - 1.0) * (s.at_high - 1.0) < 0.0;
+                format!(
+                    "low {} · high {}{}",
+                    ratio_text(s.at_low),
+                    ratio_text(s.at_high),
+                    if crosses { " · crosses the tie" } else { "" }
+                )
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    let name_w = names.iter().map(|n| NAME_INK.width(n)).max().unwrap_or(0);
+    let fig_w = figures
+        .iter()
+        .map(|f| RANGE_INK.width(f))
+        .max()
+        .unwrap_or(0);
+    let plot_x0 = 16 + name_w.max(60) + 14;
+    let plot_x1 = WIDTH_PX - 16 - fig_w - 14;
+    let Some(axis) = Axis::new(lo, hi, true, plot_x0, plot_x1) else {
+        return no_data_svg(SWING_TITLE);
+    };
+    let subject = fit(subject, WIDTH_PX - 40, SMALL_GREY);
+    let top: i32 = 110;
+    let bottom = top
+        .saturating_add(px(rows.len()).saturating_mul(SWING_ROW))
+        .saturating_add(4);
+    let height = bottom.saturating_add(54);
+
+    let label = {
+        let median_words = median.map_or(String::new(), |m| {
+            format!(" around the ratio of the two medians, {}", ratio_text(m))
+        });
+        let first = rows.iter().find(|s| good(s)).map_or(String::new(), |s| {
+            format!(
+                "; the largest swing is {}: the ratio is {} with it in its lowest tenth of draws \
+                 and {} in its highest",
+                option_name(s.input),
+                ratio_text(s.at_low),
+                ratio_text(s.at_high)
+            )
+        });
+        let crossing: Vec<String> = rows
+            .iter()
+            .filter(|s| good(s) && (s.at_low - 1.0) * (s.at_high - 1.0) < 0.0)
+            .map(|s| option_name(s.input).to_owned())
+            .collect();
+        let crossing = if crossing.is_empty() {
+            "; no input alone moves the ratio across the tie at 1".to_owned()
+        } else {
+            format!(
+                "; {} alone can move it across the tie at 1",
+                in_words(&crossing)
+            )
+        };
+        format!(
+            "Sensitivity of the verdict, from the Monte Carlo: for {} uncertain inputs, the ratio \
+             of the Trainium pick's cost to the NVIDIA pick's ({subject}) when the input is low \
+             and when it is high{median_words}, on a log scale where below 1 Trainium is \
+             cheaper{first}{crossing}.",
+            rows.len()
+        )
+    };
+
+    render(height_of(height), (SWING_TITLE, &label), |root| {
+        title(root, SWING_TITLE)?;
+        put(
+            root,
+            &subject,
+            (WIDTH_PX / 2, 38),
+            SMALL_GREY,
+            (HPos::Center, VPos::Top),
+        )?;
+        let low_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
+            root.draw(&Rectangle::new(
+                [(x, y - 5), (x + 16, y + 5)],
+                SWING_LOW.filled(),
+            ))?;
+            Ok(())
+        };
+        let high_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
+            root.draw(&Rectangle::new(
+                [(x, y - 5), (x + 16, y + 5)],
+                SWING_HIGH.filled(),
+            ))?;
+            Ok(())
+        };
+        let median_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
+            root.draw(&PathElement::new(
+                vec![(x + 8, y - 8), (x + 8, y + 8)],
+                OI_BLACK.stroke_width(2),
+            ))?;
+            Ok(())
+        };
+        let tie_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
+            root.draw(&DashedPathElement::new(
+                vec![(x + 8, y - 8), (x + 8, y + 8)],
+                4,
+                3,
+                TIE.stroke_width(2),
+            ))?;
+            Ok(())
+        };
+        legend(
+            root,
+            (plot_x0.min(120), 64),
+            &[
+                ("input in its lowest tenth", &low_swatch),
+                ("in its highest tenth", &high_swatch),
+                ("ratio of the medians", &median_swatch),
+                ("tie", &tie_swatch),
+            ],
+        )?;
+        // Row shading under the grid.
+        for k in (1..rows.len()).step_by(2) {
+            let y = top + px(k) * SWING_ROW;
+            root.draw(&Rectangle::new(
+                [(16, y), (WIDTH_PX - 16, y + SWING_ROW)],
+                RGBColor(246, 246, 246).filled(),
+            ))?;
+        }
+        let ticks = ratio_ticks(&axis);
+        let step = if axis.hi / axis.lo < 30.0 {
+            ratio_step(&axis)
+        } else {
+            0.0
+        };
+        x_axis(
+            root,
+            &axis,
+            &ticks,
+            &|t| tick_label(t, step),
+            (top, bottom),
+            false,
+            "Trainium pick's cost ÷ NVIDIA pick's cost (log scale)",
+        )?;
+        // The tie, and which side is whose.
+        let tie = axis.px(1.0);
+        root.draw(&DashedPathElement::new(
+            vec![(tie, top - 6), (tie, bottom)],
+            5,
+            4,
+            TIE.stroke_width(2),
+        ))?;
+        let side = Ink::new(12.0, TIE).bold();
+        put(
+            root,
+            "← Trainium cheaper",
+            (tie - 6, top - 8),
+            side,
+            (HPos::Right, VPos::Bottom),
+        )?;
+        put(
+            root,
+            "NVIDIA cheaper →",
+            (tie + 6, top - 8),
+            side,
+            (HPos::Left, VPos::Bottom),
+        )?;
+
+        for (k, s) in rows.iter().enumerate() {
+            let y = top + px(k) * SWING_ROW;
+            let cy = y + SWING_ROW / 2;
+            put(
+                root,
+                &names[k],
+                (plot_x0 - 12, cy),
+                NAME_INK,
+                (HPos::Right, VPos::Center),
+            )?;
+            if !good(s) {
+                put(
+                    root,
+                    "no data",
+                    (plot_x0 + 6, cy),
+                    SMALL_GREY,
+                    (HPos::Left, VPos::Center),
+                )?;
+                continue;
+            }
+            let centre = axis.px(median.unwrap_or((s.at_low * s.at_high).sqrt()));
+            for (end, colour) in [(s.at_low, SWING_LOW), (s.at_high, SWING_HIGH)] {
+                let x = axis.px(end);
+                // At least 2 px, so a swing of nothing still shows.
+                let (a, b) = if x < centre {
+                    (x.min(centre - 2), centre)
+                } else {
+                    (centre, x.max(centre + 2))
+                };
+                root.draw(&Rectangle::new(
+                    [(a, cy - SWING_BAR / 2), (b, cy + SWING_BAR / 2)],
+                    colour.filled(),
+                ))?;
+            }
+            if median.is_some() {
+                root.draw(&PathElement::new(
+                    vec![(centre, y + 3), (centre, y + SWING_ROW - 3)],
+                    OI_BLACK.stroke_width(2),
+                ))?;
+            }
+            put(
+                root,
+                &figures[k],
+                (plot_x1 + 14, cy),
+                RANGE_INK,
+                (HPos::Left, VPos::Center),
+            )?;
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,12 +1177,41 @@ mod tests {
         assert!(head.contains("viewBox=\"0 0 900 "), "{head}");
     }
 
+    /// Trainium for `trn…` instances, NVIDIA otherwise.
+    fn family_of(option: &str) -> Family {
+        if option.starts_with("trn") {
+            Family::Trainium
+        } else {
+            Family::Nvidia
+        }
+    }
+
+    /// Text of the root element's `aria-label`.
+    fn aria_label(svg: &str) -> &str {
+        let head = &svg[..svg.find('>').unwrap()];
+        let l = head.split(" aria-label=\"").nth(1).expect("an aria-label");
+        &l[..l.find('"').unwrap()]
+    }
+
     fn bar<'a>(plan: &'a str, option: &'a str, usd: f64) -> CostBar<'a> {
-        CostBar { plan, option, usd }
+        CostBar {
+            plan,
+            option,
+            family: family_of(option),
+            usd,
+            interval: None,
+        }
     }
 
     fn tc(option: &str, days: f64, usd: f64) -> TimeCost<'_> {
-        TimeCost { option, days, usd }
+        TimeCost {
+            option,
+            family: family_of(option),
+            days,
+            usd,
+            days_interval: None,
+            usd_interval: None,
+        }
     }
 
     fn sens(option: &str, usd: f64) -> Sensitivity<'_> {
@@ -691,15 +1244,68 @@ mod tests {
         for plan in PLANS {
             assert!(svg.contains(&format!(">\n{plan}\n<")), "{plan}");
         }
-        assert_eq!(svg.matches("cheapest").count(), 1);
+        assert_eq!(svg.matches("· cheapest").count(), 1);
         // The cheapest is spot × p5.48xlarge: 2.5e6 / 5 = $500k, drawn bold.
         assert!(svg.contains("$500.0k · cheapest"), "{svg}");
         assert!(svg.contains("$2.500M"));
         // 2.5M / 0.5M = 5×: linear.
         assert!(svg.contains("USD, linear scale"));
         assert!(!svg.contains("no data"));
-        // One vermillion bar, the rest in plan colours.
-        assert_eq!(svg.matches("fill=\"#D55E00\"").count(), 1);
+        // Bars in their family's colour (plus one legend swatch each): 5 Trainium, 10 NVIDIA.
+        assert_eq!(svg.matches("fill=\"#E69F00\"").count(), 5 + 1);
+        assert_eq!(svg.matches("fill=\"#009E73\"").count(), 10 + 1);
+        assert!(svg.contains(">\nTrainium\n<") && svg.contains(">\nNVIDIA\n<"));
+        // The cheapest outlined in black, as in the legend; no whiskers without intervals.
+        assert_eq!(
+            svg.matches("stroke=\"#000000\" stroke-width=\"2\"").count(),
+            2
+        );
+        assert!(!svg.contains("90% interval"));
+        let label = aria_label(&svg);
+        assert!(
+            label.starts_with("Horizontal bar chart of the training cost of 15 options in 5 pricing plans, coloured by vendor family (Trainium and NVIDIA)"),
+            "{label}"
+        );
+        assert!(
+            label.ends_with("the cheapest is p5.48xlarge (NVIDIA) spot at $500.0k."),
+            "{label}"
+        );
+        assert!(svg.contains("<title>Training cost by pricing plan</title>"));
+    }
+
+    #[test]
+    fn cost_by_plan_draws_intervals_as_whiskers() {
+        let bars = [
+            CostBar {
+                interval: Some((8e5, 1.4e6)),
+                ..bar("reserved_3yr", "trn1.32xlarge", 1e6)
+            },
+            CostBar {
+                interval: Some((1.5e6, 1.1e6)),
+                ..bar("reserved_3yr", "p5.48xlarge", 1.2e6)
+            },
+            CostBar {
+                interval: Some((f64::NAN, 2e6)),
+                ..bar("reserved_3yr", "p4d.24xlarge", 1.9e6)
+            },
+        ];
+        let svg = cost_by_plan(&bars);
+        check_svg(&svg);
+        assert!(svg.contains(">\n90% interval\n<"));
+        // Two whiskers of three strokes each (the NaN interval is not drawn), plus the legend's.
+        assert_eq!(
+            svg.matches("stroke=\"#282828\"").count(),
+            3 * 2 + 3,
+            "{svg}"
+        );
+        // The axis takes in the whiskers: $0 to $2M.
+        assert!(svg.contains(">\n$2M\n<"), "{svg}");
+        let label = aria_label(&svg);
+        assert!(label.contains("whiskers for the 90% interval"), "{label}");
+        assert!(
+            label.contains("trn1.32xlarge (Trainium) reserved_3yr at $1.000M ($800.0k–$1.400M)"),
+            "{label}"
+        );
     }
 
     #[test]
@@ -713,7 +1319,7 @@ mod tests {
         let svg = cost_by_plan(&bars);
         check_svg(&svg);
         assert!(svg.contains("USD, log scale"));
-        assert_eq!(svg.matches("cheapest").count(), 1);
+        assert_eq!(svg.matches("· cheapest").count(), 1);
         assert!(svg.contains("$10.00k · cheapest"));
         // Height grows with the rows: 60 bars of 20 px and 5 headers of 26 px at least.
         let h: i32 = svg
@@ -728,7 +1334,7 @@ mod tests {
         }
         // Two equally cheap bars: only the first is marked.
         let svg = cost_by_plan(&[bar("spot", "a", 5.0), bar("spot", "b", 5.0)]);
-        assert_eq!(svg.matches("cheapest").count(), 1);
+        assert_eq!(svg.matches("· cheapest").count(), 1);
         assert!(svg.contains("$5.00 · cheapest"));
     }
 
@@ -773,6 +1379,7 @@ mod tests {
             cost_by_plan(&[bar(x, x, 1.0)]),
             time_vs_cost(&[tc(x, 1.0, 2.0), tc("b", 2.0, 1.0)]),
             sensitivity_tornado(&[sens(x, 1e5)]),
+            verdict_sensitivity(&[swing(x, 0.8, 1.2)], 1.0, x),
         ] {
             check_svg(&svg);
             assert!(!svg.contains("<script"), "{svg}");
@@ -956,5 +1563,135 @@ mod tests {
         check_svg(&svg);
         assert!(svg.contains("efficiency —") && svg.contains("at inputs —"));
         assert!(!svg.contains("no data"));
+    }
+    fn swing(input: &str, at_low: f64, at_high: f64) -> Swing<'_> {
+        Swing {
+            input,
+            at_low,
+            at_high,
+        }
+    }
+
+    #[test]
+    fn time_vs_cost_colours_families_and_draws_both_intervals() {
+        let mut p = vec![
+            tc("p5.48xlarge reserved_3yr", 20.0, 2.0e6),
+            tc("trn1.32xlarge reserved_3yr", 28.0, 1.4e6),
+            tc("p4d.24xlarge spot", 26.0, 2.6e6),
+        ];
+        for q in &mut p {
+            q.days_interval = Some((q.days * 0.8, q.days * 1.3));
+            q.usd_interval = Some((q.usd * 0.7, q.usd * 1.4));
+        }
+        p.push(TimeCost {
+            family: Family::Cpu,
+            ..tc("c7i.48xlarge (this CPU, scaled)", 30.0, 3.0e6)
+        });
+        let svg = time_vs_cost(&p);
+        check_svg(&svg);
+        for legend in [
+            "Trainium",
+            "NVIDIA",
+            "CPU",
+            "Pareto frontier (medians)",
+            "90% interval",
+        ] {
+            assert!(svg.contains(&format!(">\n{legend}\n<")), "{legend}");
+        }
+        // Two whiskers of three strokes per point with intervals, in its family's tint.
+        assert_eq!(
+            svg.matches("opacity=\"0.55\" stroke=\"#009E73\"").count(),
+            2 * 2 * 3
+        );
+        assert_eq!(
+            svg.matches("opacity=\"0.55\" stroke=\"#E69F00\"").count(),
+            2 * 3
+        );
+        // The axes take in the whiskers: cost up to 1.4 × $2.6M = $3.64M.
+        assert!(
+            svg.contains(">\n$3.5M\n<") || svg.contains(">\n$4M\n<"),
+            "{svg}"
+        );
+        let label = aria_label(&svg);
+        assert!(
+            label.contains("coloured by vendor family (Trainium, NVIDIA and CPU)"),
+            "{label}"
+        );
+        assert!(
+            label.contains("whiskers for its 90% intervals of time and cost"),
+            "{label}"
+        );
+        assert!(label.contains("runs through p5.48xlarge reserved_3yr (NVIDIA, 20.0 d, $2.000M) and trn1.32xlarge reserved_3yr (Trainium, 28.0 d, $1.400M)"), "{label}");
+    }
+
+    #[test]
+    fn verdict_sensitivity_rows_tie_line_and_words() {
+        let rows = [
+            swing("Trn1 efficiency", 1.35, 0.82),
+            swing("spot price of trn1.32xlarge", 0.9, 1.1),
+            swing("H100 SXM efficiency", 0.95, 1.02),
+            swing("goodput", 1.0, 1.0),
+        ];
+        let svg = verdict_sensitivity(
+            &rows,
+            0.97,
+            "Trn1 on 44 × trn1.32xlarge ÷ H100 SXM on 32 × p5.48xlarge",
+        );
+        check_svg(&svg);
+        assert!(svg.contains("<title>Which input moves the verdict most</title>"));
+        for text in [
+            "Trn1 efficiency",
+            "spot price of trn1.32xlarge",
+            "goodput",
+            "← Trainium cheaper",
+            "NVIDIA cheaper →",
+            "low 1.35 · high 0.82 · crosses the tie",
+            "low 0.95 · high 1.02 · crosses the tie",
+            "low 1.00 · high 1.00",
+            "Trn1 on 44 × trn1.32xlarge ÷ H100 SXM on 32 × p5.48xlarge",
+            "(log scale)",
+        ] {
+            assert!(svg.contains(text), "no {text:?}");
+        }
+        // Each row: a low half (sky) and a high half (blue), and the legend's swatches.
+        assert_eq!(svg.matches("fill=\"#56B4E9\"").count(), 4 + 1);
+        assert_eq!(svg.matches("fill=\"#0072B2\"").count(), 4 + 1);
+        // The tie at 1 is a tick label.
+        assert!(svg.contains(">\n1\n<"), "{svg}");
+        let label = aria_label(&svg);
+        assert!(label.contains("the largest swing is Trn1 efficiency: the ratio is 1.35 with it in its lowest tenth of draws and 0.82 in its highest"), "{label}");
+        assert!(label.contains("Trn1 efficiency, spot price of trn1.32xlarge and H100 SXM efficiency alone can move it across the tie at 1"), "{label}");
+        assert!(
+            label.contains("around the ratio of the two medians, 0.97"),
+            "{label}"
+        );
+    }
+
+    #[test]
+    fn verdict_sensitivity_no_data_and_limits() {
+        for rows in [
+            vec![],
+            vec![swing("nan", f64::NAN, 1.0)],
+            vec![swing("zero", 0.0, 1.0), swing("neg", -1.0, 2.0)],
+        ] {
+            let svg = verdict_sensitivity(&rows, 1.0, "");
+            check_svg(&svg);
+            assert!(svg.contains("no data"), "{svg}");
+        }
+        // A bad row beside good ones says "no data" in its row; a bad median is not drawn.
+        let svg = verdict_sensitivity(
+            &[swing("good", 0.5, 2.0), swing("bad", f64::INFINITY, 1.0)],
+            f64::NAN,
+            "",
+        );
+        check_svg(&svg);
+        assert_eq!(svg.matches(">\nno data\n<").count(), 1);
+        // At most MAX_SWINGS rows; extreme ratios still draw.
+        let names: Vec<String> = (0..25).map(|i| format!("input {i}")).collect();
+        let rows: Vec<Swing<'_>> = names.iter().map(|n| swing(n, 1e-6, 1e6)).collect();
+        let svg = verdict_sensitivity(&rows, 1.0, "");
+        check_svg(&svg);
+        assert!(svg.contains("input 9") && !svg.contains("input 10"));
+        assert!(aria_label(&svg).contains("for 10 uncertain inputs"));
     }
 }

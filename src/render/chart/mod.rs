@@ -99,7 +99,16 @@ pub fn history_svg(series: &[Series<'_>]) -> String {
         }
         let _ = root.present();
     }
-    with_view_box(svg)
+    let titles: Vec<String> = series.iter().map(|s| format!("“{}”", s.title)).collect();
+    let label = match series.len() {
+        0 => "History: no series to draw.".to_owned(),
+        1 => format!("One metric over time, with its interval: {}.", titles[0]),
+        n => format!(
+            "{n} metrics over time, one panel each, with their intervals and change points: {}.",
+            in_words(&titles)
+        ),
+    };
+    accessible(with_view_box(svg), "Metrics over time", &label)
 }
 
 fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> Result<(), Failure>
@@ -389,7 +398,6 @@ const OI_BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
 const OI_ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
 const OI_SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
 const OI_GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
-const OI_YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
 const OI_BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
 const OI_VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 const OI_PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
@@ -418,9 +426,15 @@ fn height_of(h: i32) -> u32 {
     u32::try_from(h.clamp(1, 200_000)).unwrap_or(200_000)
 }
 
-/// Draws a `WIDTH` × `height` SVG: white background, then `draw` in pixel coordinates. A
-/// drawing error leaves the chart incomplete; it never panics.
-fn render(height: u32, draw: impl FnOnce(&Root<'_>) -> Result<(), Failure>) -> String {
+/// Draws a `WIDTH` × `height` SVG: white background, then `draw` in pixel coordinates, with
+/// `title` as its `<title>` and `label` (a sentence saying what the chart shows) as its
+/// accessible name ([`accessible`]). A drawing error leaves the chart incomplete; it never
+/// panics.
+fn render(
+    height: u32,
+    (title, label): (&str, &str),
+    draw: impl FnOnce(&Root<'_>) -> Result<(), Failure>,
+) -> String {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -428,12 +442,155 @@ fn render(height: u32, draw: impl FnOnce(&Root<'_>) -> Result<(), Failure>) -> S
         let _ = draw(&root);
         let _ = root.present();
     }
-    with_view_box(svg)
+    accessible(with_view_box(svg), title, label)
 }
 
 /// A chart that only has `title` and "no data".
 fn no_data_svg(title: &str) -> String {
-    render(NO_DATA_HEIGHT, |root| no_data(root, title))
+    render(
+        NO_DATA_HEIGHT,
+        (title, &format!("{title}: no data to draw.")),
+        |root| no_data(root, title),
+    )
+}
+
+/// `svg` made readable to assistive technology: `role="img"` and `aria-label` (a sentence
+/// describing the chart's content) on the root element, and a `<title>` as its first child (a
+/// browser shows it on hover). Both are XML-escaped here, once: they may hold names from a
+/// user's file. An `svg` that already has a role, or is not an SVG element, is returned as is.
+fn accessible(svg: String, title: &str, label: &str) -> String {
+    let Some(end) = svg.find('>') else { return svg };
+    let head = &svg[..end];
+    if !head.starts_with("<svg") || head.contains(" role=") || head.ends_with('/') {
+        return svg;
+    }
+    format!(
+        "{head} role=\"img\" aria-label=\"{}\">\n<title>{}</title>{}",
+        escape(label),
+        escape(title),
+        &svg[end + 1..]
+    )
+}
+
+/// `text` with `&`, `<`, `>`, `"` and `'` as XML character entities.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `items` joined as a sentence does: "a", "a and b", "a, b and c".
+fn in_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The vendor family of an option, as the charts colour it (Okabe–Ito): Trainium orange,
+/// NVIDIA bluish green, a CPU blue, anything else reddish purple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    Trainium,
+    Nvidia,
+    Cpu,
+    Other,
+}
+
+impl Family {
+    /// Every family, in legend order.
+    pub const ALL: [Family; 4] = [Family::Trainium, Family::Nvidia, Family::Cpu, Family::Other];
+
+    /// The chart family of a verdict family.
+    pub fn of(f: crate::model::verdict::Family) -> Family {
+        match f {
+            crate::model::verdict::Family::Trainium => Family::Trainium,
+            crate::model::verdict::Family::Nvidia => Family::Nvidia,
+            crate::model::verdict::Family::Other => Family::Other,
+        }
+    }
+
+    /// As a legend names it: "Trainium", "NVIDIA", "CPU", "other".
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Trainium => "Trainium",
+            Family::Nvidia => "NVIDIA",
+            Family::Cpu => "CPU",
+            Family::Other => "other",
+        }
+    }
+
+    /// Its colour, `#RRGGBB` (for a page's legend and table swatches).
+    pub fn hex(self) -> String {
+        let RGBColor(r, g, b) = self.colour();
+        format!("#{r:02X}{g:02X}{b:02X}")
+    }
+
+    fn colour(self) -> RGBColor {
+        match self {
+            Family::Trainium => OI_ORANGE,
+            Family::Nvidia => OI_GREEN,
+            Family::Cpu => OI_BLUE,
+            Family::Other => OI_PURPLE,
+        }
+    }
+}
+
+/// The families present in `families`, in legend order.
+fn families_present(families: impl Iterator<Item = Family>) -> Vec<Family> {
+    let mut seen: Vec<Family> = families.collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen
+}
+
+/// A legend swatch for `family`: a filled square.
+fn family_swatch(family: Family) -> impl Fn(&Root<'_>, (i32, i32)) -> Fallible {
+    move |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
+        root.draw(&Rectangle::new(
+            [(x + 2, y - 6), (x + 14, y + 6)],
+            family.colour().filled(),
+        ))?;
+        Ok(())
+    }
+}
+
+/// Ink of interval whiskers.
+const WHISKER: RGBColor = RGBColor(40, 40, 40);
+
+/// A horizontal whisker from `x0` to `x1` at `y` with end caps `cap` px high either side.
+fn h_whisker(root: &Root<'_>, (x0, x1): (i32, i32), y: i32, cap: i32, ink: ShapeStyle) -> Fallible {
+    let (a, b) = (x0.min(x1), x0.max(x1));
+    root.draw(&PathElement::new(vec![(a, y), (b, y)], ink))?;
+    for x in [a, b] {
+        root.draw(&PathElement::new(vec![(x, y - cap), (x, y + cap)], ink))?;
+    }
+    Ok(())
+}
+
+/// A vertical whisker from `y0` to `y1` at `x` with end caps `cap` px wide either side.
+fn v_whisker(root: &Root<'_>, x: i32, (y0, y1): (i32, i32), cap: i32, ink: ShapeStyle) -> Fallible {
+    let (a, b) = (y0.min(y1), y0.max(y1));
+    root.draw(&PathElement::new(vec![(x, a), (x, b)], ink))?;
+    for y in [a, b] {
+        root.draw(&PathElement::new(vec![(x - cap, y), (x + cap, y)], ink))?;
+    }
+    Ok(())
+}
+
+/// The legend swatch of a 90% interval: a whisker.
+fn whisker_swatch(root: &Root<'_>, (x, y): (i32, i32)) -> Fallible {
+    h_whisker(root, (x, x + 16), y, 4, WHISKER.stroke_width(1))
 }
 
 /// `svg` with a `viewBox="0 0 W H"` on its root element (taken from its `width` and `height`)
@@ -1327,6 +1484,37 @@ mod tests {
         for odd in ["", "no svg here", "<svg>", "<g width=\"1\" height=\"1\">"] {
             assert_eq!(with_view_box(odd.to_owned()), odd);
         }
+    }
+
+    #[test]
+    fn charts_are_labelled_for_assistive_technology() {
+        let svg = accessible(
+            "<svg width=\"900\" height=\"200\" viewBox=\"0 0 900 200\" xmlns=\"http://www.w3.org/2000/svg\">\n<rect/>\n</svg>".to_owned(),
+            "A <b>title</b>",
+            "Says what it shows: \"quotes\" & 'apostrophes'.",
+        );
+        assert!(svg.starts_with("<svg width=\"900\" height=\"200\" viewBox=\"0 0 900 200\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Says what it shows: &quot;quotes&quot; &amp; &#39;apostrophes&#39;.\">\n<title>A &lt;b&gt;title&lt;/b&gt;</title>\n<rect/>"), "{svg}");
+        // Once only, and nothing else is touched.
+        assert_eq!(accessible(svg.clone(), "x", "y"), svg);
+        for odd in ["", "text", "<g>", "<svg/>"] {
+            assert_eq!(accessible(odd.to_owned(), "x", "y"), odd);
+        }
+        // Every chart of this module: the history and the "no data" panel.
+        let l = labels(3);
+        for svg in [
+            history_svg(&[]),
+            history_svg(&[series("a & b", &l, &[1.0, 2.0, 3.0])]),
+            no_data_svg("Empty"),
+        ] {
+            let head = &svg[..svg.find('>').unwrap()];
+            assert!(head.contains(" role=\"img\" aria-label=\""), "{head}");
+            assert!(svg[head.len()..].starts_with(">\n<title>"), "{svg}");
+        }
+        let svg = history_svg(&[series("a & b", &l, &[1.0, 2.0, 3.0])]);
+        assert!(
+            svg.contains("aria-label=\"One metric over time, with its interval: “a &amp; b”.\""),
+            "{svg}"
+        );
     }
 
     #[test]

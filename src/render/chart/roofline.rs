@@ -108,8 +108,43 @@ pub fn roofline(peak_gflops: f64, bandwidth_gbs: f64, points: &[RooflinePoint<'_
     let heading = fit(&heading, WIDTH_PX - 20, TITLE_INK);
     let ridge_text = format!("ridge {} FLOP/byte", units::intensity(ridge));
     let left_out = points.len() - shown.len();
+    let names: Vec<String> = shown
+        .iter()
+        .take(12)
+        .map(|&i| {
+            let p = &points[i];
+            format!(
+                "{} at {} FLOP/byte and {}",
+                p.label,
+                units::intensity(p.intensity),
+                units::gflops(p.gflops)
+            )
+        })
+        .collect();
+    let label = format!(
+        "Log-log roofline of this CPU: attainable GFLOP/s against arithmetic intensity, with a \
+         peak of {} and a memory bandwidth of {} meeting at a ridge of {} FLOP/byte; {} {}{}.",
+        units::gflops(peak_gflops),
+        units::bandwidth(bandwidth_gbs * 1e9),
+        units::intensity(ridge),
+        if shown.len() == 1 {
+            "one measured point:"
+        } else {
+            "measured points:"
+        },
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            super::in_words(&names)
+        },
+        if shown.len() > names.len() {
+            " and more"
+        } else {
+            ""
+        },
+    );
 
-    render(height_of(ROOF_HEIGHT), |root| {
+    render(height_of(ROOF_HEIGHT), (ROOF_TITLE, &label), |root| {
         title(root, &heading)?;
         let roof_swatch = |root: &Root<'_>, (x, y): (i32, i32)| -> Fallible {
             root.draw(&PathElement::new(
@@ -313,8 +348,30 @@ pub fn time_breakdown(items: &[Slice<'_>]) -> String {
         .saturating_add(6);
     let height = bottom.saturating_add(50);
     let heading = format!("{BREAKDOWN_TITLE} (total {})", units::seconds(total));
+    let shares: Vec<String> = order
+        .iter()
+        .take(4)
+        .map(|&i| {
+            format!(
+                "{} {}",
+                items[i].label,
+                units::percent(items[i].seconds / total)
+            )
+        })
+        .collect();
+    let label = format!(
+        "Bar chart of the median time per op class in one training step, {} in all, longest \
+         first: {}{}.",
+        units::seconds(total),
+        super::in_words(&shares),
+        if order.len() > shares.len() {
+            ", then the rest"
+        } else {
+            ""
+        },
+    );
 
-    render(height_of(height), |root| {
+    render(height_of(height), (BREAKDOWN_TITLE, &label), |root| {
         title(root, &heading)?;
         let step = axis.tick_step(6);
         x_axis(
