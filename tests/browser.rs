@@ -240,7 +240,7 @@ fn a_report_with_a_monte_carlo_states_the_verdict_in_words() {
     for words in [
         "Trainium or NVIDIA?",
         "90% interval (5th to 95th percentile)",
-        "Cheapest Trainium: Trn1 on ",
+        "Cheapest Trainium: ",
         "Cheapest NVIDIA: ",
         "paired Monte Carlo trials",
         "Trainium is cheaper in ",
@@ -298,6 +298,7 @@ fn estimate_of_llama2_70b() -> String {
         plans: &[],
         measured: None,
         uncertainty: Some(UncertaintySettings::default()),
+        model: Default::default(),
     });
     costbench::render::export::html::estimate_page(&EstimateDocument {
         schema_version: schema_version(),
@@ -330,7 +331,7 @@ fn the_estimate_page_states_the_verdict_and_why_spot_is_left_out() {
     let text = text_of(&dom);
     for words in [
         "costbench estimate: llama2-70b",
-        "Cheapest Trainium: Trn1 on ",
+        "Cheapest Trainium: ",
         "Cheapest NVIDIA: H100 SXM on ",
         "Trainium is cheaper in ",
         "of 10,000 paired trials",

@@ -412,6 +412,7 @@ mod tests {
                 plans: &[],
                 measured: Some(m),
                 uncertainty: None,
+                model: Default::default(),
             })
         };
         let (busy, idle) = (rates(0.2, 20.0), rates(0.8, 80.0));
