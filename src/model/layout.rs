@@ -530,4 +530,54 @@ mod tests {
         assert!(r.reason.contains("slower"), "{}", r.reason);
         assert!((planned.step.total_at(1.0) - planned.step.total_s).abs() < 1e-9);
     }
+
+    /// Small products are slower: GPT-2 124M's products on an H100 run further below peak than
+    /// Llama 2 70B's, and a micro-batch of one sequence costs more per token than one of eight.
+    #[test]
+    fn small_models_and_small_micro_batches_come_out_slower() {
+        let (chip, hbm, eff) = target_on("p5.48xlarge");
+        let gpt2 = crate::workload::bundled::load_bundled("gpt2-124m").unwrap();
+        let crate::workload::WorkloadKind::Transformer(w) = &gpt2.kind else {
+            unreachable!()
+        };
+        let small = Profile::from_transformer(w);
+        let (_, w70, _) = crate::model::validation::llama2_runs().remove(2);
+        let large = Profile::from_transformer(&w70);
+        let layout = |p: &Profile, b: u32| Layout {
+            tensor_parallel: 1,
+            pipeline_parallel: 1,
+            virtual_stages: 1,
+            data_parallel: 8,
+            expert_parallel: 1,
+            micro_batch: b,
+            micro_batches: (p.global_batch / (8 * b) as f64).ceil() as u32,
+            zero: 3,
+            sequence_parallel: false,
+            recompute: Recompute::Full,
+            flash_attention: true,
+        };
+        let matmul_eta = |p: &Profile, b: u32| {
+            let st =
+                time::layout_step_time(p, &chip, &layout(p, b), &eff, Precision::Bf16).unwrap();
+            let m = st
+                .classes
+                .iter()
+                .find(|c| c.class == crate::ops::OpClass::Matmul)
+                .unwrap();
+            // FLOPs at peak over the time taken: the products' achieved efficiency.
+            let flops: f64 = p
+                .per_sequence
+                .iter()
+                .filter(|c| c.class == crate::ops::OpClass::Matmul)
+                .map(|c| c.flops)
+                .sum::<f64>()
+                * 4.0
+                / 3.0
+                * (layout(p, b).micro_batches * b) as f64;
+            flops / (chip.peak_flops * m.compute_s)
+        };
+        assert!(matmul_eta(&small, 1) < matmul_eta(&large, 1));
+        assert!(matmul_eta(&small, 1) < matmul_eta(&small, 8));
+        let _ = hbm;
+    }
 }
