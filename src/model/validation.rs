@@ -872,6 +872,219 @@ mod calibration_tests {
         );
     }
 
+    /// Runs of the same sources not in the calibration set, for a held-out check
+    /// (`cargo test --release --lib held_out -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn held_out() {
+        use Outcome::*;
+        use Recompute::{Full, None as NoRc, Selective};
+        let bf16 = Precision::Bf16;
+        let fp8 = Precision::Fp8;
+        let v = 51200;
+        let run = |id, shape, gbs, cluster, layout, precision, outcome| PublishedRun {
+            id,
+            name: id,
+            source: "held out",
+            shape,
+            global_batch: gbs,
+            cluster,
+            layout,
+            precision,
+            outcome,
+        };
+        let llama = |l, d, h, kv, f| shape(l, d, h, kv, f, 32000, 4096, true, false);
+        let mpt = |l, d: usize, h, s| shape(l, d, h, h, 4 * d, 50368, s, false, true);
+        let rows = vec![
+            run(
+                "A-02",
+                gpt(30, 3072, 32, v, 2048),
+                512,
+                SELENE,
+                lay(2, 1, 1, 32, 4, 512, 0, Full, false),
+                bf16,
+                MegatronTflops(138.0),
+            ),
+            run(
+                "A-04",
+                gpt(40, 6144, 48, v, 2048),
+                1024,
+                SELENE,
+                lay(8, 1, 1, 32, 4, 1024, 0, Full, false),
+                bf16,
+                MegatronTflops(135.0),
+            ),
+            run(
+                "A-06",
+                gpt(60, 10240, 80, v, 2048),
+                1792,
+                SELENE,
+                lay(8, 4, 3, 32, 1, 1792, 0, Full, false),
+                bf16,
+                MegatronTflops(140.0),
+            ),
+            run(
+                "A-08",
+                gpt(96, 16384, 128, v, 2048),
+                2160,
+                SELENE,
+                lay(8, 16, 2, 15, 1, 2160, 0, Full, false),
+                bf16,
+                MegatronTflops(155.0),
+            ),
+            run(
+                "A-15",
+                gpt(105, 20480, 128, v, 2048),
+                280,
+                SELENE,
+                lay(8, 35, 3, 1, 1, 280, 0, Selective, false),
+                bf16,
+                StepSeconds(37.83),
+            ),
+            run(
+                "A-17",
+                gpt(105, 20480, 128, v, 2048),
+                2240,
+                SELENE,
+                lay(8, 35, 3, 8, 1, 2240, 0, Selective, false),
+                bf16,
+                StepSeconds(39.15),
+            ),
+            run(
+                "A-29",
+                mpt(48, 7168, 56, 2048),
+                768,
+                MOSAIC_A100_40,
+                lay(1, 1, 1, 128, 6, 768, 3, Full, true),
+                bf16,
+                TokensPerChipSecond(865.0),
+            ),
+            run(
+                "A-30",
+                mpt(40, 5120, 40, 32768),
+                24,
+                MOSAIC_A100_80,
+                lay(1, 1, 1, 8, 1, 24, 3, Full, true),
+                bf16,
+                TokensPerChipSecond(1016.0),
+            ),
+            run(
+                "A-34",
+                shape(96, 12288, 128, 128, 4 * 12288, 64000, 2048, false, false),
+                6144,
+                SELENE,
+                lay(8, 8, 6, 48, 1, 6144, 1, NoRc, true),
+                bf16,
+                StepSeconds(29.02),
+            ),
+            run(
+                "B-02",
+                shape(32, 6144, 48, 8, 24576, 256000, 4096, false, false),
+                768,
+                DGX_H100,
+                lay(8, 1, 1, 192, 1, 768, 1, NoRc, true),
+                bf16,
+                StepSeconds(0.58),
+            ),
+            run(
+                "B-05",
+                shape(96, 18432, 96, 8, 73728, 256000, 4096, false, false),
+                2304,
+                DGX_H100,
+                lay(8, 12, 2, 64, 1, 2304, 1, NoRc, true),
+                bf16,
+                StepSeconds(8.0),
+            ),
+            run(
+                "B-08",
+                gpt(44, 6144, 48, v, 2048),
+                256,
+                DGX_H100,
+                lay(2, 1, 1, 32, 2, 256, 1, NoRc, true),
+                fp8,
+                TokensPerChipSecond(5851.0),
+            ),
+            run(
+                "B-10",
+                gpt(96, 12288, 96, v, 2048),
+                2048,
+                DGX_H100,
+                lay(4, 8, 6, 16, 2, 2048, 1, NoRc, true),
+                fp8,
+                TokensPerChipSecond(825.0),
+            ),
+            run(
+                "B-12",
+                llama(40, 5120, 40, 40, 13824),
+                128,
+                DGX_H100,
+                lay(1, 4, 10, 4, 1, 128, 1, NoRc, true),
+                fp8,
+                TokensPerChipSecond(8715.0),
+            ),
+            run(
+                "B-20a",
+                llama(80, 8192, 64, 8, 28672),
+                192,
+                IBM_H100,
+                lay(1, 1, 1, 96, 2, 192, 3, Full, true),
+                bf16,
+                TokensPerChipSecond(800.0),
+            ),
+            run(
+                "B-22",
+                mpt(48, 7168, 56, 2048),
+                1344,
+                DGX_H100,
+                lay(1, 1, 1, 32, 14, 1344, 3, Full, true),
+                bf16,
+                TokensPerChipSecond(2308.0),
+            ),
+            run(
+                "T-04",
+                llama(40, 5120, 40, 40, 13824),
+                1024,
+                TRN1,
+                lay(4, 4, 1, 32, 1, 1024, 1, Selective, false),
+                bf16,
+                SequencesPerSecond(60.0),
+            ),
+        ];
+        let catalog = Catalog::bundled();
+        let mut errors = Vec::new();
+        for r in calibration_runs() {
+            let (_, _, a) = cluster_chip(&catalog, &r.cluster).unwrap();
+            let p = Profile::from_shape(&r.shape, 1e9, r.global_batch);
+            let m = super::super::memory::layout_bytes(&p, &r.layout, r.precision);
+            println!(
+                "calibration {} memory {:.1} GB of {:.1} usable",
+                r.id,
+                m.total / 1e9,
+                super::super::memory::USABLE_HBM * a.hbm_bytes.value.unwrap() / 1e9
+            );
+        }
+        for r in rows {
+            let (chip, _, a) = cluster_chip(&catalog, &r.cluster).unwrap();
+            let eff = chip_efficiency(&a, &catalog, &EffScenario::Published).unwrap();
+            let p = Profile::from_shape(&r.shape, 1e9, r.global_batch);
+            let st = super::super::time::layout_step_time(&p, &chip, &r.layout, &eff, r.precision)
+                .unwrap();
+            let fits = super::super::memory::layout_bytes(&p, &r.layout, r.precision).total
+                <= super::super::memory::USABLE_HBM * a.hbm_bytes.value.unwrap();
+            let e = st.total_s / r.published_step_s() - 1.0;
+            errors.push(e.abs());
+            println!(
+                "{} published {:.3} predicted {:.3} error {:+.1}% fits {fits}",
+                r.id,
+                r.published_step_s(),
+                st.total_s,
+                100.0 * e
+            );
+        }
+        errors.sort_by(f64::total_cmp);
+        println!("median |error| {:.1}%", 100.0 * errors[errors.len() / 2]);
+    }
+
     #[test]
     #[ignore]
     fn print_calibration() {
