@@ -7,12 +7,10 @@ use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
 use crate::measure::sampler::StopReason;
 use crate::model::Assumptions;
-use crate::model::estimate::{BreakEven, OptionEstimate, Scenario, SensitivityRow, Skipped};
+use crate::model::estimate::{BreakEven, SensitivityRow};
 use crate::model::pricing::Pricing;
 use crate::model::verdict::Family;
-use crate::render::cost_rows::{
-    Column, CostRow, ENERGY, RUN, cost_rows, priced_rows, terminal_table,
-};
+use crate::render::cost_rows::{Column, CostRow, ENERGY, priced_rows, terminal_table};
 use crate::render::table::{align_right, indented, ruled};
 use crate::report::schema::{Measurement, Report};
 use crate::stats::Estimate;
@@ -395,58 +393,6 @@ pub fn roofline(r: &Roofline, machine: &MachineContext) -> String {
         r.f32_gflops_all_threads.samples.len()
     );
     let _ = writeln!(out, "  method: {}", r.method);
-    out
-}
-
-/// The cost table of an estimate: every priced option, cheapest first, then what was skipped
-/// and why, then the assumptions behind the figures.
-pub fn cost_table(
-    options: &[OptionEstimate],
-    skipped: &[Skipped],
-    scenario: &Scenario,
-    assumptions: &Assumptions,
-    catalog: &Catalog,
-) -> String {
-    let rows = cost_rows(options, catalog);
-    let columns = [
-        &[Column::Instance, Column::Plan][..],
-        &RUN,
-        &[Column::Layout],
-        &ENERGY,
-    ]
-    .concat();
-    let mut out = indented(&terminal_table(&rows, &columns), "  ");
-    if !skipped.is_empty() {
-        let _ = writeln!(out, "  not priced:");
-        for s in skipped {
-            let plan = s.plan.map_or(String::new(), |p| format!(" {}", p.as_str()));
-            let _ = writeln!(out, "    {}{plan}: {}", s.instance, s.reason);
-        }
-    }
-    let _ = writeln!(out, "  scenario: {}", scenario.name());
-    let notes: std::collections::BTreeSet<(&str, &str)> = rows
-        .iter()
-        .map(|r| (r.accelerator.as_str(), r.efficiency.as_str()))
-        .collect();
-    for (acc, note) in notes {
-        let _ = writeln!(out, "    {acc}: {note}");
-    }
-    let _ = writeln!(
-        out,
-        "  goodput {} ({}); PUE {} ({}); grid {} kg CO2/kWh ({}); {MISSING} in kWh and t CO₂ = chip power not published",
-        units::percent_to(assumptions.goodput.value, 0),
-        assumptions.goodput.source,
-        units::decimal(assumptions.pue.value, 2),
-        assumptions.pue.source,
-        units::decimal(assumptions.grid_kg_co2_per_kwh.value, 3),
-        assumptions.grid_kg_co2_per_kwh.source
-    );
-    let _ = writeln!(
-        out,
-        "  catalog {} as of {}; formulas: docs/cost-model.md",
-        &catalog.hash()[..12],
-        catalog.as_of()
-    );
     out
 }
 
