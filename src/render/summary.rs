@@ -486,7 +486,7 @@ const BEST_PER_VENDOR: usize = 3;
 /// assumption with its source, the ±20% sensitivity and the break-even.
 /// The planner's layout of each instance (its options share one), its memory per chip, its
 /// step-time breakdown and the runner-up with why it lost (`--verbose`).
-pub fn layouts_text(options: &[OptionEstimate]) -> String {
+pub fn layouts_text(options: &[crate::model::estimate::OptionEstimate]) -> String {
     let mut out = String::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut first = true;
