@@ -98,3 +98,13 @@ pub fn positive_percent(s: &str) -> Result<f64, String> {
         )),
     }
 }
+
+/// A number of days from 0 to 36500 (`--spot-max-days`).
+pub fn non_negative_days(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=36_500.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a number of days from 0 to 36500, found '{s}'"
+        )),
+    }
+}

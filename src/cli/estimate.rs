@@ -1,6 +1,6 @@
 //! `costbench estimate`: the cost model alone, for a workload or a model given as flags.
 
-use super::args::{CatalogArgs, positive_count, positive_days, unit_fraction};
+use super::args::{CatalogArgs, non_negative_days, positive_count, positive_days, unit_fraction};
 use super::output::{guard_output, write_file};
 use anyhow::Result;
 use clap::Args;
@@ -225,15 +225,6 @@ fn grid_value(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && (0.0..=2.0).contains(&v) => Ok(v),
         _ => Err(format!(
             "expected kg CO₂ per kWh from 0 to 2, e.g. 0.367, found '{s}'"
-        )),
-    }
-}
-
-fn non_negative_days(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=36_500.0).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "expected a number of days from 0 to 36500, found '{s}'"
         )),
     }
 }

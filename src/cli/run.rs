@@ -1,6 +1,8 @@
 //! `costbench run`: measure workloads on this CPU, price their targets, save a report each.
 
-use super::args::{CatalogArgs, non_negative_seconds, positive_percent, positive_seconds};
+use super::args::{
+    CatalogArgs, non_negative_days, non_negative_seconds, positive_percent, positive_seconds,
+};
 use super::output::write_file;
 use super::progress::{sampling_bar, show_progress, spinner, update_bar};
 use anyhow::Result;
@@ -74,6 +76,10 @@ pub struct RunArgs {
     /// Every instance × plan, what was not priced, every assumption with its source.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Leave spot out of the verdict for runs longer than this many days (spot capacity can be
+    /// reclaimed); it stays in the table.
+    #[arg(long, value_name = "DAYS", default_value_t = 1.0, value_parser = non_negative_days, allow_negative_numbers = true)]
+    pub spot_max_days: f64,
     #[command(flatten)]
     pub catalog: CatalogArgs,
 }
@@ -221,7 +227,11 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                     assumptions: &assumptions,
                     plans: &[],
                     measured: Some(&rates),
-                    uncertainty: Some(pricing::UncertaintySettings::default()),
+                    uncertainty: Some(pricing::UncertaintySettings {
+                        seed: args.seed,
+                        spot_max_days: args.spot_max_days,
+                        ..Default::default()
+                    }),
                     model: Default::default(),
                 });
                 Some(priced)
