@@ -30,14 +30,18 @@ fn time_range(s: &crate::model::uncertainty::Spread) -> String {
 
 /// The chip's short name: the part in parentheses (`AWS Trainium (Trn1)` → `Trn1`), or the
 /// name without its maker (`NVIDIA H100 SXM` → `H100 SXM`).
-fn short_chip(name: &str, vendor: &str) -> String {
+pub fn short_chip(name: &str, vendor: &str) -> String {
     if let (Some(a), Some(b)) = (name.find('('), name.rfind(')'))
-        && a < b
+        && a + 1 < b
     {
         return name[a + 1..b].to_string();
     }
+    if vendor.is_empty() {
+        return name.to_string();
+    }
     name.strip_prefix(vendor)
         .map(str::trim_start)
+        .filter(|s| !s.is_empty())
         .unwrap_or(name)
         .to_string()
 }

@@ -20,6 +20,7 @@ use crate::render::chart::cost::{self, CostBar, Sensitivity, Swing, TimeCost};
 use crate::render::chart::roofline::{self, RooflinePoint, Slice};
 use crate::render::cost_rows::{Column, ENERGY, RUN, report_rows};
 use crate::render::history;
+use crate::render::verdict::short_chip;
 use crate::report::estimate::EstimateDocument;
 use crate::report::schema::{Measurement, Report, StepMeasurement};
 use crate::units::{self, MISSING, si};
@@ -206,24 +207,6 @@ impl View<'_> {
 
 /// Marks an option or chip whose efficiency is a proxy.
 const PROXY_MARK: &str = "†";
-
-/// The chip's short name: the part in parentheses (`AWS Trainium (Trn1)` → `Trn1`), or the
-/// name without its maker (`NVIDIA H100 SXM` → `H100 SXM`).
-fn short_chip(name: &str, vendor: &str) -> String {
-    if let (Some(a), Some(b)) = (name.find('('), name.rfind(')'))
-        && a + 1 < b
-    {
-        return name[a + 1..b].to_string();
-    }
-    if vendor.is_empty() {
-        return name.to_string();
-    }
-    name.strip_prefix(vendor)
-        .map(str::trim_start)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(name)
-        .to_string()
-}
 
 /// The options as the page shows them. A report from before schema 1.3 records no vendor: the
 /// bundled catalog names it, by the chip's display name.
