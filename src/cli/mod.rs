@@ -21,6 +21,7 @@ mod run;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use costbench::diag::show::one_line;
 use std::process::ExitCode;
 
 /// Exit code of a comparison whose CI gate fired (errors are 1, usage errors 2).
@@ -80,11 +81,13 @@ pub fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.is::<costbench::measure::interrupt::Interrupted>() => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e.to_string()));
             ExitCode::from(EXIT_INTERRUPTED)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line, whatever the error carries: control characters from a file name or a
+            // file's contents shown visibly, and long values cut (diag::show).
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }

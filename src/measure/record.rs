@@ -9,6 +9,11 @@ use crate::stats::{Estimate, Summary};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// At most this many warm-up step times are kept per sampled case (the first ones; the count
+/// and total of all warm-up steps are kept beside them), so a report's size is bounded by the
+/// sampling settings whatever the speed of the step: `max_samples + WARMUP_KEPT` times per case.
+pub const WARMUP_KEPT: usize = 1_000;
+
 /// What was measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
