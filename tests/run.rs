@@ -233,3 +233,89 @@ fn scaling_check_fits_three_or_more_sizes() {
     assert!(scaling.points.windows(2).all(|p| p[0].flops < p[1].flops));
     assert!(scaling.r_squared.is_finite());
 }
+
+/// Provenance: costbench's own build commit is always recorded (it is the commit of this
+/// repository's sources when built from a checkout); the working directory's git state only
+/// with --record-git, and then it is the repository the command ran in, not costbench's.
+#[test]
+fn reports_record_costbench_build_commit_and_the_working_directory_only_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let workload = tiny(dir.path());
+    let load = |args: &[&str]| {
+        let out = dir.path().join(format!("{}.json", args.len()));
+        costbench(dir.path())
+            .arg("run")
+            .args(FAST)
+            .arg(&workload)
+            .args(args)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        store::load(&out).unwrap()
+    };
+    let head = std::process::Command::new("git")
+        .args(["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+
+    let plain = load(&[]);
+    assert_eq!(plain.machine.git, None, "recorded without --record-git");
+    if let Some(head) = &head {
+        // Built from this checkout: the embedded commit is its HEAD.
+        assert_eq!(
+            plain.machine.costbench_commit.as_deref(),
+            Some(head.as_str())
+        );
+        assert!(plain.machine.costbench_dirty.is_some());
+    }
+
+    // The temporary directory is no repository: --record-git finds nothing to record there.
+    let asked = load(&["--record-git"]);
+    assert_eq!(asked.machine.git, None);
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(repo.path())
+            .args(args)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if git(&["init", "-q"])
+        && git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ])
+    {
+        let out = repo.path().join("r.json");
+        costbench(repo.path())
+            .arg("run")
+            .args(FAST)
+            .arg(&workload)
+            .args(["--record-git", "-o"])
+            .arg(&out)
+            .assert()
+            .success();
+        let r = store::load(&out).unwrap();
+        let g = r
+            .machine
+            .git
+            .expect("--record-git in a repository records it");
+        assert_ne!(
+            Some(g.commit.as_str()),
+            head.as_deref(),
+            "the working directory's, not costbench's"
+        );
+        assert_eq!(g.commit.len(), 40);
+    }
+}

@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// A name for this testbed, recorded in the report (the hostname never is).
     #[arg(long)]
     pub label: Option<String>,
+    /// Also record the git commit (and dirty flag) of the working directory's repository —
+    /// your project, not costbench, whose own build commit is always recorded.
+    #[arg(long)]
+    pub record_git: bool,
     /// Write the report to FILE (replacing it) or to standard output with `-`, instead of a new
     /// file in --results-dir. Only with a single workload.
     #[arg(long, short)]
@@ -145,7 +149,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     };
 
     let threads = rayon::current_num_threads();
-    let machine = MachineContext::detect(args.label.clone(), threads);
+    let machine = MachineContext::detect_with_git(args.label.clone(), threads, args.record_git);
     let mut machine_warnings = Vec::new();
     if let Some(w) = machine.frequency_scaling_warning() {
         machine_warnings.push(w);

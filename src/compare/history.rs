@@ -99,7 +99,7 @@ pub fn build(
             s.points.push(Point {
                 file: path.display().to_string(),
                 created_at: r.created_at.clone(),
-                commit: r.machine.git.as_ref().map(|g| g.commit.clone()),
+                commit: r.machine.commit().map(str::to_owned),
                 estimate: m.estimate,
             });
         }

@@ -58,7 +58,17 @@ pub struct MachineContext {
     pub threads: usize,
     /// Version of costbench that made the report.
     pub costbench_version: String,
-    /// Commit of the git repository containing the working directory, if any.
+    /// The source commit costbench itself was built from, embedded at build time (`None` when
+    /// built outside its repository without package metadata). Since report schema 1.5.
+    #[serde(default)]
+    pub costbench_commit: Option<String>,
+    /// Whether the sources that make the binary differed from `costbench_commit` when it was
+    /// built (`None` when unknown). Since report schema 1.5.
+    #[serde(default)]
+    pub costbench_dirty: Option<bool>,
+    /// The git state of the *working directory* the command ran in — the user's project, not
+    /// costbench — recorded only on request (`run --record-git`). Before schema 1.5 it was
+    /// always recorded.
     pub git: Option<GitState>,
 }
 
@@ -116,7 +126,7 @@ pub struct FrequencyInfo {
     pub current_mhz: Vec<f64>,
 }
 
-/// State of the git work tree the command ran in.
+/// State of the git work tree the command ran in (recorded with `run --record-git`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GitState {
     /// `git rev-parse HEAD`.
@@ -129,6 +139,12 @@ impl MachineContext {
     /// Detects the context of this process. Never panics; unknown fields become "unknown" or
     /// `None`.
     pub fn detect(label: Option<String>, threads: usize) -> Self {
+        Self::detect_with_git(label, threads, false)
+    }
+
+    /// [`MachineContext::detect`], also recording the working directory's git state when
+    /// `record_git` (`run --record-git`).
+    pub fn detect_with_git(label: Option<String>, threads: usize, record_git: bool) -> Self {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpuinfo_first = first_cpuinfo_block(&cpuinfo);
         let sys = sysinfo::System::new().ok().map(|mut sys| {
@@ -189,8 +205,18 @@ impl MachineContext {
             profile: env!("COSTBENCH_PROFILE").to_owned(),
             threads,
             costbench_version: env!("CARGO_PKG_VERSION").to_owned(),
-            git: git_state(),
+            costbench_commit: build_commit(),
+            costbench_dirty: build_dirty(),
+            git: if record_git { git_state() } else { None },
         }
+    }
+
+    /// The commit the figures belong to: costbench's own build commit, else (reports before
+    /// schema 1.5, or a build without one) the working directory's recorded git commit.
+    pub fn commit(&self) -> Option<&str> {
+        self.costbench_commit
+            .as_deref()
+            .or(self.git.as_ref().map(|g| g.commit.as_str()))
     }
 
     /// Stable identity of the hardware and build, for caching the probe: the first 16 hex digits
@@ -668,6 +694,22 @@ fn build_target() -> String {
         triple.to_owned()
     } else {
         format!("{triple} (target features: {features})")
+    }
+}
+
+/// The commit costbench was built from (`build.rs`).
+pub fn build_commit() -> Option<String> {
+    Some(env!("COSTBENCH_BUILD_COMMIT"))
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+}
+
+/// Whether costbench's sources differed from [`build_commit`] when it was built.
+pub fn build_dirty() -> Option<bool> {
+    match env!("COSTBENCH_BUILD_DIRTY") {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
     }
 }
 

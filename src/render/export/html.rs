@@ -155,11 +155,17 @@ fn run_facts(r: &Report) -> Markup {
                 @if let Some(l) = &m.label { " (" (l) ")" }
                 @if let Some(v) = &m.virtualization { "; virtualised: " (v) }
             }
-            @if let Some(g) = &m.git {
-                dt { "commit" } dd { (g.commit) @if g.dirty { " (uncommitted changes)" } }
-            }
             dt { "workload" } dd { (r.workload.name) " (" (r.workload.kind) ", from " (r.workload.source) ")" }
-            dt { "costbench" } dd { (r.costbench_version) ", report schema " (r.schema_version) }
+            dt { "costbench" } dd {
+                (r.costbench_version)
+                @if let Some(c) = &m.costbench_commit {
+                    ", built from " (c) @if m.costbench_dirty == Some(true) { " with uncommitted changes" }
+                }
+                ", report schema " (r.schema_version)
+            }
+            @if let Some(g) = &m.git {
+                dt { "working directory" } dd { "git " (g.commit) @if g.dirty { " (uncommitted changes)" } " (recorded with --record-git)" }
+            }
         }
     }
 }

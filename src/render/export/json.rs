@@ -33,7 +33,7 @@ fn report_json(reports: &[Report]) -> String {
             json!({
                 "workload": r.workload.name,
                 "created_at": r.created_at,
-                "commit": r.machine.git.as_ref().map(|g| g.commit.clone()),
+                "commit": r.machine.commit(),
                 "report_schema_version": r.schema_version,
                 "metrics": crate::report::all_metrics(r),
             })

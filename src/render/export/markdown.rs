@@ -141,9 +141,8 @@ pub fn report_markdown(report: &Report) -> String {
         report.machine.threads,
         report
             .machine
-            .git
-            .as_ref()
-            .map(|g| format!(", commit `{}`", &g.commit[..g.commit.len().min(10)]))
+            .commit()
+            .map(|c| format!(", commit `{}`", escape(&c[..c.len().min(10)])))
             .unwrap_or_default()
     );
     let rows: Vec<Vec<String>> = crate::report::all_metrics(report)
