@@ -6,6 +6,6 @@
 mod de;
 mod numbers;
 pub mod show;
-mod suggest;
+pub(crate) mod suggest;
 pub mod toml_diag;
 pub mod write;

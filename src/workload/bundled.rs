@@ -44,6 +44,25 @@ fn unknown(name: &str) -> WorkloadError {
     WorkloadError::UnknownWorkload {
         name: name.to_string(),
         known: names().into_iter().map(String::from).collect(),
+        suggestion: suggest(name).map(str::to_owned),
+    }
+}
+
+/// The bundled name `name` most likely meant: one within two edits (`gpt2-124`, `lama2-7b`),
+/// else the only one that begins with it, ignoring case (`gpt2`, `Mixtral`).
+fn suggest(name: &str) -> Option<&'static str> {
+    let all = names();
+    if let Some(near) = crate::diag::suggest::closest(name, &all) {
+        return all.iter().copied().find(|n| *n == near);
+    }
+    let lower = name.to_lowercase();
+    let mut starting = all
+        .iter()
+        .copied()
+        .filter(|n| !lower.is_empty() && n.starts_with(lower.as_str()));
+    match (starting.next(), starting.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
     }
 }
 
@@ -164,6 +183,26 @@ mod tests {
         assert_eq!(s.shapes.len(), 6 + 6 + 4);
         assert_eq!(s.dtypes, vec![crate::workload::spec::Dtype::F32]);
         assert!(matches!(get("mlp-small"), WorkloadKind::Mlp(_)));
+    }
+
+    #[test]
+    fn unknown_names_get_the_bundled_name_they_most_likely_meant() {
+        for (typed, meant) in [
+            ("gpt2", Some("gpt2-124m")),
+            ("gpt2-124", Some("gpt2-124m")),
+            ("lama2-7b", Some("llama2-7b")),
+            ("Mixtral", Some("mixtral-8x7b")),
+            ("llama", None), // llama2-7b or llama3-8b: no guess
+            ("bert", None),
+            ("", None),
+        ] {
+            assert_eq!(suggest(typed), meant, "{typed}");
+            let e = unknown(typed).to_string();
+            match meant {
+                Some(m) => assert!(e.ends_with(&format!("(did you mean `{m}`?)")), "{e}"),
+                None => assert!(!e.contains("did you mean"), "{e}"),
+            }
+        }
     }
 
     #[test]

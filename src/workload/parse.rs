@@ -64,8 +64,17 @@ pub enum WorkloadError {
     #[error("could not read '{path}': {reason}")]
     Unreadable { path: String, reason: String },
     /// Neither a bundled workload name nor a file.
-    #[error("unknown workload '{name}': not a bundled name ({}) nor a file", known.join(", "))]
-    UnknownWorkload { name: String, known: Vec<String> },
+    #[error(
+        "unknown workload '{name}': not a bundled name ({}) nor a file{}",
+        known.join(", "),
+        suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+    )]
+    UnknownWorkload {
+        name: String,
+        known: Vec<String>,
+        /// The bundled name the user most likely meant.
+        suggestion: Option<String>,
+    },
 }
 
 impl WorkloadError {
