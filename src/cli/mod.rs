@@ -9,6 +9,7 @@ mod args;
 mod catalog;
 mod check;
 mod compare;
+mod completions;
 mod estimate;
 mod history;
 mod interrupt;
@@ -73,6 +74,10 @@ pub enum Command {
     /// The reports of a directory in time order: each metric's series, with change points
     /// detected by E-divisive means (docs/ci.md); a table, and an SVG chart with --svg.
     History(history::HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to standard output: `costbench man > costbench.1`.
+    Man,
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -111,6 +116,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Compare(args) => return compare::compare(args, quiet),
         Command::Report(args) => report::report(args, quiet),
         Command::History(args) => history::history(args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
     }
     .map(|()| 0)
 }
