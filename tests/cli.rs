@@ -48,3 +48,44 @@ fn the_man_page_is_roff_and_lists_every_subcommand() {
         );
     }
 }
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = costbench().args(args).assert().success();
+    serde_json::from_slice(&out.get_output().stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON: {e}"))
+}
+
+#[test]
+fn list_check_and_catalog_speak_json_in_their_documented_shape() {
+    use costbench::render::documents::{CheckDocument, WorkloadList};
+    let list: WorkloadList =
+        serde_json::from_value(json_of(&["list", "--format", "json"])).unwrap();
+    let names: Vec<&str> = list
+        .workloads
+        .iter()
+        .map(|w| w.workload.name.as_str())
+        .collect();
+    assert_eq!(names, costbench::workload::bundled::names());
+    assert!(
+        list.workloads
+            .iter()
+            .all(|w| w.workload.spec_hash.len() == 64)
+    );
+
+    let check: CheckDocument =
+        serde_json::from_value(json_of(&["check", "mlp-small", "--format", "json"])).unwrap();
+    assert_eq!(check.workload.workload.name, "mlp-small");
+    assert!(check.slice_memory_bytes > 0);
+
+    // The catalog's --format json is the old --json, and parses as the catalog type.
+    let a = json_of(&["catalog", "--format", "json"]);
+    assert_eq!(a, json_of(&["catalog", "--json"]));
+    let _: costbench::catalog::Catalog = serde_json::from_value(a).unwrap();
+
+    // An invalid workload is an error on stderr, never a document on stdout.
+    let out = costbench()
+        .args(["check", "gpt2", "--format", "json"])
+        .assert()
+        .code(1);
+    assert!(out.get_output().stdout.is_empty());
+}

@@ -8,15 +8,18 @@ use clap::Args;
 pub struct CatalogCommand {
     #[command(flatten)]
     pub catalog: CatalogArgs,
-    /// Print the effective catalog as JSON.
-    #[arg(long)]
+    /// Output format (JSON schema: docs/catalog-schema.json).
+    #[arg(long, value_enum, default_value_t = super::list::DocFormat::Table)]
+    pub format: super::list::DocFormat,
+    /// The same as `--format json` (kept for scripts written before --format).
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
 }
 
 pub fn catalog(args: &CatalogCommand, quiet: bool) -> Result<()> {
     let c = args.catalog.load()?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+    if args.json || args.format == super::list::DocFormat::Json {
+        print!("{}", costbench::render::documents::to_json(&c));
     } else {
         print!("{}", costbench::render::catalog::table(&c));
         println!("catalog hash {} (as of {})", c.hash(), c.as_of());

@@ -50,7 +50,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List the bundled workloads.
-    List,
+    List(list::ListArgs),
     /// Validate a workload (bundled name or file) and describe it, without running it.
     Check(check::CheckArgs),
     /// Measure workloads' slices on this CPU and save a report per workload in results/.
@@ -107,7 +107,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
     }
     let quiet = cli.quiet;
     match cli.command {
-        Command::List => list::list(),
+        Command::List(args) => list::list(&args),
         Command::Check(args) => check::check(&args),
         Command::Probe(args) => probe::probe(&args),
         Command::Run(args) => run::run(args, quiet),

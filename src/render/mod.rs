@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod chart;
 pub mod cost_rows;
+pub mod documents;
 pub mod export;
 pub mod history;
 pub mod summary;
