@@ -89,3 +89,44 @@ fn list_check_and_catalog_speak_json_in_their_documented_shape() {
         .code(1);
     assert!(out.get_output().stdout.is_empty());
 }
+
+/// `--color` and the environment conventions behind `auto` (a pipe is never a terminal here).
+#[test]
+fn colour_follows_the_flag_no_color_and_clicolor_force() {
+    let r = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/reports/tiny.json"
+    );
+    let escapes = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = costbench();
+        cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(["compare", r, r]).args(args).assert().success();
+        out.get_output()
+            .stdout
+            .iter()
+            .filter(|&&b| b == 0x1b)
+            .count()
+    };
+    assert_eq!(escapes(&[], &[]), 0, "auto into a pipe");
+    assert!(escapes(&["--color", "always"], &[]) > 0);
+    assert_eq!(
+        escapes(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+        0
+    );
+    assert!(
+        escapes(&[], &[("CLICOLOR_FORCE", "1")]) > 0,
+        "CLICOLOR_FORCE into a pipe"
+    );
+    assert_eq!(
+        escapes(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        0,
+        "NO_COLOR wins"
+    );
+    assert!(
+        escapes(&["--color", "always"], &[("NO_COLOR", "1")]) > 0,
+        "an explicit flag wins"
+    );
+}

@@ -8,6 +8,7 @@
 mod args;
 mod catalog;
 mod check;
+mod color;
 mod compare;
 mod completions;
 mod estimate;
@@ -43,6 +44,10 @@ pub struct Cli {
     /// No progress bars or warnings on stderr.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Colour in terminal tables: auto (a terminal, unless NO_COLOR or TERM=dumb;
+    /// CLICOLOR_FORCE forces it), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = color::ColorWhen::Auto)]
+    color: color::ColorWhen,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,6 +111,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             .context("could not start the thread pool")?;
     }
     let quiet = cli.quiet;
+    color::set(cli.color);
     match cli.command {
         Command::List(args) => list::list(&args),
         Command::Check(args) => check::check(&args),

@@ -4,12 +4,11 @@ use anyhow::{Context, Result};
 use costbench::render::export::table::Table;
 use costbench::render::export::{Exporter, Output};
 use costbench::report::store;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-/// Whether to colour the terminal table: standard output is a terminal and NO_COLOR is unset.
+/// Whether to colour the terminal table (`--color`, `cli/color.rs`).
 pub fn colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    super::color::stdout_enabled()
 }
 
 /// Writes `text` to `path` atomically (a temporary file in the same directory, then renamed).
