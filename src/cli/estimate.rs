@@ -357,7 +357,15 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
     };
     match &args.output {
         Some(path) => {
-            guard_output(path, &[], "-o")?;
+            // Never over an input: the workload file, the Hugging Face config, an overlay.
+            let inputs: Vec<PathBuf> = args
+                .workload
+                .iter()
+                .map(PathBuf::from)
+                .chain(args.hf_config.iter().cloned())
+                .chain(args.catalog.catalog.iter().cloned())
+                .collect();
+            guard_output(path, &inputs, "-o")?;
             write_file(path, &text)?;
         }
         None => print!("{text}"),

@@ -1,9 +1,10 @@
 //! `costbench history`: the reports of a directory in time order, with change points.
 
 use super::args::unit_fraction;
-use super::output::{guard_output, write_file};
+use super::output::{Target, guard_outputs, write_file};
 use anyhow::Result;
 use clap::Args;
+use costbench::diag::show::printable;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -62,27 +63,29 @@ pub fn history(args: HistoryArgs) -> Result<()> {
         "history: no metric in '{}' matches the --workload/--metric filters",
         dir.display()
     );
+    // Every output is checked before anything is printed or written: not a report, not an
+    // input, not a device, and not both flags naming one file.
+    let inputs: Vec<PathBuf> = reports.iter().map(|(p, _)| p.clone()).collect();
+    let targets: Vec<Target> = [("--html", &args.html), ("--svg", &args.svg)]
+        .into_iter()
+        .filter_map(|(flag, path)| path.as_deref().map(|p| Target::new(flag, p)))
+        .collect();
+    guard_outputs(&targets, &inputs)?;
     if args.json {
         print!("{}", history::json(&h));
     } else {
         print!("{}", costbench::render::history::table(&h));
     }
-    let inputs: Vec<PathBuf> = reports.iter().map(|(p, _)| p.clone()).collect();
-    for (path, flag) in [(&args.html, "--html"), (&args.svg, "--svg")] {
-        if let Some(path) = path {
-            guard_output(path, &inputs, flag)?;
-        }
-    }
     if let Some(path) = &args.html {
         write_file(path, &costbench::render::export::html::history_page(&h))?;
         if !args.json {
-            println!("page: {}", path.display());
+            println!("page: {}", printable(&path.display().to_string()));
         }
     }
     if let Some(path) = &args.svg {
         write_file(path, &costbench::render::history::svg(&h))?;
         if !args.json {
-            println!("chart: {}", path.display());
+            println!("chart: {}", printable(&path.display().to_string()));
         }
     }
     Ok(())

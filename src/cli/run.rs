@@ -3,10 +3,12 @@
 use super::args::{
     CatalogArgs, non_negative_days, non_negative_seconds, positive_percent, positive_seconds,
 };
-use super::output::write_file;
+use super::output::{Target, guard_outputs, shown, write_file};
 use super::progress::{sampling_bar, show_progress, spinner, update_bar};
 use anyhow::Result;
 use clap::Args;
+use costbench::diag::show::printable;
+use costbench::diag::write;
 use costbench::measure::execute::{self, SamplingChoice};
 use costbench::measure::interrupt;
 use costbench::measure::machine::{self, MachineContext};
@@ -19,7 +21,7 @@ use costbench::render::summary;
 use costbench::report::schema::Report;
 use costbench::report::{self, store};
 use costbench::workload::{WorkloadKind, bundled};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -50,10 +52,15 @@ pub struct RunArgs {
     /// your project, not costbench, whose own build commit is always recorded.
     #[arg(long)]
     pub record_git: bool,
-    /// Write the report to FILE (replacing it) or to standard output with `-`, instead of a new
-    /// file in --results-dir. Only with a single workload.
+    /// Write the report to FILE or to standard output with `-`, instead of a new file in
+    /// --results-dir. Only with a single workload. An existing FILE is replaced unless it is a
+    /// costbench report (see --force) or an input of the run.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// With --output: replace the costbench report already at FILE (an input of the run is
+    /// never replaced).
+    #[arg(long, requires = "output")]
+    pub force: bool,
     /// Directory for new reports.
     #[arg(long, default_value = "results")]
     pub results_dir: PathBuf,
@@ -120,32 +127,99 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         !(args.html && to_stdout),
         "--html writes a page beside the report file; it cannot go with --output -"
     );
-    match &args.output {
-        Some(p) if p.as_os_str() == "-" => {}
+    let choice = SamplingChoice {
+        quick: args.quick,
+        min_samples: args.min_samples.map(|n| n as usize),
+        max_time_s: args.max_time,
+        warmup_s: args.warmup,
+        target: args.precision.map(|p| p / 100.0),
+        seed: args.seed,
+    };
+    // Every output is checked before any directory is created or anything measured: none may
+    // be an input of the run, a report (unless --force, or the baseline the flag replaces), a
+    // directory, a device, a FIFO, or the same file as another output.
+    let inputs: Vec<PathBuf> = names
+        .iter()
+        .map(PathBuf::from)
+        .chain(args.catalog.catalog.iter().cloned())
+        .filter(|p| !matches!(write::what_is_at(p), Ok(write::Found::Nothing) | Err(_)))
+        .collect();
+    let report_path = args.output.as_deref().filter(|_| !to_stdout);
+    let page_path = report_path
+        .filter(|_| args.html)
+        .map(|p| p.with_extension("html"));
+    let baseline_paths: Vec<PathBuf> = match &baseline {
+        Some(dir) => parsed
+            .iter()
+            .map(|(_, w)| dir.join(format!("{}.json", w.name)))
+            .collect(),
+        None => Vec::new(),
+    };
+    if let (Some(report), Some(page)) = (report_path, &page_path) {
+        anyhow::ensure!(
+            report.file_name() != page.file_name(),
+            "--html writes the page beside the report as '<report>.html', which is the report '{}' itself; give --output a .json name",
+            shown(report)
+        );
+    }
+    let mut targets = Vec::new();
+    if let Some(p) = report_path {
+        targets.push(Target {
+            flag: "--output",
+            path: p,
+            may_replace_report: args.force,
+            override_flag: Some("--force"),
+        });
+    }
+    if let Some(p) = &page_path {
+        targets.push(Target::new("--html", p));
+    }
+    for p in &baseline_paths {
+        // `--save-baseline` replaces the previous baseline by design.
+        targets.push(Target {
+            flag: "--save-baseline",
+            path: p,
+            may_replace_report: true,
+            override_flag: None,
+        });
+    }
+    guard_outputs(&targets, &inputs)?;
+    // Room for every report (and page) before measuring: the bound follows from the
+    // workloads and the sampling settings (`store::report_bytes_bound`).
+    let max_samples = choice.settings(1.0, 1).max_samples;
+    let reports_bytes: u64 = parsed
+        .iter()
+        .map(|(_, w)| store::report_bytes_bound(w, max_samples, args.scaling))
+        .fold(0, u64::saturating_add);
+    // A page is counted as large as its report.
+    let pages_bytes = if args.html { reports_bytes } else { 0 };
+    match report_path {
+        _ if to_stdout => {}
         Some(p) => {
-            anyhow::ensure!(
-                !p.is_dir(),
-                "--output '{}' is a directory; expected a file path",
-                p.display()
-            );
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            store::check_writable(dir, "--output")?;
+            store::check_writable(
+                write::parent_dir(p),
+                "--output",
+                reports_bytes.saturating_add(pages_bytes),
+            )?;
         }
-        None => store::check_writable(&args.results_dir, "--results-dir")?,
+        None => store::check_writable(
+            &args.results_dir,
+            "--results-dir",
+            reports_bytes.saturating_add(pages_bytes),
+        )?,
     }
     if let Some(dir) = &baseline {
-        store::check_writable(dir, "--save-baseline")?;
+        store::check_writable(dir, "--save-baseline", reports_bytes)?;
     }
-    // With the report on stdout, the human summary goes to stderr.
+    // With the report on stdout, the human summary goes to stderr. A summary that cannot be
+    // shown (a closed pipe) does not stop the run: the report is what matters.
     let say = |text: &str| {
-        if to_stdout {
-            eprint!("{text}");
+        use std::io::Write as _;
+        let _ = if to_stdout {
+            std::io::stderr().write_all(text.as_bytes())
         } else {
-            print!("{text}");
-        }
+            std::io::stdout().write_all(text.as_bytes())
+        };
     };
 
     let threads = rayon::current_num_threads();
@@ -174,14 +248,6 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         )?;
         bar.finish_and_clear();
         Some(r)
-    };
-    let choice = SamplingChoice {
-        quick: args.quick,
-        min_samples: args.min_samples.map(|n| n as usize),
-        max_time_s: args.max_time,
-        warmup_s: args.warmup,
-        target: args.precision.map(|p| p / 100.0),
-        seed: args.seed,
     };
     let assumptions = Assumptions::default();
 
@@ -273,14 +339,18 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         if let Some(dir) = &baseline {
             let path = dir.join(format!("{}.json", report.workload.name));
             store::save_to(&report, &path)?;
-            say(&format!("  baseline: {}\n", path.display()));
+            say(&format!(
+                "  baseline: {}\n",
+                printable(&path.display().to_string())
+            ));
         }
     }
     Ok(())
 }
 
 /// Saves the report where the arguments say: standard output, `--output`, or a new file in
-/// `--results-dir`; with `--html`, the page beside it.
+/// `--results-dir`; with `--html`, the page beside it. A report that cannot be written there is
+/// saved to a recovery file instead ([`recover`]): a measurement is never lost.
 fn save(
     report: &Report,
     args: &RunArgs,
@@ -288,22 +358,100 @@ fn save(
     to_stdout: bool,
     say: &dyn Fn(&str),
 ) -> Result<()> {
-    let path = match &args.output {
+    let json = store::to_json(report);
+    let written = match &args.output {
         Some(_) if to_stdout => {
-            print!("{}", store::to_json(report));
-            return Ok(());
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(json.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => return Ok(()),
+                Err(e) => Err(anyhow::anyhow!(
+                    "could not write the report to standard output: {e}"
+                )),
+            }
         }
-        Some(path) => {
-            store::save_to(report, path)?;
-            path.clone()
-        }
-        None => store::save_new(report, &args.results_dir, created_at)?,
+        Some(path) => store::save_to(report, path).map(|()| path.clone()),
+        None => store::save_new(report, &args.results_dir, created_at),
     };
-    say(&format!("  report: {}\n", path.display()));
+    let path = match written {
+        Ok(p) => p,
+        Err(e) => {
+            let name = store::recovery_name(created_at, &report.workload.name);
+            return Err(recover(&json, &name, e, !to_stdout));
+        }
+    };
+    say(&format!(
+        "  report: {}\n",
+        printable(&path.display().to_string())
+    ));
     if args.html {
-        let page = path.with_extension("html");
-        write_file(&page, &html::report_page(report))?;
-        say(&format!("  page:   {}\n", page.display()));
+        let page_text = html::report_page(report);
+        let page = match &args.output {
+            // Checked before measuring: not the report, an input or a report.
+            Some(_) => {
+                let page = path.with_extension("html");
+                write_file(&page, &page_text).map(|()| page)
+            }
+            // Beside a new report, a new page: never replacing a file.
+            None => {
+                let name = path.with_extension("html");
+                let name = name.file_name().unwrap_or_default().to_string_lossy();
+                write::create_new(&args.results_dir, [name.into_owned()], page_text.as_bytes())
+            }
+        }
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "--html: the report is saved as '{}' but its page could not be written: {e:#}",
+                shown(&path)
+            )
+        })?;
+        say(&format!(
+            "  page:   {}\n",
+            printable(&page.display().to_string())
+        ));
     }
     Ok(())
+}
+
+/// Where a report goes when it cannot be written where it was meant to: the temporary
+/// directory (`$TMPDIR`), then the working directory.
+fn recovery_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![std::env::temp_dir()];
+    if let Ok(cwd) = std::env::current_dir() {
+        dirs.push(cwd);
+    }
+    dirs
+}
+
+/// The error of a report that could not be written (`failure`), once the report is safe: saved
+/// under a new name in a recovery directory, or else printed whole to standard output (when
+/// `may_print`: it is not standard output that failed). The error says where it went.
+fn recover(json: &str, name: &str, failure: anyhow::Error, may_print: bool) -> anyhow::Error {
+    match store::save_recovery(json, name, &recovery_dirs()) {
+        // In full (escaped, not cut): the user needs the whole path to find the report.
+        Ok(path) => anyhow::anyhow!(
+            "{failure:#}; the measurement is not lost: the report was saved to '{}' instead",
+            printable(&path.display().to_string())
+        ),
+        Err(errors) => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            if may_print
+                && out
+                    .write_all(json.as_bytes())
+                    .and_then(|()| out.flush())
+                    .is_ok()
+            {
+                anyhow::anyhow!(
+                    "{failure:#}; no recovery file could be written either ({}), so the report was printed whole to standard output",
+                    errors.join("; ")
+                )
+            } else {
+                anyhow::anyhow!(
+                    "{failure:#}; no recovery file could be written either ({}): the report is lost",
+                    errors.join("; ")
+                )
+            }
+        }
+    }
 }

@@ -1,14 +1,19 @@
 //! Writing and reading report files.
 //!
 //! Writes are atomic ([`crate::diag::write`]): the JSON goes to a temporary file in the
-//! destination directory, is flushed to disk, then linked into place. In `results/` the final
-//! name is `<UTC timestamp>-<workload>.json` and is never overwritten: the link fails if the name
+//! destination directory, is flushed to disk, then moved into place. In `results/` the final
+//! name is `<UTC timestamp>-<workload>.json` and is never overwritten: the move fails if the name
 //! exists, and the next free `-2`, `-3`… suffix is taken, so two runs finishing in the same
-//! second both keep their reports.
+//! second both keep their reports. Before a run measures, [`check_writable`] reserves the space
+//! its reports can take ([`report_bytes_bound`]); a report that still cannot be written is saved
+//! by [`save_recovery`]; [`looks_like_report`] tells, from a bounded prefix, whether an existing
+//! file is a report an output must not replace.
 
 use super::schema::{Report, SCHEMA_MAJOR};
+use crate::diag::show::short;
 use crate::diag::toml_diag::one_line;
-use crate::diag::write;
+use crate::diag::write::{self, Found};
+use crate::workload::{Workload, WorkloadKind};
 use chrono::{DateTime, Utc};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -238,49 +243,137 @@ pub fn file_name(created_at: &DateTime<Utc>, workload: &str) -> String {
     format!("{}-{workload}.json", created_at.format("%Y%m%dT%H%M%SZ"))
 }
 
-/// Space `check_writable` reserves to prove a report fits: larger than any report written so far
-/// (a full gemm-sweep report is a few hundred KiB).
-pub const RESERVE_BYTES: i64 = 1 << 20;
+/// The most bytes one sampled number takes in a report: the longest `f64` serde_json writes (24
+/// characters, `-2.2250738585072014e-308`), the pretty printer's indentation where samples are
+/// nested deepest (10 spaces, `measurement.op_classes[i].samples_s`), a comma and a newline (36),
+/// rounded up.
+pub const BYTES_PER_VALUE: u64 = 48;
 
-/// Fails early, before any measurement, if `dir` cannot hold a new report: creates it if needed,
-/// then creates a probe file and reserves [`RESERVE_BYTES`] in it (`posix_fallocate`, so a full
-/// disk answers now, not after a long measurement), and removes it.
+/// What a report holds besides its sampled numbers (machine, roofline, workload, cost record,
+/// metrics, warnings), at most: a report of a bundled workload has about 150 KiB of it.
+pub const FIXED_BYTES: u64 = 1 << 20;
+
+/// What each sampled case adds besides its sampled numbers (its statistics, estimates and
+/// metrics), at most.
+pub const CASE_BYTES: u64 = 64 << 10;
+
+/// Most sizes the scaling check (`run --scaling`) samples.
+const SCALING_POINTS: u64 = 4;
+
+/// An upper bound on the size of a report of `w`, in bytes, when each sampled case keeps at most
+/// `max_samples` times (`SamplingSettings::max_samples`) and [`WARMUP_KEPT`] warm-up times;
+/// `scaling` adds the scaling check's samples:
+///
+/// ```text
+/// FIXED_BYTES
+///   + cases × (CASE_BYTES + (max_samples × values_per_sample + WARMUP_KEPT) × BYTES_PER_VALUE)
+///   + [scaling] SCALING_POINTS × max_samples × BYTES_PER_VALUE
+/// ```
+///
+/// A training step is one case whose every sample records its time, its loss and the time of
+/// each op class (`values_per_sample` = 2 + the 9 classes); a product sweep has one case per
+/// shape and precision, each sample a time. With the defaults (10,000 samples) a training step's
+/// report is at most about 6.4 MiB.
+///
+/// [`WARMUP_KEPT`]: crate::measure::record::WARMUP_KEPT
+pub fn report_bytes_bound(w: &Workload, max_samples: usize, scaling: bool) -> u64 {
+    use crate::measure::record::WARMUP_KEPT;
+    let (cases, values_per_sample) = match &w.kind {
+        WorkloadKind::Gemm(s) => ((s.shapes.len() * s.dtypes.len()) as u64, 1),
+        WorkloadKind::Mlp(_) | WorkloadKind::Transformer(_) => {
+            (1, 2 + crate::ops::OpClass::ALL.len() as u64)
+        }
+    };
+    let samples = max_samples as u64;
+    let per_case = samples
+        .saturating_mul(values_per_sample)
+        .saturating_add(WARMUP_KEPT as u64)
+        .saturating_mul(BYTES_PER_VALUE)
+        .saturating_add(CASE_BYTES);
+    let scaled = if scaling && matches!(w.kind, WorkloadKind::Transformer(_)) {
+        SCALING_POINTS
+            .saturating_mul(samples)
+            .saturating_mul(BYTES_PER_VALUE)
+    } else {
+        0
+    };
+    FIXED_BYTES
+        .saturating_add(cases.saturating_mul(per_case))
+        .saturating_add(scaled)
+}
+
+/// Why a directory cannot be created, in words, when an ancestor of it is not a directory (a
+/// dangling symbolic link, a file, a device); None when no ancestor explains it.
+fn ancestor_in_the_way(dir: &Path) -> Option<String> {
+    for a in dir.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        match write::what_is_at(a) {
+            Ok(Found::Nothing) => continue,
+            Ok(Found::Directory) | Err(_) => return None,
+            Ok(Found::File(_)) => {
+                return Some(format!("'{}' is a file", short(&a.display().to_string())));
+            }
+            Ok(Found::Other(kind)) => {
+                return Some(format!("'{}' is {kind}", short(&a.display().to_string())));
+            }
+        }
+    }
+    None
+}
+
+/// Fails early, before any measurement, if `dir` cannot hold new files of `reserve` bytes in
+/// all (see [`report_bytes_bound`]): refuses a path that is not a directory (a file, a device, a
+/// dangling symbolic link), creates the directory if needed, then creates a probe file with the
+/// mode reports get and reserves `reserve` bytes in it (`posix_fallocate`, so a full disk
+/// answers now, not after a long measurement), and removes it.
 ///
 /// `flag` names the option the directory came from (`--results-dir`, `--output`, …) in errors.
-pub fn check_writable(dir: &Path, flag: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !dir.exists() || dir.is_dir(),
-        "{flag}: '{}' is a file; expected a directory to hold the report",
-        dir.display()
-    );
-    if let Err(e) = fs::create_dir_all(dir) {
-        anyhow::bail!(
-            "{flag}: could not create the directory '{}': {e}",
-            dir.display()
-        );
+pub fn check_writable(dir: &Path, flag: &str, reserve: u64) -> anyhow::Result<()> {
+    let shown = short(&dir.display().to_string());
+    match write::what_is_at(dir) {
+        Ok(Found::Directory) => {}
+        Ok(Found::Nothing) => {
+            if let Err(e) = fs::create_dir_all(dir) {
+                let why = ancestor_in_the_way(dir)
+                    .map(|w| format!("{w}; expected a directory"))
+                    .unwrap_or_else(|| e.to_string());
+                anyhow::bail!("{flag}: could not create the directory '{shown}': {why}");
+            }
+        }
+        Ok(Found::File(_)) => {
+            anyhow::bail!("{flag}: '{shown}' is a file; expected a directory to hold the report")
+        }
+        Ok(Found::Other(kind)) => {
+            anyhow::bail!("{flag}: '{shown}' is {kind}; expected a directory to hold the report")
+        }
+        Err(e) => anyhow::bail!("{flag}: could not look at '{shown}': {e}"),
     }
-    let probe = match tempfile::Builder::new()
-        .prefix(".costbench-write-check-")
-        .tempfile_in(dir)
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".costbench-write-check-").suffix(".tmp");
+    #[cfg(unix)]
     {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(write::Access::Shared.mode()));
+    }
+    let probe = match builder.tempfile_in(dir) {
         Ok(p) => p,
         Err(e) => anyhow::bail!(
-            "{flag}: the directory '{}' is not writable: {e}",
-            dir.display()
+            "{flag}: the directory '{shown}' is not writable: {}",
+            // The kind alone: the error itself names the probe file.
+            std::io::Error::from(e.kind())
         ),
     };
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
+        let len = libc::off_t::try_from(reserve).unwrap_or(libc::off_t::MAX);
         // SAFETY: the descriptor belongs to `probe`, open for writing, for this whole call.
-        let err = unsafe { libc::posix_fallocate(probe.as_file().as_raw_fd(), 0, RESERVE_BYTES) };
+        let err = unsafe { libc::posix_fallocate(probe.as_file().as_raw_fd(), 0, len) };
         // EOPNOTSUPP / EINVAL: the filesystem cannot preallocate; the write itself will tell.
         if err != 0 && err != libc::EOPNOTSUPP && err != libc::EINVAL {
             anyhow::bail!(
-                "{flag}: the directory '{}' cannot hold a report: {} (need about {} KiB free)",
-                dir.display(),
+                "{flag}: the directory '{shown}' cannot hold a report: {} (need about {} free)",
                 std::io::Error::from_raw_os_error(err),
-                RESERVE_BYTES / 1024
+                crate::units::bytes(reserve as f64)
             );
         }
     }
@@ -309,6 +402,133 @@ pub fn save_to(report: &Report, path: &Path) -> anyhow::Result<()> {
 /// directory, flushed, then renamed, so a reader never sees half a file.
 pub fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
     write::replace(path, text.as_bytes())
+}
+
+/// The name of a recovery file: `costbench-unsaved-<UTC timestamp>-<workload>.json`.
+pub fn recovery_name(created_at: &DateTime<Utc>, workload: &str) -> String {
+    format!("costbench-unsaved-{}", file_name(created_at, workload))
+}
+
+/// Saves the JSON of a report that could not be written where it was meant to go, under
+/// `name` (or `-2`, `-3`… before `.json`: never replacing a file) in the first of `dirs` that
+/// takes it. Returns its path, or each directory's error.
+pub fn save_recovery(json: &str, name: &str, dirs: &[PathBuf]) -> Result<PathBuf, Vec<String>> {
+    let stem = name.trim_end_matches(".json").to_string();
+    let mut errors = Vec::new();
+    for dir in dirs {
+        let names = std::iter::once(format!("{stem}.json"))
+            .chain((2..=1000).map(|n| format!("{stem}-{n}.json")));
+        match write::create_new(dir, names, json.as_bytes()) {
+            Ok(path) => return Ok(path),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    Err(errors)
+}
+
+/// How much of an existing file is read, at most, to tell whether it is a costbench report.
+pub const REPORT_PREFIX_BYTES: u64 = 64 << 10;
+
+/// The top-level keys of a report ([`Report`]'s fields).
+const REPORT_KEYS: [&str; 12] = [
+    "schema_version",
+    "costbench_version",
+    "created_at",
+    "machine",
+    "roofline",
+    "workload",
+    "settings",
+    "measurement",
+    "metrics",
+    "warnings",
+    "scaling",
+    "cost",
+];
+
+/// The keys of the top-level JSON object at the start of `bytes`, and whether the object ends
+/// within them; None when `bytes` does not start with an object. A lenient scan, not a parser:
+/// it only follows strings and nesting.
+fn top_level_keys(bytes: &[u8]) -> Option<(Vec<String>, bool)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    if bytes[start] != b'{' {
+        return None;
+    }
+    let mut keys = Vec::new();
+    let (mut depth, mut expect_key, mut i) = (0usize, false, start);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let from = i + 1;
+                i = from;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= bytes.len() {
+                    break;
+                }
+                if depth == 1 && expect_key {
+                    keys.push(String::from_utf8_lossy(&bytes[from..i]).into_owned());
+                    expect_key = false;
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                expect_key = depth == 1;
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some((keys, true));
+                }
+            }
+            b',' if depth == 1 => expect_key = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    Some((keys, false))
+}
+
+/// Whether `prefix`, the start of a file, shows a costbench report — one this costbench can
+/// load or not (a newer schema, an invalid sample, a cut file). It does when its top-level
+/// object has a version key (`schema_version` or `costbench_version`) and a key only reports have
+/// (`machine` or `measurement`); or, when the object does not end within `prefix`, when every
+/// key seen is a report's and one of them is a version key or `cost` (pretty reports begin with
+/// the versions; reports with sorted keys with `cost`). Other documents of costbench (estimates,
+/// comparisons, exports) have keys of their own and do not count.
+pub fn is_report_prefix(prefix: &[u8]) -> bool {
+    let Some((keys, closed)) = top_level_keys(prefix) else {
+        return false;
+    };
+    let has = |k: &str| keys.iter().any(|x| x == k);
+    let versioned = has("schema_version") || has("costbench_version");
+    if versioned && (has("machine") || has("measurement")) {
+        return true;
+    }
+    !closed && (versioned || has("cost")) && keys.iter().all(|k| REPORT_KEYS.contains(&k.as_str()))
+}
+
+/// Whether the regular file at `path` is a costbench report ([`is_report_prefix`]), reading at
+/// most [`REPORT_PREFIX_BYTES`] of it. Opens without blocking (`O_NONBLOCK`, so a FIFO that
+/// appeared since the caller looked cannot hang it) and refuses what the open descriptor shows
+/// is not a regular file.
+pub fn looks_like_report(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read as _;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut prefix = Vec::new();
+    file.take(REPORT_PREFIX_BYTES).read_to_end(&mut prefix)?;
+    Ok(is_report_prefix(&prefix))
 }
 
 #[cfg(test)]
@@ -489,6 +709,167 @@ seq_len = 8
         save_to(&tiny_report(), &path).unwrap();
         assert!(load(&path).is_ok());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    fn fixture_text() -> String {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/reports/tiny.json"
+        );
+        fs::read_to_string(path).unwrap()
+    }
+
+    /// The worst case of `report_bytes_bound`: the fixture report (with its roofline and cost
+    /// record) holding `max_samples` samples per value and `WARMUP_KEPT` warm-up times, each
+    /// number as long as serde_json ever writes one.
+    #[test]
+    fn the_reserve_bounds_the_largest_report_of_a_workload() {
+        use crate::measure::record::WARMUP_KEPT;
+        let toml = fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/tiny.toml"
+        ))
+        .unwrap();
+        let w = parse_workload_with_memory(&toml, "tiny.toml", u64::MAX).unwrap();
+        let mut r: Report = serde_json::from_str(&fixture_text()).unwrap();
+        let max_samples = 2_000;
+        let longest = -2.2250738585072014e-308_f64;
+        assert_eq!(serde_json::to_string(&longest).unwrap().len(), 24);
+        let crate::measure::record::Measurement::Step(m) = &mut r.measurement else {
+            panic!("a step")
+        };
+        m.samples_s = vec![longest; max_samples];
+        m.warmup_s = vec![longest; WARMUP_KEPT];
+        m.losses = vec![-1.1754944e-38_f32; max_samples];
+        assert_eq!(m.op_classes.len(), crate::ops::OpClass::ALL.len());
+        for c in &mut m.op_classes {
+            c.samples_s = vec![longest; max_samples];
+        }
+        let size = to_json(&r).len() as u64;
+        let bound = report_bytes_bound(&w, max_samples, false);
+        assert!(size <= bound, "{size} > {bound}");
+        // And not absurdly loose: within 2 MiB of the worst case.
+        assert!(bound - size < 2 << 20, "{size} vs {bound}");
+        // With the default 10,000 samples a step's report stays under 7 MiB.
+        assert!(report_bytes_bound(&w, 10_000, false) < 7 << 20);
+        assert!(report_bytes_bound(&w, 10_000, true) > report_bytes_bound(&w, 10_000, false));
+    }
+
+    #[test]
+    fn a_report_is_recognised_from_its_prefix_even_when_it_does_not_load() {
+        let text = fixture_text();
+        let cut = |t: &str| t.as_bytes()[..REPORT_PREFIX_BYTES as usize].to_vec();
+        assert!(text.len() as u64 > REPORT_PREFIX_BYTES);
+        assert!(is_report_prefix(text.as_bytes()));
+        assert!(is_report_prefix(&cut(&text)));
+        // A newer schema, an impossible sample: not loadable, still a report.
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["schema_version"] = "9.0".into();
+        v["measurement"]["samples_s"][0] = (-1.0).into();
+        let changed = serde_json::to_string_pretty(&v).unwrap();
+        assert!(parse(&changed, "r.json").is_err());
+        assert!(is_report_prefix(changed.as_bytes()));
+        // Keys sorted (serde_json's map, `jq -S`): `cost` comes first and fills the prefix.
+        let sorted = serde_json::to_string(&v).unwrap();
+        assert!(sorted.starts_with("{\"cost\""), "{}", &sorted[..20]);
+        assert!(is_report_prefix(&cut(&sorted)));
+        // A report cut short (a crash while writing it), with a byte-order mark.
+        assert!(is_report_prefix(
+            b"\xEF\xBB\xBF {\n  \"schema_version\": \"1.2\",\n  \"costbench_version\": \"0.1"
+        ));
+        // Other documents are not reports: an estimate, a comparison, exports, a bare version.
+        let estimate = format!(
+            "{{\"schema_version\": \"1.1\", \"costbench_version\": \"0.1.0\", \"created_at\": \"x\", \
+             \"workload\": {{\"machine\": 1}}, \"target_params\": 1, \"cost\": {}}}",
+            serde_json::to_string(&v["cost"]).unwrap()
+        );
+        assert!(!is_report_prefix(estimate.as_bytes()));
+        assert!(!is_report_prefix(&cut(&format!(
+            "{estimate}{}",
+            " ".repeat(70_000)
+        ))));
+        let compare = r#"{"schema_version": "1.0", "costbench_version": "0.1.0", "base": "a",
+            "new": "b", "settings": {}, "pairs": [{"machine": "x", "measurement": 1}]}"#;
+        assert!(!is_report_prefix(compare.as_bytes()));
+        for other in [
+            &b"{\"reports\": [{\"schema_version\": \"1.2\", \"machine\": {}}]}"[..],
+            b"{\"schema_version\": \"1.2\"}",
+            b"[{\"schema_version\": \"1.2\", \"machine\": {}}]",
+            b"schema_version machine measurement",
+            b"",
+            b"{\"a\": \"\\\"schema_version\\\": 1, \\\"machine\\\": 2\"}",
+        ] {
+            assert!(
+                !is_report_prefix(other),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+
+    #[test]
+    fn looks_like_report_reads_a_bounded_prefix_of_regular_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("r.json");
+        fs::write(&report, fixture_text()).unwrap();
+        assert!(looks_like_report(&report).unwrap());
+        let other = dir.path().join("o.json");
+        fs::write(&other, "{\"x\": 1}").unwrap();
+        assert!(!looks_like_report(&other).unwrap());
+        // A FIFO nobody writes to: answered at once, not waited on.
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert!(looks_like_report(&fifo).is_err());
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_is_saved_to_the_first_recovery_directory_that_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        let rescue = dir.path().join("rescue");
+        fs::create_dir(&rescue).unwrap();
+        let json = to_json(&tiny_report());
+        let name = recovery_name(&Utc::now(), "tiny");
+        assert!(name.starts_with("costbench-unsaved-") && name.ends_with("-tiny.json"));
+        let dirs = [file.join("sub"), rescue.clone()];
+        let a = save_recovery(&json, &name, &dirs).unwrap();
+        let b = save_recovery(&json, &name, &dirs).unwrap();
+        assert_eq!(a, rescue.join(&name));
+        assert!(
+            b.to_string_lossy().ends_with("-tiny-2.json"),
+            "{}",
+            b.display()
+        );
+        assert!(load(&a).is_ok() && load(&b).is_ok());
+        let errors = save_recovery(&json, &name, &[file.join("sub"), file.clone()]).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+
+    #[test]
+    fn check_writable_names_what_is_in_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::os::unix::fs::symlink(d.join("missing"), d.join("dangling")).unwrap();
+        fs::write(d.join("file"), "x").unwrap();
+        for (path, words) in [
+            (d.join("dangling"), "is a dangling symbolic link"),
+            (d.join("dangling/sub"), "is a dangling symbolic link"),
+            (d.join("file"), "is a file; expected a directory"),
+            (d.join("file/sub"), "could not create the directory"),
+            (PathBuf::from("/dev/null"), "is a character device"),
+        ] {
+            let e = check_writable(&path, "--results-dir", 1 << 20)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("--results-dir: ") && e.contains(words), "{e}");
+            assert!(!e.contains("File exists"), "{e}");
+        }
+        let fine = d.join("new/results");
+        check_writable(&fine, "--results-dir", 1 << 20).unwrap();
+        assert_eq!(fs::read_dir(&fine).unwrap().count(), 0);
     }
 
     #[test]
