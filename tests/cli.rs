@@ -130,3 +130,29 @@ fn colour_follows_the_flag_no_color_and_clicolor_force() {
         "an explicit flag wins"
     );
 }
+
+/// A first CI run has no reports yet: `history` says so and succeeds (JSON: an empty
+/// document); a directory named on the command line that does not exist is still an error.
+#[test]
+fn history_of_no_reports_is_a_note_and_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    costbench()
+        .args(["history", d])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("holds no costbench report yet"));
+    let v = json_of(&["history", d, "--json"]);
+    assert_eq!(v["reports"], 0);
+    assert_eq!(v["series"], serde_json::json!([]));
+    // The default results/ of a fresh checkout.
+    costbench()
+        .current_dir(dir.path())
+        .arg("history")
+        .assert()
+        .success();
+    costbench()
+        .args(["history", &format!("{d}/missing")])
+        .assert()
+        .code(1);
+}

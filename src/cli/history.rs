@@ -4,7 +4,7 @@ use super::args::unit_fraction;
 use super::output::{Target, guard_outputs, write_file};
 use anyhow::Result;
 use clap::Args;
-use costbench::diag::show::printable;
+use costbench::diag::show::{printable, short};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -35,8 +35,42 @@ pub struct HistoryArgs {
 pub fn history(args: HistoryArgs) -> Result<()> {
     use costbench::compare::history;
     use costbench::stats::changepoint;
+    let defaulted = args.dir.is_none();
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("results"));
-    let (reports, skipped) = costbench::compare::load_dir(&dir)?;
+    let settings = changepoint::Settings {
+        significance: args.significance,
+        ..changepoint::Settings::default()
+    };
+    // A first CI run has no reports yet: that is a note and exit 0, not a failure. (A directory
+    // given by name that does not exist is still an error: likely a typo. A file that looks like
+    // a report but cannot be read is an error too.)
+    let first_run = if defaulted && !dir.exists() {
+        Some((Vec::new(), Vec::new()))
+    } else {
+        None
+    };
+    let (reports, skipped) = match first_run {
+        Some(empty) => empty,
+        None => costbench::compare::load_dir(&dir)?,
+    };
+    if reports.is_empty() && skipped.is_empty() {
+        eprintln!(
+            "note: history: '{}' holds no costbench report yet; nothing to show (run `costbench run` to add one)",
+            short(&dir.display().to_string())
+        );
+        if args.json {
+            let empty = history::build(
+                &dir.display().to_string(),
+                &[],
+                Vec::new(),
+                &args.workload,
+                &args.metric,
+                &settings,
+            );
+            print!("{}", history::json(&empty));
+        }
+        return Ok(());
+    }
     anyhow::ensure!(
         !reports.is_empty(),
         "history: '{}' holds no readable costbench report{}",
@@ -46,10 +80,6 @@ pub fn history(args: HistoryArgs) -> Result<()> {
             .map(|s| format!(" ({s})"))
             .unwrap_or_default()
     );
-    let settings = changepoint::Settings {
-        significance: args.significance,
-        ..changepoint::Settings::default()
-    };
     let h = history::build(
         &dir.display().to_string(),
         &reports,
