@@ -6,6 +6,8 @@ use super::comparison::{
 use super::{Exporter, Output, sections};
 use crate::compare::{Comparison, MetricComparison, Verdict};
 use crate::render::cost_rows::{Column, report_rows};
+// Every inserted string, ours or a file's, goes through one of these two: text, or inline code.
+use crate::render::escape::{code, markdown as escape};
 use crate::report::schema::Report;
 use crate::units;
 use anyhow::Result;
@@ -41,10 +43,6 @@ const COST_COLUMNS: [Column; 9] = [
     Column::UsdPerInstanceHour,
     Column::PriceSource,
 ];
-
-/// Every inserted string, ours or the file's, goes through one of these two
-/// (`render::escape`): text, or inline code.
-use crate::render::escape::{code, markdown as escape};
 
 /// A table of cells that are already Markdown (each made by [`escape`] or [`code`]).
 fn table(header: &[&str], rows: &[Vec<String>], out: &mut String) {
