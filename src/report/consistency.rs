@@ -40,9 +40,11 @@ pub const TOLERANCE: f64 = 1e-9;
 /// report of 10 series of 100 samples at 10,000 resamples needs 2·10⁷.
 pub const RECOMPUTE_BUDGET: u128 = 25_000_000;
 
-/// Most bootstrap resamples a report's settings may name: costbench uses 10,000. A larger
-/// figure would only serve to push a report past [`RECOMPUTE_BUDGET`].
-pub const MAX_RESAMPLES: usize = 100_000;
+/// Most bootstrap resamples a report's settings may name: every costbench so far uses 10,000.
+/// A larger figure would only serve to push a report past [`RECOMPUTE_BUDGET`], where its
+/// intervals are no longer recomputed; beyond it now lies only a report of thousands of real
+/// samples per series.
+pub const MAX_RESAMPLES: usize = 10_000;
 
 /// Fewest samples a measured series holds: costbench's sampler never stops before two.
 pub const MIN_SAMPLES: usize = 2;
@@ -59,7 +61,7 @@ pub fn check(r: &Report) -> Result<(), String> {
     }
     if !(1..=MAX_RESAMPLES).contains(&s.resamples) {
         return Err(format!(
-            "settings.resamples: expected 1 to {MAX_RESAMPLES} (costbench uses 10000), found {}",
+            "settings.resamples: expected 1 to {MAX_RESAMPLES} (what costbench uses), found {}",
             s.resamples
         ));
     }
@@ -602,4 +604,81 @@ fn scaling(sc: &crate::measure::scaling::ScalingCheck) -> Result<(), String> {
         what,
     )?;
     same("scaling.r_squared", sc.r_squared, again.r_squared, what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::map_times;
+    use crate::report::schema::Measurement;
+
+    fn fixture() -> Report {
+        crate::report::store::parse(
+            include_str!("../../tests/fixtures/reports/tiny.json"),
+            "tiny.json",
+        )
+        .expect("the fixture loads")
+    }
+
+    fn step_median(r: &mut Report) -> &mut Estimate {
+        match &mut r.measurement {
+            Measurement::Step(m) => &mut m.step_time_s.median,
+            Measurement::Sweep(_) => unreachable!("the fixture is a step"),
+        }
+    }
+
+    /// The fixture's intervals are recomputed (58 samples × 10 series × 10,000 resamples × 2 =
+    /// 1.16·10⁷ draws): narrowing one around its point is caught.
+    #[test]
+    fn intervals_are_recomputed_within_the_budget() {
+        let mut r = fixture();
+        assert!(check(&r).is_ok());
+        let e = step_median(&mut r);
+        (e.lower, e.upper) = (e.point, e.point);
+        let err = check(&r).unwrap_err();
+        assert!(
+            err.starts_with("measurement.step_time_s.median.lower: found"),
+            "{err}"
+        );
+        assert!(
+            err.contains("bootstrap") && err.contains("10000 resamples"),
+            "{err}"
+        );
+    }
+
+    /// Past the budget (here 2,000 samples per series: 4·10⁸ draws) the intervals are checked,
+    /// not recomputed, so loading stays fast; an interval outside the samples' range or around
+    /// another point is still refused.
+    #[test]
+    fn past_the_budget_intervals_are_checked_against_the_samples() {
+        let big = map_times(&fixture(), |xs| {
+            xs.iter().cycle().take(2000).copied().collect()
+        });
+        let draws: u128 = series(&big.measurement)
+            .map(|xs| 2 * xs.len() as u128 * big.settings.resamples as u128)
+            .sum();
+        assert!(draws > RECOMPUTE_BUDGET);
+        let start = std::time::Instant::now();
+        assert_eq!(check(&big), Ok(()));
+        assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
+
+        let mut wide = big.clone();
+        step_median(&mut wide).upper = 1.0;
+        let err = check(&wide).unwrap_err();
+        assert!(err.contains("outside the samples' range"), "{err}");
+
+        let mut off = big;
+        let e = step_median(&mut off);
+        e.lower = e.upper + 1e-6;
+        let err = check(&off).unwrap_err();
+        assert!(err.contains("above upper"), "{err}");
+    }
+
+    #[test]
+    fn agreement_is_relative_and_nan_agrees_with_nan() {
+        assert!(agree(1.0, 1.0 + 1e-12));
+        assert!(!agree(1.0, 1.0 + 1e-6));
+        assert!(agree(0.0, 0.0) && agree(f64::NAN, f64::NAN));
+        assert!(!agree(0.0, 1e-300) && !agree(1.0, f64::NAN));
+    }
 }
