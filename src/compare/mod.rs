@@ -217,35 +217,81 @@ pub type Loaded = (Vec<(PathBuf, Report)>, Vec<String>);
 /// then file name. Unreadable files are returned as reasons, not errors: one bad file must not
 /// hide a directory's history.
 pub fn load_dir(dir: &Path) -> anyhow::Result<Loaded> {
+    let read = read_dir(dir)?;
+    let mut skipped = read.refused;
+    skipped.extend(read.skipped);
+    Ok((read.reports, skipped))
+}
+
+/// What a directory holds: readable reports in time order, files that are not reports, and
+/// reports refused for their figures ([`store::LoadError::is_refused_report`]).
+struct DirReports {
+    reports: Vec<(PathBuf, Report)>,
+    skipped: Vec<String>,
+    refused: Vec<String>,
+}
+
+fn read_dir(dir: &Path) -> anyhow::Result<DirReports> {
     use anyhow::Context;
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("could not read the directory '{}'", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| {
+        format!(
+            "could not read the directory '{}'",
+            crate::diag::show::short(&dir.display().to_string())
+        )
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
-    let mut reports = Vec::new();
-    let mut skipped = Vec::new();
+    let mut out = DirReports {
+        reports: Vec::new(),
+        skipped: Vec::new(),
+        refused: Vec::new(),
+    };
     for p in paths {
         match store::load(&p) {
-            Ok(r) => reports.push((p, r)),
-            Err(e) => skipped.push(e.to_string()),
+            Ok(r) => out.reports.push((p, r)),
+            Err(e) if e.is_refused_report() => out.refused.push(e.to_string()),
+            Err(e) => out.skipped.push(e.to_string()),
         }
     }
-    reports.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at).then(a.0.cmp(&b.0)));
-    Ok((reports, skipped))
+    // By the instant, not the text: RFC 3339 times with other offsets sort wrongly as text
+    // (every loaded report's `created_at` parses: `store::validate`).
+    let instant = |r: &Report| chrono::DateTime::parse_from_rfc3339(&r.created_at).ok();
+    out.reports
+        .sort_by(|a, b| instant(&a.1).cmp(&instant(&b.1)).then(a.0.cmp(&b.0)));
+    Ok(out)
 }
 
 impl Side {
-    /// A report file, or a directory (the newest report of each workload in it).
+    /// A report file, or a directory (the newest report of each workload in it). A directory
+    /// holding a report refused for its figures (impossible, or inconsistent with its samples)
+    /// is refused: a comparison, and the CI gate, must not pass by skipping a report that lies.
+    /// Files that are not reports are skipped and listed.
     pub fn load(path: &Path) -> anyhow::Result<Side> {
         let shown = path.display().to_string();
         if path.is_dir() {
-            let (all, skipped) = load_dir(path)?;
+            let DirReports {
+                reports: all,
+                skipped,
+                refused,
+            } = read_dir(path)?;
+            if let Some(first) = refused.first() {
+                anyhow::bail!(
+                    "{first} (in '{}'{}; remove or replace it to compare)",
+                    crate::diag::show::short(&shown),
+                    if refused.len() > 1 {
+                        format!(", and {} more refused reports", refused.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
             anyhow::ensure!(
                 !all.is_empty(),
-                "'{shown}' holds no readable costbench report{}",
+                "'{}' holds no readable costbench report{}",
+                crate::diag::show::short(&shown),
                 skipped
                     .first()
                     .map(|s| format!(" ({s})"))
@@ -466,20 +512,25 @@ fn compare_metric(
     new: &Report,
     settings: &Settings,
 ) -> MetricComparison {
+    // A measured metric is compared through its samples, always: its stored interval is not
+    // evidence of anything the samples do not show (all-equal samples have a zero-width
+    // interval, which must not pass for an exact count). The exact rule is for counts.
     let (change, p, method) = match (
         sources::samples_of(base, &b.id),
         sources::samples_of(new, &n.id),
     ) {
-        _ if is_exact(&b.estimate) && is_exact(&n.estimate) => {
-            let (c, p) = exact_change(b.estimate.point, n.estimate.point);
-            (c, p, "exact")
-        }
-        (Some(sb), Some(sn)) if sb.power == sn.power && sb.samples.len() >= 2 => {
+        (Some(sb), Some(sn))
+            if sb.power == sn.power && sb.samples.len() >= 2 && sn.samples.len() >= 2 =>
+        {
             // value = k·median^power on each side: k from the report's own point.
             let kb = b.estimate.point / stats::median(sb.samples).powi(sb.power);
             let kn = n.estimate.point / stats::median(sn.samples).powi(sn.power);
             let (c, p) = sample_change(sb.samples, sn.samples, sb.power, kn / kb, settings);
             (c, p, "bootstrap")
+        }
+        (None, None) if is_exact(&b.estimate) && is_exact(&n.estimate) => {
+            let (c, p) = exact_change(b.estimate.point, n.estimate.point);
+            (c, p, "exact")
         }
         _ => {
             let (c, p) = delta_change(&b.estimate, &n.estimate, settings.confidence_level);
@@ -749,8 +800,9 @@ fn compare_costs(
     (inputs, out)
 }
 
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(12)]
+/// The first 12 characters of a hash (characters, not bytes: a file may hold any text).
+fn short(hash: &str) -> String {
+    hash.chars().take(12).collect()
 }
 
 /// Directory of the named baseline `name` under `results_dir`: `results/baselines/<name>/`.

@@ -351,3 +351,33 @@ fn the_table_is_coloured_only_when_asked() {
     assert!(coloured.contains("\x1b["), "{coloured}");
     assert!(coloured.contains("regressed"));
 }
+
+/// All-equal samples give a zero-width interval; the metric is still measured, so it is
+/// compared through its samples, never as an exact count. (It was: two reports of two equal
+/// samples each, 1 ms and 2 ms, "regressed" with p = 0 from two steps apiece.)
+#[test]
+fn a_zero_width_interval_is_not_an_exact_count() {
+    let base = template();
+    let gate = Settings {
+        fail_on_regression: Some(0.05),
+        ..Settings::default()
+    };
+    let flat = |t: f64| crate::report::map_times(&base, move |_| vec![t; 2]);
+    let (a, b) = (flat(1e-3), flat(2e-3));
+    let c = compare(&side(&a), &side(&b), &gate);
+    let step = c.pairs[0]
+        .metrics
+        .iter()
+        .find(|m| m.id == "step_time")
+        .unwrap();
+    assert_eq!(step.method, "bootstrap", "{step:?}");
+    assert_ne!(step.verdict, Verdict::Regressed, "{step:?}");
+    assert!(!c.gate_failed(), "{:?}", c.gate);
+    // Counts are still exact.
+    let flops = c.pairs[0]
+        .metrics
+        .iter()
+        .find(|m| m.id == "step_flops")
+        .unwrap();
+    assert_eq!(flops.method, "exact");
+}

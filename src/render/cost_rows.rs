@@ -176,14 +176,19 @@ impl CostRow {
         }
     }
 
-    /// The column's text for people.
+    /// The column's text for people. Names and sources come from a report or a catalog file:
+    /// control characters are shown visibly (`render::escape::term`), as every table needs.
     pub fn text(&self, c: Column) -> String {
+        use crate::render::escape::term;
         let missing = || units::MISSING.to_string();
         match c {
-            Column::Instance if self.changed => format!("{}*", self.instance),
-            Column::Instance => self.instance.clone(),
-            Column::Accelerator => self.accelerator.clone(),
-            Column::Vendor => self.vendor.clone().unwrap_or_else(missing),
+            Column::Instance if self.changed => format!("{}*", term(&self.instance)),
+            Column::Instance => term(&self.instance).into_owned(),
+            Column::Accelerator => term(&self.accelerator).into_owned(),
+            Column::Vendor => self
+                .vendor
+                .as_deref()
+                .map_or_else(missing, |v| term(v).into_owned()),
             Column::Plan => self.plan.to_string(),
             Column::Chips => self.chips.to_string(),
             Column::Instances => self.instances.to_string(),
@@ -196,8 +201,8 @@ impl CostRow {
             Column::EnergyKwh => self.energy_kwh.map_or_else(missing, units::si),
             Column::TCo2 => self.t_co2.map_or_else(missing, |t| units::decimal(t, 1)),
             Column::UsdPerInstanceHour => units::usd(self.usd_per_instance_hour),
-            Column::PriceSource => self.price_source.clone(),
-            Column::Efficiency => self.efficiency.clone(),
+            Column::PriceSource => term(&self.price_source).into_owned(),
+            Column::Efficiency => term(&self.efficiency).into_owned(),
             Column::Family => self
                 .vendor
                 .as_deref()

@@ -2,22 +2,26 @@
 //! the SVG chart (one panel per series).
 
 use crate::compare::history::{History, Point, Series};
+use crate::render::escape::term;
 use crate::report::schema::Direction;
 use crate::stats::changepoint::ChangePoint;
 use crate::units;
 use std::fmt::Write;
 
-/// `2026-11-26 18:03 ab12cd3`: a point's label on charts and in tables.
+/// `2026-11-26 18:03 ab12cd3`: a point's label on charts and in tables, control characters
+/// shown visibly (the commit is text from a report file, cut by characters, not bytes).
 pub fn point_label(p: &Point) -> String {
-    let time = p
+    let time: String = p
         .created_at
-        .get(..16)
-        .unwrap_or(&p.created_at)
+        .chars()
+        .take(16)
+        .collect::<String>()
         .replace('T', " ");
-    match &p.commit {
-        Some(c) => format!("{time} {}", &c[..c.len().min(7)]),
+    let label = match &p.commit {
+        Some(c) => format!("{time} {}", c.chars().take(7).collect::<String>()),
         None => time,
-    }
+    };
+    term(&label).into_owned()
 }
 
 fn change_text(s: &Series, c: &ChangePoint) -> String {
@@ -45,11 +49,11 @@ pub fn table(h: &History) -> String {
         out,
         "costbench history: {} reports in {} ({} series)",
         h.reports,
-        h.dir,
+        term(&h.dir),
         h.series.len()
     );
     for s in &h.skipped {
-        let _ = writeln!(out, "! skipped: {s}");
+        let _ = writeln!(out, "! skipped: {}", term(s));
     }
     let mut t = crate::render::table::ruled(
         &[
@@ -75,8 +79,8 @@ pub fn table(h: &History) -> String {
             s.workload.clone()
         };
         t.add_row(vec![
-            workload,
-            s.id.clone(),
+            term(&workload).into_owned(),
+            term(&s.id).into_owned(),
             s.points.len().to_string(),
             units::in_unit(first, &s.unit),
             units::in_unit(last, &s.unit),
@@ -89,7 +93,7 @@ pub fn table(h: &History) -> String {
         ]);
     }
     let _ = writeln!(out, "{t}");
-    let _ = writeln!(out, "change points: {}", h.method);
+    let _ = writeln!(out, "change points: {}", term(&h.method));
     out
 }
 

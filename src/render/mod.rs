@@ -3,11 +3,14 @@
 //! github-action-benchmark, CSV, HTML), and the SVG charts. Renderers only read; they never
 //! compute a figure the model or the statistics own. Numbers are formatted by `crate::units`,
 //! tables get their look from [`table`], and the cost table is built once as [`cost_rows`].
+//! Text from files and arguments is placed in each kind of output by [`escape`]'s rule for it
+//! (terminal, Markdown, CSV, XML).
 
 pub mod catalog;
 pub mod chart;
 pub mod cost_rows;
 pub mod documents;
+pub mod escape;
 pub mod export;
 pub mod history;
 pub mod summary;

@@ -11,6 +11,7 @@ use crate::model::estimate::{BreakEven, SensitivityRow};
 use crate::model::pricing::Pricing;
 use crate::model::verdict::Family;
 use crate::render::cost_rows::{Column, CostRow, ENERGY, priced_rows, terminal_table};
+use crate::render::escape::term;
 use crate::render::table::{align_right, indented, ruled};
 use crate::report::schema::{Measurement, Report};
 use crate::stats::Estimate;
@@ -97,8 +98,8 @@ fn describe_lines(w: &Workload, with_slice: bool) -> String {
             let _ = writeln!(
                 out,
                 "{} (transformer): {}\n  target: {} layers, d_model {}, {} heads ({} kv), d_ff {}, vocab {}, seq {}; {}; {} tokens in batches of {} sequences",
-                w.name,
-                w.description,
+                term(&w.name),
+                term(&w.description),
                 tg.layers,
                 tg.d_model,
                 tg.heads,
@@ -142,8 +143,8 @@ fn describe_lines(w: &Workload, with_slice: bool) -> String {
             let _ = writeln!(
                 out,
                 "{} (mlp): {}\n  target: {} → {} × {} → {}; {} parameters; {} samples in batches of {}\n  slice:  {} → {} × {} → {}; batch {}",
-                w.name,
-                w.description,
+                term(&w.name),
+                term(&w.description),
                 m.target.d_in,
                 m.target.d_hidden,
                 m.target.hidden_layers,
@@ -163,8 +164,8 @@ fn describe_lines(w: &Workload, with_slice: bool) -> String {
             let _ = writeln!(
                 out,
                 "{} (gemm): {}\n  {} shapes in {}",
-                w.name,
-                w.description,
+                term(&w.name),
+                term(&w.description),
                 g.shapes.len(),
                 dtypes.join(", ")
             );
@@ -306,7 +307,7 @@ pub fn measured(report: &Report) -> String {
             );
             for c in &sw.cases {
                 t.add_row(vec![
-                    c.label.clone(),
+                    term(&c.label).into_owned(),
                     si(c.flops as f64),
                     interval_s(&c.time_s.median),
                     units::decimal(c.gflops.point, 1),
@@ -327,7 +328,7 @@ pub fn measured(report: &Report) -> String {
         let mut t = ruled(&["size", "FLOPs", "median"], false);
         for p in &sc.points {
             t.add_row(vec![
-                p.size.clone(),
+                term(&p.size).into_owned(),
                 si(p.flops as f64),
                 units::seconds(p.median_s),
             ]);
@@ -356,7 +357,10 @@ pub fn roofline(r: &Roofline, machine: &MachineContext) -> String {
     let _ = writeln!(
         out,
         "{} ({} logical cores), measured {} (fingerprint {})",
-        machine.cpu_model, machine.logical_cores, r.measured_at, r.fingerprint
+        term(&machine.cpu_model),
+        machine.logical_cores,
+        term(&r.measured_at),
+        term(&r.fingerprint)
     );
     let all = format!("{} threads", r.threads);
     let mut t = ruled(&["", "1 thread", &all], false);
@@ -392,7 +396,7 @@ pub fn roofline(r: &Roofline, machine: &MachineContext) -> String {
         units::intensity(ridge),
         r.f32_gflops_all_threads.samples.len()
     );
-    let _ = writeln!(out, "  method: {}", r.method);
+    let _ = writeln!(out, "  method: {}", term(&r.method));
     out
 }
 

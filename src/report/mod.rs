@@ -1,6 +1,8 @@
-//! Reports: the versioned schema (`schema`), reading and atomic writing (`store`), and building a
+//! Reports: the versioned schema (`schema`), reading and atomic writing (`store`), the checks that
+//! a loaded report agrees with its own samples (`consistency`), and building a
 //! report from a measurement (here). Renderers read only a `Report`.
 
+pub mod consistency;
 pub mod estimate;
 pub mod schema;
 pub mod store;

@@ -42,6 +42,25 @@ pub enum LoadError {
         "'{path}' was written with report schema {found} by a newer costbench; this costbench reads schema {SCHEMA_MAJOR}.x: upgrade costbench to read it"
     )]
     FutureMajor { path: String, found: String },
+    /// Well-formed, but a figure is impossible (a negative time, an unparsable date).
+    #[error("'{path}' holds an impossible figure: {detail}")]
+    Impossible { path: String, detail: String },
+    /// Well-formed and plausible, but a figure disagrees with the samples it is derived from
+    /// ([`super::consistency`]).
+    #[error("'{path}' is inconsistent: {detail}; a report's figures must be those of its samples")]
+    Inconsistent { path: String, detail: String },
+}
+
+impl LoadError {
+    /// Whether the file is a costbench report of this major that was refused for what it
+    /// says (an impossible or inconsistent figure), rather than a file that is not a report.
+    /// `compare` refuses a directory holding one: a gate must not skip a lying report.
+    pub fn is_refused_report(&self) -> bool {
+        matches!(
+            self,
+            LoadError::Impossible { .. } | LoadError::Inconsistent { .. }
+        )
+    }
 }
 
 /// Reads a report, accepting any minor version of this major and ignoring unknown keys.
@@ -141,7 +160,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Report, LoadError> {
             .flatten();
         invalid(deeper.unwrap_or_else(|| format!("{path}: {inner}")))
     })?;
-    validate(&report).map_err(invalid)?;
+    validate(&report).map_err(|detail| LoadError::Impossible {
+        path: origin.to_string(),
+        detail: one_line(&detail),
+    })?;
+    super::consistency::check(&report).map_err(|detail| LoadError::Inconsistent {
+        path: origin.to_string(),
+        detail: one_line(&detail),
+    })?;
     Ok(report)
 }
 
@@ -164,10 +190,16 @@ fn measurement_error(m: &serde_json::Value) -> Option<String> {
 const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
 /// The checks of meaning a well-typed report must pass before anything compares or renders it:
-/// sampled times positive, finite and below [`MAX_SECONDS`]; metric values finite and not
-/// negative (times positive and plausible). `Err` names the field and what was expected.
+/// times (sampled, warm-up, scaling) finite, not negative and below [`MAX_SECONDS`]; metric
+/// values finite and not negative (times positive and plausible); `created_at` (and the
+/// roofline's `measured_at`) RFC 3339 times. `Err` names the field and what was expected.
+/// Whether the figures agree with the samples is [`super::consistency::check`]'s question.
 pub fn validate(r: &Report) -> Result<(), String> {
     use super::schema::Measurement;
+    rfc3339("created_at", &r.created_at)?;
+    if let Some(roof) = &r.roofline {
+        rfc3339("roofline.measured_at", &roof.measured_at)?;
+    }
     let times = |field: &str, xs: &[f64]| -> Result<(), String> {
         match xs
             .iter()
@@ -182,6 +214,7 @@ pub fn validate(r: &Report) -> Result<(), String> {
     };
     match &r.measurement {
         Measurement::Step(m) => {
+            times("measurement.warmup_s", &m.warmup_s)?;
             times("measurement.samples_s", &m.samples_s)?;
             not_all_zero(&m.samples_s, "measurement.samples_s")?;
             for (i, c) in m.op_classes.iter().enumerate() {
@@ -193,9 +226,44 @@ pub fn validate(r: &Report) -> Result<(), String> {
         }
         Measurement::Sweep(s) => {
             for (i, c) in s.cases.iter().enumerate() {
+                times(&format!("measurement.cases[{i}].warmup_s"), &c.warmup_s)?;
                 times(&format!("measurement.cases[{i}].samples_s"), &c.samples_s)?;
                 not_all_zero(&c.samples_s, &format!("measurement.cases[{i}].samples_s"))?;
             }
+        }
+    }
+    if let Some(sc) = &r.scaling {
+        for (i, p) in sc.points.iter().enumerate() {
+            times(&format!("scaling.points[{i}].samples_s"), &p.samples_s)?;
+        }
+    }
+    if let Some(c) = &r.cost {
+        // The modelled figures cannot be recomputed without the catalog they were priced
+        // with, but they can be possible: finite and not negative (compare reads them).
+        let figure = |field: String, x: f64| {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{field}: expected a finite number ≥ 0, found {x}"))
+            }
+        };
+        for (i, o) in c.options.iter().enumerate() {
+            let f = format!("cost.options[{i}]");
+            figure(format!("{f}.usd"), o.usd)?;
+            figure(format!("{f}.wall_hours"), o.wall_hours)?;
+            figure(format!("{f}.chip_hours"), o.chip_hours)?;
+            figure(
+                format!("{f}.usd_per_instance_hour"),
+                o.usd_per_instance_hour,
+            )?;
+        }
+        if let Some(b) = &c.cpu_baseline {
+            figure("cost.cpu_baseline.usd".into(), b.usd)?;
+            figure("cost.cpu_baseline.wall_hours".into(), b.wall_hours)?;
+            figure(
+                "cost.cpu_baseline.usd_per_instance_hour".into(),
+                b.usd_per_instance_hour,
+            )?;
         }
     }
     for (i, m) in r.metrics.iter().enumerate() {
@@ -219,6 +287,17 @@ pub fn validate(r: &Report) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `Err` unless `value` is an RFC 3339 time (`2026-11-26T16:15:02Z`).
+fn rfc3339(field: &str, value: &str) -> Result<(), String> {
+    match DateTime::parse_from_rfc3339(value) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "{field}: expected an RFC 3339 time such as 2026-11-26T16:15:02Z, found '{}' ({e})",
+            crate::diag::show::short(value)
+        )),
+    }
 }
 
 /// A sampled step takes time: at least one sample of a step or product must be positive.

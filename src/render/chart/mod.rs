@@ -11,7 +11,9 @@
 //! Text from the caller (titles, units, labels) is XML-escaped by plotters' SVG backend, which
 //! escapes `<`, `>`, `&`, `"` and `'` in every text node and attribute value
 //! (`plotters-svg` 0.3.7, `SVGBackend::escape_and_push`); it is not escaped again here, which
-//! would double it. A test pins this down.
+//! would double it. A test pins this down. Characters XML forbids (a control character in a
+//! report's workload name) are replaced in the finished document by
+//! [`crate::render::escape::xml_chars`], so every chart is well-formed XML.
 //!
 //! The other charts live in [`cost`] (training cost by plan, time against cost, sensitivity)
 //! and [`roofline`] (this CPU's roofline, per-op time breakdown). They share the helpers at the
@@ -108,7 +110,7 @@ pub fn history_svg(series: &[Series<'_>]) -> String {
             in_words(&titles)
         ),
     };
-    accessible(with_view_box(svg), "Metrics over time", &label)
+    crate::render::escape::xml_chars(accessible(with_view_box(svg), "Metrics over time", &label))
 }
 
 fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> Result<(), Failure>
@@ -442,7 +444,7 @@ fn render(
         let _ = draw(&root);
         let _ = root.present();
     }
-    accessible(with_view_box(svg), title, label)
+    crate::render::escape::xml_chars(accessible(with_view_box(svg), title, label))
 }
 
 /// A chart that only has `title` and "no data".

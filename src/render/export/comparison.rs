@@ -1,7 +1,11 @@
 //! What the terminal table and the Markdown of a comparison share: the summary counts, the
 //! notices that must not be missed, the gate's line and the rows of metrics and cost figures.
+//!
+//! Every string taken from a report or an argument (workload names, file paths, metric ids,
+//! machine differences, option names) is shown through [`term`]: these lines reach terminals.
 
 use crate::compare::{Comparison, CostComparison, MetricComparison, PairComparison, Verdict};
+use crate::render::escape::term;
 use crate::stats::Estimate;
 use crate::units::{self, MISSING};
 
@@ -58,11 +62,11 @@ pub(super) fn counts(c: &Comparison) -> String {
 pub(super) fn notices(c: &Comparison) -> Vec<String> {
     let mut out = Vec::new();
     for p in &c.pairs {
+        let workload = term(&p.workload);
         if !p.machine_differences.is_empty() {
             out.push(format!(
-                "{}: DIFFERENT MACHINES ({}); {}",
-                p.workload,
-                p.machine_differences.join("; "),
+                "{workload}: DIFFERENT MACHINES ({}); {}",
+                term(&p.machine_differences.join("; ")),
                 if p.raw_times_compared {
                     "raw times compared anyway (--raw-times)".to_string()
                 } else {
@@ -75,8 +79,7 @@ pub(super) fn notices(c: &Comparison) -> Vec<String> {
         }
         if p.base_samples.min(p.new_samples) < crate::compare::FEW_SAMPLES {
             out.push(format!(
-                "{}: few samples ({} base, {} new; under {}): the intervals understate the uncertainty and a single run shows nothing of the run-to-run spread (several % on shared machines); measure without --quick, or gate with a wider --fail-on-regression",
-                p.workload,
+                "{workload}: few samples ({} base, {} new; under {}): the intervals understate the uncertainty and a single run shows nothing of the run-to-run spread (several % on shared machines); measure without --quick, or gate with a wider --fail-on-regression",
                 p.base_samples,
                 p.new_samples,
                 crate::compare::FEW_SAMPLES
@@ -84,30 +87,30 @@ pub(super) fn notices(c: &Comparison) -> Vec<String> {
         }
         if p.spec_changed {
             out.push(format!(
-                "{}: the workload's spec changed between the reports: FLOP counts and times measure different work",
-                p.workload
+                "{workload}: the workload's spec changed between the reports: FLOP counts and times measure different work"
             ));
         }
         if p.base_schema_version != p.new_schema_version {
             out.push(format!(
-                "{}: report schema {} vs {}: fields new in {} are left out",
-                p.workload,
-                p.base_schema_version,
-                p.new_schema_version,
-                p.new_schema_version
-                    .clone()
-                    .max(p.base_schema_version.clone())
+                "{workload}: report schema {} vs {}: fields new in {} are left out",
+                term(&p.base_schema_version),
+                term(&p.new_schema_version),
+                term(
+                    &p.new_schema_version
+                        .clone()
+                        .max(p.base_schema_version.clone())
+                )
             ));
         }
     }
     for w in &c.only_in_base {
-        out.push(format!("{w}: in the base only"));
+        out.push(format!("{}: in the base only", term(w)));
     }
     for w in &c.only_in_new {
-        out.push(format!("{w}: in the new side only"));
+        out.push(format!("{}: in the new side only", term(w)));
     }
     for s in &c.skipped_files {
-        out.push(format!("skipped: {s}"));
+        out.push(format!("skipped: {}", term(s)));
     }
     out
 }
@@ -119,7 +122,7 @@ pub fn gate_line(c: &Comparison) -> Option<String> {
     Some(if g.triggered.is_empty() {
         format!(
             "gate passed: no metric regressed by more than {threshold}% against {}",
-            c.base
+            term(&c.base)
         )
     } else {
         let hits: Vec<String> = g
@@ -128,8 +131,8 @@ pub fn gate_line(c: &Comparison) -> Option<String> {
             .map(|h| {
                 format!(
                     "{} {} {} {}",
-                    h.workload,
-                    h.metric,
+                    term(&h.workload),
+                    term(&h.metric),
                     units::change(h.change.point),
                     interval(&h.change)
                 )
@@ -138,7 +141,7 @@ pub fn gate_line(c: &Comparison) -> Option<String> {
         format!(
             "gate FAILED: {} metric(s) regressed by more than {threshold}% against {}: {}",
             g.triggered.len(),
-            c.base,
+            term(&c.base),
             hits.join(", ")
         )
     })
@@ -149,7 +152,7 @@ pub(super) fn metric_row(m: &MetricComparison) -> Vec<String> {
     let show =
         |e: &Option<Estimate>| e.map_or(MISSING.to_string(), |e| units::in_unit(e.point, &m.unit));
     vec![
-        m.id.clone(),
+        term(&m.id).into_owned(),
         show(&m.base),
         show(&m.new),
         m.change
@@ -186,7 +189,7 @@ pub(super) fn cost_rows(costs: &[CostComparison]) -> Vec<Vec<String>> {
         let show =
             |x: Option<f64>, unit: &str| x.map_or(MISSING.to_string(), |x| units::in_unit(x, unit));
         rows.push(vec![
-            option.to_string(),
+            term(option).into_owned(),
             show(usd.base, "USD"),
             show(usd.new, "USD"),
             usd.change.map_or(MISSING.to_string(), units::change),
@@ -194,7 +197,7 @@ pub(super) fn cost_rows(costs: &[CostComparison]) -> Vec<Vec<String>> {
                 format!("{} → {}", show(d.base, "days"), show(d.new, "days"))
             }),
             usd.verdict.as_str().to_string(),
-            usd.cause.clone(),
+            term(&usd.cause).into_owned(),
         ]);
     }
     rows
@@ -204,17 +207,17 @@ pub(super) fn cost_rows(costs: &[CostComparison]) -> Vec<Vec<String>> {
 pub(super) fn pair_header(p: &PairComparison) -> String {
     let commit = |c: &Option<String>| {
         c.as_deref()
-            .map(|c| format!(" @ {}", &c[..c.len().min(10)]))
+            .map(|c| format!(" @ {}", term(&c.chars().take(10).collect::<String>())))
             .unwrap_or_default()
     };
     format!(
         "{}\n  base: {} ({}{})\n  new:  {} ({}{})",
-        p.workload,
-        p.base_file,
-        p.base_created_at,
+        term(&p.workload),
+        term(&p.base_file),
+        term(&p.base_created_at),
         commit(&p.base_commit),
-        p.new_file,
-        p.new_created_at,
+        term(&p.new_file),
+        term(&p.new_created_at),
         commit(&p.new_commit)
     )
 }

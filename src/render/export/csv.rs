@@ -1,9 +1,14 @@
 //! `--format csv`: the reports' cost tables (RFC 4180, a header row, one row per priced option,
 //! figures unrounded) for spreadsheets. Reports only: a comparison has no cost table.
+//!
+//! Every field is written by [`csv_record`]: a text taken from a report or a catalog that a
+//! spreadsheet would run as a formula (`=HYPERLINK(…)`, `+…`, `@…`, `-…` that is not a number)
+//! is neutralised with a leading `'` and quoted; costbench's own negative numbers stay numbers.
 
 use super::{Exporter, Output, reports_only};
 use crate::compare::Comparison;
 use crate::render::cost_rows::{Column, ENERGY, RUN, report_rows};
+use crate::render::escape::csv_record;
 use crate::report::schema::Report;
 use anyhow::Result;
 
@@ -37,12 +42,12 @@ fn columns() -> Vec<Column> {
 }
 
 fn cost_csv(reports: &[Report]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = String::new();
     let columns = columns();
     let mut header = vec!["workload", "scenario"];
     header.extend(columns.iter().map(|c| c.key()));
     header.extend(["catalog_as_of", "efficiency", "vendor"]);
-    w.write_record(&header)?;
+    csv_record(&mut w, &header);
     for r in reports {
         let Some(c) = &r.cost else { continue };
         for row in report_rows(&c.options) {
@@ -53,10 +58,10 @@ fn cost_csv(reports: &[Report]) -> Result<String> {
                 row.raw(Column::Efficiency),
                 row.raw(Column::Vendor),
             ]);
-            w.write_record(&record)?;
+            csv_record(&mut w, &record);
         }
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    Ok(w)
 }
 
 /// `costbench estimate --format csv`: one row per priced option with its nominal figures, the
@@ -64,7 +69,7 @@ fn cost_csv(reports: &[Report]) -> Result<String> {
 /// or an overlay changed it; unrounded.
 pub fn estimate_csv(e: &crate::report::estimate::EstimateDocument) -> Result<String> {
     use crate::render::cost_rows::record_rows;
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = String::new();
     let columns = columns();
     let mut header = vec!["workload", "scenario", "family"];
     header.extend(columns.iter().map(|c| c.key()));
@@ -80,7 +85,7 @@ pub fn estimate_csv(e: &crate::report::estimate::EstimateDocument) -> Result<Str
         "efficiency",
         "vendor",
     ]);
-    w.write_record(&header)?;
+    csv_record(&mut w, &header);
     let c = &e.cost;
     for row in record_rows(c) {
         let mut record = vec![
@@ -106,7 +111,7 @@ pub fn estimate_csv(e: &crate::report::estimate::EstimateDocument) -> Result<Str
             row.raw(Column::Efficiency),
             row.raw(Column::Vendor),
         ]);
-        w.write_record(&record)?;
+        csv_record(&mut w, &record);
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    Ok(w)
 }

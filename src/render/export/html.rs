@@ -98,7 +98,7 @@ footer { margin-top: 40px; color: #666; font-size: 0.85em; border-top: 1px solid
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 fn page(title: &str, body: Markup) -> String {
-    html! {
+    let page = html! {
         (DOCTYPE)
         html lang="en" {
             head {
@@ -111,7 +111,10 @@ fn page(title: &str, body: Markup) -> String {
             body { (body) }
         }
     }
-    .into_string()
+    .into_string();
+    // maud escapes markup characters; characters XML forbids are replaced here, once, so the
+    // page (and the SVG inside it) is well-formed whatever a report held.
+    crate::render::escape::xml_chars(page)
 }
 
 /// The swatch colour of each vendor family, from the charts' palette.

@@ -6,6 +6,8 @@ use super::comparison::{
 use super::{Exporter, Output, sections};
 use crate::compare::{Comparison, MetricComparison, Verdict};
 use crate::render::cost_rows::{Column, report_rows};
+// Every inserted string, ours or a file's, goes through one of these two: text, or inline code.
+use crate::render::escape::{code, markdown as escape};
 use crate::report::schema::Report;
 use crate::units;
 use anyhow::Result;
@@ -42,18 +44,23 @@ const COST_COLUMNS: [Column; 9] = [
     Column::PriceSource,
 ];
 
-fn escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
+/// A table of cells that are already Markdown (each made by [`escape`] or [`code`]).
 fn table(header: &[&str], rows: &[Vec<String>], out: &mut String) {
     let mut t = crate::render::table::markdown(header);
     for r in rows {
-        t.add_row(r.iter().map(|c| escape(c)));
+        t.add_row(r.iter().cloned());
     }
     let _ = writeln!(out, "{t}");
+}
+
+/// Plain cells as Markdown text.
+fn escaped(cells: Vec<String>) -> Vec<String> {
+    cells.iter().map(|c| escape(c)).collect()
+}
+
+/// The first `n` characters of `s` (a commit), never cutting a character in two.
+fn first_chars(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
 }
 
 fn verdict(v: Verdict) -> String {
@@ -68,20 +75,20 @@ fn verdict(v: Verdict) -> String {
 /// The changes first, the rest folded.
 pub fn comparison_markdown(c: &Comparison) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "## costbench: `{}` → `{}`\n", c.base, c.new);
+    let _ = writeln!(out, "## costbench: {} → {}\n", code(&c.base), code(&c.new));
     if let Some(g) = gate_line(c) {
         let mark = if c.gate_failed() { "❌" } else { "✅" };
         let _ = writeln!(out, "{mark} {}\n", escape(&g));
     }
-    let _ = writeln!(out, "{}\n", counts(c));
+    let _ = writeln!(out, "{}\n", escape(&counts(c)));
     for n in notices(c) {
         let _ = writeln!(out, "> ⚠️ {}", escape(&n));
     }
     for p in &c.pairs {
         let _ = writeln!(out, "\n### {}\n", escape(&p.workload));
         let row = |m: &MetricComparison| {
-            let mut r = metric_row(m);
-            r[0] = format!("`{}`", r[0]);
+            let mut r = escaped(metric_row(m));
+            r[0] = code(&m.id);
             r[6] = verdict(m.verdict);
             r
         };
@@ -111,7 +118,8 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         let moved = moved_costs(p);
         if !moved.is_empty() {
             let _ = writeln!(out, "\nModelled cost of the target where it moved:\n");
-            table(&COST_HEADER, &cost_rows(&moved), &mut out);
+            let rows: Vec<Vec<String>> = cost_rows(&moved).into_iter().map(escaped).collect();
+            table(&COST_HEADER, &rows, &mut out);
         } else if !p.costs.is_empty() {
             let _ = writeln!(
                 out,
@@ -136,13 +144,13 @@ pub fn report_markdown(report: &Report) -> String {
         out,
         "## costbench: {}\n\n{} on {} ({} threads){}\n",
         escape(&report.workload.name),
-        report.created_at,
+        escape(&report.created_at),
         escape(&report.machine.cpu_model),
         report.machine.threads,
         report
             .machine
             .commit()
-            .map(|c| format!(", commit `{}`", escape(&c[..c.len().min(10)])))
+            .map(|c| format!(", commit {}", code(&first_chars(c, 10))))
             .unwrap_or_default()
     );
     let rows: Vec<Vec<String>> = crate::report::all_metrics(report)
@@ -151,13 +159,13 @@ pub fn report_markdown(report: &Report) -> String {
             let e = m.estimate;
             let show = |x: f64| units::in_unit(x, &m.unit);
             vec![
-                format!("`{}`", m.id),
-                show(e.point),
-                if e.lower == e.upper {
+                code(&m.id),
+                escape(&show(e.point)),
+                escape(&if e.lower == e.upper {
                     "exact".to_string()
                 } else {
                     format!("[{}, {}]", show(e.lower), show(e.upper))
-                },
+                }),
             ]
         })
         .collect();
@@ -166,13 +174,18 @@ pub fn report_markdown(report: &Report) -> String {
         let _ = writeln!(
             out,
             "\n### Cost of the target ({} scenario; {}; catalog as of {})\n",
-            c.scenario,
+            escape(&c.scenario),
             escape(&c.cluster),
-            c.catalog_as_of
+            escape(&c.catalog_as_of)
         );
         let rows: Vec<Vec<String>> = report_rows(&c.options)
             .iter()
-            .map(|r| COST_COLUMNS.iter().map(|&col| r.text(col)).collect())
+            .map(|r| {
+                COST_COLUMNS
+                    .iter()
+                    .map(|&col| escape(&r.text(col)))
+                    .collect()
+            })
             .collect();
         let header: Vec<&str> = COST_COLUMNS.iter().map(|c| c.header()).collect();
         table(&header, &rows, &mut out);
@@ -192,7 +205,7 @@ pub fn estimate_markdown(e: &crate::report::estimate::EstimateDocument) -> Strin
         crate::units::si(e.target_tokens),
         escape(&c.scenario),
         escape(&c.cluster),
-        c.catalog_as_of
+        escape(&c.catalog_as_of)
     );
     if let Some(u) = &c.uncertainty {
         out.push_str("```text\n");

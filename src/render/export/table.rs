@@ -6,6 +6,7 @@ use super::comparison::{
 };
 use super::{Exporter, Output, sections};
 use crate::compare::{Comparison, Verdict};
+use crate::render::escape::term;
 use crate::render::table::ruled;
 use crate::report::schema::Report;
 use crate::units;
@@ -45,7 +46,12 @@ fn verdict_color(v: Verdict) -> Option<Color> {
 /// Per workload, every metric and every cost figure that changed.
 pub fn comparison_table(c: &Comparison, color: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "costbench compare: {} → {}", c.base, c.new);
+    let _ = writeln!(
+        out,
+        "costbench compare: {} → {}",
+        term(&c.base),
+        term(&c.new)
+    );
     for n in notices(c) {
         let _ = writeln!(out, "! {n}");
     }
@@ -62,7 +68,7 @@ pub fn comparison_table(c: &Comparison, color: bool) -> String {
         }
         let _ = writeln!(out, "{t}");
         for i in &p.cost_inputs {
-            let _ = writeln!(out, "  cost input changed: {i}");
+            let _ = writeln!(out, "  cost input changed: {}", term(i));
         }
         if p.costs.is_empty() {
             continue;
@@ -99,7 +105,10 @@ pub fn report_table(report: &Report) -> String {
     let _ = writeln!(
         out,
         "{} ({}), {} on {}",
-        report.workload.name, report.workload.source, report.created_at, report.machine.cpu_model
+        term(&report.workload.name),
+        term(&report.workload.source),
+        term(&report.created_at),
+        term(&report.machine.cpu_model)
     );
     let mut t = ruled(&["metric", "value", "interval", "±"], false);
     for m in crate::report::all_metrics(report) {
@@ -116,7 +125,12 @@ pub fn report_table(report: &Report) -> String {
                 units::percent_to(e.relative_half_width(), 2),
             )
         };
-        t.add_row(vec![m.id.clone(), units::in_unit(e.point, &m.unit), iv, hw]);
+        t.add_row(vec![
+            term(&m.id).into_owned(),
+            units::in_unit(e.point, &m.unit),
+            iv,
+            hw,
+        ]);
     }
     let _ = writeln!(out, "{t}");
     out
