@@ -1118,20 +1118,8 @@ fn report_cases() -> Vec<Case> {
         )
         .file("good.json", fixture_bytes())
         .dir("empty"),
-        case(
-            "history_empty_directory",
-            "history empty",
-            1,
-            &["'empty'", "no readable costbench report"],
-        )
-        .dir("empty"),
-        case(
-            "history_empty_results",
-            "history",
-            1,
-            &["'results'", "no readable costbench report"],
-        )
-        .dir("results"),
+        // An empty directory (or a fresh checkout's empty results/) is no longer an error:
+        // a note and exit 0 (tests/cli.rs, history_of_no_reports_is_a_note_and_exit_0).
         case(
             "history_only_corrupt_reports",
             "history reports",

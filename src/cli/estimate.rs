@@ -5,6 +5,8 @@ use super::output::{guard_output, write_file};
 use anyhow::Result;
 use clap::Args;
 use costbench::catalog::Plan;
+use costbench::diag::read;
+use costbench::diag::show::short;
 use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, ModelOptions, Scenario};
 use costbench::model::pricing::{self, Request};
 use costbench::model::{Assumed, Assumptions, Profile, validation};
@@ -14,6 +16,10 @@ use costbench::render::summary;
 use costbench::report::estimate::EstimateDocument;
 use costbench::workload::{Workload, WorkloadKind, bundled};
 use std::path::PathBuf;
+
+/// Largest `--hf-config` file read, in bytes (1 MiB, as workload files; a model's
+/// `config.json` is a few KiB).
+const MAX_HF_CONFIG_BYTES: u64 = 1 << 20;
 
 /// A transformer given on the command line (`costbench estimate --layers 80 --d-model 8192 …`).
 #[derive(Args, Debug)]
@@ -245,8 +251,14 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
         ),
         (None, _, Some(path)) => {
             let origin = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("estimate: could not read '{origin}': {e}"))?;
+            let bytes = read::bounded(path, MAX_HF_CONFIG_BYTES, "Hugging Face config.json")
+                .map_err(|e| anyhow::anyhow!("estimate: --hf-config: {e}"))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                anyhow::anyhow!(
+                    "estimate: --hf-config: '{}' is not UTF-8 text; expected a Hugging Face config.json",
+                    short(&origin)
+                )
+            })?;
             let tokens = args.tokens.ok_or_else(|| {
                 anyhow::anyhow!("estimate: --tokens is required with --hf-config")
             })?;

@@ -16,6 +16,7 @@ pub(crate) use super::suggest::closest;
 pub(crate) use super::de::Problem;
 
 use super::de as structured;
+use super::read;
 use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
@@ -122,18 +123,20 @@ pub(crate) fn read_text_file(
         path: origin.clone(),
         reason,
     };
-    let too_long = |len: u64| ReadProblem::Invalid(too_long(&origin, len, format));
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(io_reason(&e, what)))?;
-    if meta.is_dir() {
-        return Err(unreadable(format!("it is a directory, not a {what} file")));
-    }
-    if meta.is_file() && meta.len() > format.max_bytes {
-        return Err(too_long(meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(io_reason(&e, what)))?;
-    if bytes.len() as u64 > format.max_bytes {
-        return Err(too_long(bytes.len() as u64));
-    }
+    // Bounded whatever the file is: a regular file by its length, a device, FIFO or pipe by
+    // reading at most one byte past the limit (diag::read).
+    let bytes =
+        read::bounded(path, format.max_bytes, &format!("{what} file")).map_err(|e| {
+            match e.problem {
+                read::Problem::TooLarge { .. } => ReadProblem::Invalid(InvalidFile {
+                    origin: origin.clone(),
+                    position: None,
+                    field: None,
+                    message: e.reason(),
+                }),
+                _ => unreadable(e.reason()),
+            }
+        })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok((text, origin)),
         Err(e) => {
@@ -154,25 +157,21 @@ pub(crate) fn read_text_file(
     }
 }
 
-fn io_reason(e: &std::io::Error, what: &str) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => format!("it is a directory, not a {what} file"),
-        _ => one_line(&e.to_string()),
-    }
-}
-
-/// The error for a file of `len` bytes, over the format's limit.
+/// The error for a text of `len` bytes, over the format's limit.
 fn too_long(origin: &str, len: u64, format: &Format) -> InvalidFile {
     InvalidFile {
         origin: origin.to_string(),
         position: None,
         field: None,
-        message: format!(
-            "the file is {len} bytes; expected a {} file of at most {} bytes (1 MiB)",
-            format.what, format.max_bytes
-        ),
+        message: read::ReadError {
+            path: String::new(),
+            what: format!("{} file", format.what),
+            problem: read::Problem::TooLarge {
+                limit: format.max_bytes,
+                size: Some(len),
+            },
+        }
+        .reason(),
     }
 }
 

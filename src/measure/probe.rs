@@ -23,13 +23,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use chrono::{SecondsFormat, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::machine::{CacheLevel, MachineContext};
-use crate::diag::write;
+use crate::diag::read;
+use crate::diag::show::{printable, short};
 use crate::stats;
 
 /// This machine's measured roofline.
@@ -100,20 +100,6 @@ impl Roofline {
         } else {
             0.0
         }
-    }
-
-    /// Every rate is a positive finite median over positive finite samples.
-    fn is_plausible(&self) -> bool {
-        [
-            &self.f32_gflops_one_thread,
-            &self.f32_gflops_all_threads,
-            &self.f64_gflops_one_thread,
-            &self.f64_gflops_all_threads,
-            &self.triad_gbps_one_thread,
-            &self.triad_gbps_all_threads,
-        ]
-        .iter()
-        .all(|rate| rate.is_plausible())
     }
 }
 
@@ -200,59 +186,427 @@ pub fn measure(quick: bool) -> Roofline {
     }
 }
 
-/// The roofline cached as `probe-<fingerprint>.json` in `cache_dir` when it is there, valid,
-/// for this fingerprint and thread count (and, unless `quick`, not itself a quick probe);
-/// otherwise measures it and writes the file atomically (temporary file, then rename).
-/// `force` always measures.
+// ---------------------------------------------------------------------------------------------
+// The cache
+//
+// A measured roofline is kept in a file per machine, thread count and plan, and reused by later
+// runs. The cache is only ever a shortcut: whatever goes wrong with it (a directory another user
+// could write, a planted or corrupt file, a read-only home) is one warning, and the roofline is
+// measured instead. Because a cached roofline goes into reports, it is used only from a private
+// directory (owned by this user, writable by no one else, not a symbolic link; created 0700 when
+// absent), read without following symbolic links and bounded in size, and checked for meaning
+// before it is trusted. Files are created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600,
+// a random temporary name) and renamed into place, all relative to the directory as opened, so
+// swapping a path component after the checks changes nothing.
+// ---------------------------------------------------------------------------------------------
+
+/// Largest cache file read, in bytes (64 KiB; one is about 2 KiB).
+pub const CACHE_MAX_BYTES: u64 = 64 << 10;
+
+/// Highest plausible rate of one thread, GFLOP/s: 50 times today's fastest cores (AVX-512 at
+/// 5 GHz: 320 GFLOP/s f32). A cached figure above it is not trusted.
+const MAX_GFLOPS_PER_THREAD: f64 = 1e4;
+/// Highest plausible bandwidth, GB/s, of one thread or all (HBM-fed CPUs reach about 1,000).
+const MAX_GBPS: f64 = 1e5;
+/// Longest `method` text accepted from a cache file, in characters.
+const MAX_METHOD_CHARS: usize = 4096;
+
+/// A roofline, where it came from, and what the cache had to say about it.
+#[derive(Debug, Clone)]
+pub struct Probed {
+    pub roofline: Roofline,
+    /// Read from the cache (else measured now).
+    pub cached: bool,
+    /// One line each, to show as warnings: why the cache was not used, a cache file ignored, or
+    /// a probe that could not be saved. The roofline is good either way.
+    pub warnings: Vec<String>,
+}
+
+/// The name of the cache file of a probe on `threads` threads; quick probes have their own, so a
+/// quick probe never replaces a full one, nor a probe on other threads the default one.
+pub fn cache_file_name(fingerprint: &str, threads: usize, quick: bool) -> String {
+    let kind = if quick { "-quick" } else { "" };
+    format!("probe-{fingerprint}-{threads}t{kind}.json")
+}
+
+/// [`cached_or_measured`], printing its warnings on standard error (`warning: …`, one line
+/// each). Never fails for the cache's sake: the `Result` is for callers written when it could.
 pub fn load_or_measure(
     cache_dir: &Path,
     fingerprint: &str,
     quick: bool,
     force: bool,
 ) -> anyhow::Result<Roofline> {
-    load_or_measure_with(cache_dir, fingerprint, quick, force, || measure(quick))
+    let probed = cached_or_measured(cache_dir, fingerprint, quick, force);
+    for w in &probed.warnings {
+        eprintln!("warning: {}", crate::diag::show::one_line(w));
+    }
+    Ok(probed.roofline)
 }
 
-fn load_or_measure_with(
+/// The roofline of this machine on rayon's current pool: from `cache_dir` when a usable probe is
+/// cached there for this `fingerprint`, thread count and plan (a full probe also serves a
+/// `quick` request; a quick one never serves a full request), otherwise measured and saved
+/// there. `force` always measures. Problems with the cache become warnings, never errors.
+pub fn cached_or_measured(cache_dir: &Path, fingerprint: &str, quick: bool, force: bool) -> Probed {
+    let threads = rayon::current_num_threads();
+    cached_or_measured_with(cache_dir, fingerprint, threads, quick, force, || {
+        measure(quick)
+    })
+}
+
+fn cached_or_measured_with(
     cache_dir: &Path,
     fingerprint: &str,
+    threads: usize,
     quick: bool,
     force: bool,
     measure: impl FnOnce() -> Roofline,
-) -> anyhow::Result<Roofline> {
-    let path = cache_dir.join(format!("probe-{fingerprint}.json"));
-    if !force && let Some(cached) = read_cached(&path, fingerprint, quick) {
-        return Ok(cached);
+) -> Probed {
+    let mut warnings = Vec::new();
+    let dir = if !is_safe_fingerprint(fingerprint) {
+        warnings.push(format!(
+            "probe cache not used: the machine fingerprint '{}' is not a short hexadecimal name",
+            short(fingerprint)
+        ));
+        None
+    } else {
+        match PrivateDir::open(cache_dir) {
+            Ok(dir) => Some(dir),
+            Err(reason) => {
+                warnings.push(format!(
+                    "probe cache not used: {reason}; the roofline is measured and not saved \
+                     (set COSTBENCH_CACHE_DIR to a private directory)"
+                ));
+                None
+            }
+        }
+    };
+    if !force && let Some(dir) = &dir {
+        // A full probe serves a quick request too; a quick probe serves only quick requests.
+        let kinds: &[bool] = if quick { &[false, true] } else { &[false] };
+        for &quick_file in kinds {
+            let name = cache_file_name(fingerprint, threads, quick_file);
+            let found = dir.read(&name).and_then(|bytes| match bytes {
+                None => Ok(None),
+                Some(b) => parse_cache_file(&b, fingerprint, threads, quick_file).map(Some),
+            });
+            match found {
+                Ok(Some(roofline)) => {
+                    return Probed {
+                        roofline,
+                        cached: true,
+                        warnings,
+                    };
+                }
+                Ok(None) => {}
+                Err(reason) => warnings.push(format!(
+                    "probe cache file '{}' ignored: {reason}; measuring again",
+                    dir.shown(&name)
+                )),
+            }
+        }
     }
     let mut roofline = measure();
     roofline.fingerprint = fingerprint.to_owned();
-    write_atomically(&path, &roofline)?;
-    Ok(roofline)
+    if let Some(dir) = &dir {
+        let name = cache_file_name(fingerprint, threads, quick);
+        let saved = serde_json::to_string_pretty(&roofline)
+            .map_err(|e| e.to_string())
+            .and_then(|json| dir.write(&name, (json + "\n").as_bytes()));
+        if let Err(reason) = saved {
+            warnings.push(format!(
+                "could not save the probe in '{}': {reason}; it will be measured again next time",
+                dir.shown(&name)
+            ));
+        }
+    }
+    Probed {
+        roofline,
+        cached: false,
+        warnings,
+    }
 }
 
-/// The cached roofline at `path` if it can be used; `None` if missing, unreadable, corrupt, or
-/// measured for another machine, thread count or with fewer samples than asked for.
-fn read_cached(path: &Path, fingerprint: &str, quick: bool) -> Option<Roofline> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let cached: Roofline = serde_json::from_str(&text).ok()?;
-    let enough_samples = quick || cached.f32_gflops_one_thread.samples.len() >= FULL.fma_samples;
-    (cached.fingerprint == fingerprint
-        && cached.threads == rayon::current_num_threads()
-        && enough_samples
-        && cached.is_plausible())
-    .then_some(cached)
+/// A name safe to put in a file name: 1–64 ASCII letters and digits.
+fn is_safe_fingerprint(fingerprint: &str) -> bool {
+    (1..=64).contains(&fingerprint.len()) && fingerprint.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-fn write_atomically(path: &Path, roofline: &Roofline) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("Could not create the cache directory '{}'", dir.display()))?;
-    let json = serde_json::to_string_pretty(roofline).context("Could not serialise the probe")?;
-    write::replace(path, (json + "\n").as_bytes())
+/// The roofline in a cache file's bytes, if it may be used for `fingerprint` on `threads`
+/// threads, as a full probe or (`quick`) a quick one; else why not, in a few words. Checks more
+/// than the shape: the machine, the thread count, the sample counts of the plan, every rate
+/// positive, finite and physically plausible, each median the median of its samples, the time
+/// of measurement, and a method text that is printable. Pure (the fuzz target calls it).
+pub fn parse_cache_file(
+    bytes: &[u8],
+    fingerprint: &str,
+    threads: usize,
+    quick: bool,
+) -> Result<Roofline, String> {
+    if bytes.len() as u64 > CACHE_MAX_BYTES {
+        return Err(format!(
+            "larger than {} KiB ({} bytes)",
+            CACHE_MAX_BYTES >> 10,
+            bytes.len()
+        ));
+    }
+    let r: Roofline = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not a cached probe ({})", short(&e.to_string())))?;
+    if r.fingerprint != fingerprint {
+        return Err(format!(
+            "it is for another machine or build (fingerprint '{}', expected '{}')",
+            short(&r.fingerprint),
+            short(fingerprint)
+        ));
+    }
+    if r.threads != threads {
+        return Err(format!(
+            "it was measured on {} threads, not {threads}",
+            r.threads
+        ));
+    }
+    let plan = if quick { QUICK } else { FULL };
+    let peaks = [
+        ("f32_gflops_one_thread", &r.f32_gflops_one_thread, 1),
+        ("f32_gflops_all_threads", &r.f32_gflops_all_threads, threads),
+        ("f64_gflops_one_thread", &r.f64_gflops_one_thread, 1),
+        ("f64_gflops_all_threads", &r.f64_gflops_all_threads, threads),
+    ];
+    for (name, rate, on) in peaks {
+        rate.check(name, plan.fma_samples, MAX_GFLOPS_PER_THREAD * on as f64)?;
+    }
+    for (name, rate) in [
+        ("triad_gbps_one_thread", &r.triad_gbps_one_thread),
+        ("triad_gbps_all_threads", &r.triad_gbps_all_threads),
+    ] {
+        rate.check(name, plan.triad_samples, MAX_GBPS)?;
+    }
+    let measured = chrono::DateTime::parse_from_rfc3339(&r.measured_at).map_err(|_| {
+        format!(
+            "measured_at '{}' is not an RFC 3339 time",
+            short(&r.measured_at)
+        )
+    })?;
+    if measured.with_timezone(&Utc) > Utc::now() + chrono::Duration::days(1) {
+        return Err(format!(
+            "measured_at '{}' is in the future",
+            short(&r.measured_at)
+        ));
+    }
+    if r.method.is_empty()
+        || r.method.chars().count() > MAX_METHOD_CHARS
+        || printable(&r.method) != r.method.as_str()
+    {
+        return Err(format!(
+            "its method is empty, longer than {MAX_METHOD_CHARS} characters or not printable"
+        ));
+    }
+    Ok(r)
+}
+
+impl Rate {
+    /// As [`Rate::is_plausible`], and `samples` samples each at most `max`, with the median of
+    /// them as `median`; else what is wrong, naming the field.
+    fn check(&self, name: &str, samples: usize, max: f64) -> Result<(), String> {
+        if self.samples.len() != samples {
+            return Err(format!(
+                "{name} has {} samples, expected {samples}",
+                self.samples.len()
+            ));
+        }
+        if !self.is_plausible() || self.samples.iter().any(|&s| s > max) {
+            return Err(format!(
+                "{name} has a sample that is not a positive rate of at most {max}"
+            ));
+        }
+        let median = stats::median(&self.samples);
+        if (self.median - median).abs() > 1e-9 * median.abs() {
+            return Err(format!(
+                "{name}.median {} is not the median of its samples ({median})",
+                self.median
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The cache directory, opened once and checked: every file is then opened, created and renamed
+/// relative to it (`openat`, `renameat`).
+struct PrivateDir {
+    dir: std::fs::File,
+    path: PathBuf,
+}
+
+impl PrivateDir {
+    /// Opens `path`, creating it (and missing parents) with mode 0700 when absent; refuses a
+    /// symbolic link, a non-directory, and a directory another user owns or may write to.
+    fn open(path: &Path) -> Result<Self, String> {
+        use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+        let shown = short(&path.display().to_string());
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!("'{shown}' is a symbolic link"));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(path)
+                    .map_err(|e| format!("could not create '{shown}': {}", io_reason(&e)))?;
+            }
+            Err(e) => return Err(format!("could not inspect '{shown}': {}", io_reason(&e))),
+        }
+        // O_NOFOLLOW: a symbolic link swapped in since the check above is refused too.
+        let dir = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => format!("'{shown}' is a symbolic link"),
+                Some(libc::ENOTDIR) => format!("'{shown}' is not a directory"),
+                _ => format!("could not open '{shown}': {}", io_reason(&e)),
+            })?;
+        let meta = dir
+            .metadata()
+            .map_err(|e| format!("could not inspect '{shown}': {}", io_reason(&e)))?;
+        let me = effective_uid();
+        if !meta.is_dir() {
+            return Err(format!("'{shown}' is not a directory"));
+        }
+        if meta.uid() != me {
+            return Err(format!(
+                "'{shown}' belongs to another user (uid {}, this process runs as uid {me})",
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "'{shown}' can be written by other users (mode {:03o}; chmod 700 makes it private)",
+                meta.mode() & 0o777
+            ));
+        }
+        Ok(PrivateDir {
+            dir,
+            path: path.to_owned(),
+        })
+    }
+
+    /// `name` in this directory, for messages.
+    fn shown(&self, name: &str) -> String {
+        short(&self.path.join(name).display().to_string())
+    }
+
+    /// `openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode)`.
+    fn open_file(
+        &self,
+        name: &str,
+        flags: libc::c_int,
+        mode: libc::mode_t,
+    ) -> std::io::Result<std::fs::File> {
+        use std::os::fd::{AsRawFd as _, FromRawFd as _};
+        let name = std::ffi::CString::new(name).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+        // SAFETY: `name` is a NUL-terminated string that outlives the call; the directory's
+        // descriptor is open for as long as `self`.
+        let fd = unsafe {
+            libc::openat(
+                self.dir.as_raw_fd(),
+                name.as_ptr(),
+                flags | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                libc::c_uint::from(mode),
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+
+    /// The bytes of the regular file `name` (not followed if a symbolic link), `None` if there is
+    /// none; at most [`CACHE_MAX_BYTES`] are read.
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        use std::os::unix::fs::MetadataExt as _;
+        // O_NONBLOCK: a FIFO planted under the name does not block the open.
+        let mut file = match self.open_file(name, libc::O_RDONLY | libc::O_NONBLOCK, 0) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err("it is a symbolic link".to_owned());
+            }
+            Err(e) => return Err(io_reason(&e)),
+        };
+        let meta = file.metadata().map_err(|e| io_reason(&e))?;
+        if !meta.is_file() {
+            return Err("it is not a regular file".to_owned());
+        }
+        if meta.uid() != effective_uid() {
+            return Err(format!("it belongs to another user (uid {})", meta.uid()));
+        }
+        match read::read_at_most(&mut file, CACHE_MAX_BYTES, meta.len()) {
+            Ok(Some(bytes)) => Ok(Some(bytes)),
+            Ok(None) => Err(format!("larger than {} KiB", CACHE_MAX_BYTES >> 10)),
+            Err(e) => Err(io_reason(&e)),
+        }
+    }
+
+    /// Writes `bytes` as `name`: to a new file of a random name (created exclusively, mode
+    /// 0600), flushed to disk, then renamed over `name`. On failure nothing is left behind.
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
+        use std::io::Write as _;
+        use std::os::fd::AsRawFd as _;
+        let (tmp, mut file) = (0..16)
+            .find_map(|_| {
+                let tmp = format!(".costbench-probe-{:016x}.tmp", rand::random::<u64>());
+                match self.open_file(&tmp, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o600) {
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+                    opened => Some(opened.map(|f| (tmp, f))),
+                }
+            })
+            .unwrap_or_else(|| Err(std::io::ErrorKind::AlreadyExists.into()))
+            .map_err(|e| io_reason(&e))?;
+        let c = |s: &str| std::ffi::CString::new(s).expect("cache names have no NUL");
+        let (tmp_c, name_c) = (c(&tmp), c(name));
+        let fd = self.dir.as_raw_fd();
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| {
+                // SAFETY: both names are NUL-terminated and outlive the call; `fd` is open.
+                let rc = unsafe { libc::renameat(fd, tmp_c.as_ptr(), fd, name_c.as_ptr()) };
+                if rc == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        if let Err(e) = written {
+            // SAFETY: as above.
+            unsafe { libc::unlinkat(fd, tmp_c.as_ptr(), 0) };
+            return Err(io_reason(&e));
+        }
+        // The rename itself reaches the disk with the directory.
+        let _ = self.dir.sync_all();
+        Ok(())
+    }
+}
+
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// An I/O error in a few words, without the "(os error N)" tail.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or_default();
+    short(text)
 }
 
 /// Where probes are cached: `$COSTBENCH_CACHE_DIR`, else `$XDG_CACHE_HOME/costbench`, else
-/// `$HOME/.cache/costbench`, else `<temp dir>/costbench`.
+/// `$HOME/.cache/costbench`, else `<temp dir>/costbench-<uid>` (a name per user, so users of a
+/// shared temporary directory do not collide; another user's directory there is not used).
 pub fn default_cache_dir() -> PathBuf {
     cache_dir_from(|name| std::env::var_os(name))
 }
@@ -268,7 +622,7 @@ fn cache_dir_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf {
     if let Some(home) = set("HOME") {
         return home.join(".cache").join("costbench");
     }
-    std::env::temp_dir().join("costbench")
+    std::env::temp_dir().join(format!("costbench-{}", effective_uid()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -741,32 +1095,40 @@ fn rfc3339_utc_now() -> String {
 mod tests {
     use super::*;
 
-    fn rate(median: f64) -> Rate {
+    fn rate(median: f64, samples: usize) -> Rate {
         Rate {
             median,
-            samples: vec![median; 9],
+            samples: vec![median; samples],
         }
     }
 
-    fn constructed(peak: f64, bandwidth: f64) -> Roofline {
+    /// A roofline with the sample counts of `plan`, as a cache file of that plan holds.
+    fn constructed_for(plan: Plan, peak: f64, bandwidth: f64) -> Roofline {
+        let (f, t) = (plan.fma_samples, plan.triad_samples);
         Roofline {
             fingerprint: "0123456789abcdef".to_owned(),
             measured_at: "2026-11-26T16:00:00.000000Z".to_owned(),
             threads: rayon::current_num_threads(),
-            f32_gflops_one_thread: rate(peak / 2.0),
-            f32_gflops_all_threads: rate(peak),
-            f64_gflops_one_thread: rate(peak / 4.0),
-            f64_gflops_all_threads: rate(peak / 2.0),
-            triad_gbps_one_thread: rate(bandwidth / 2.0),
-            triad_gbps_all_threads: rate(bandwidth),
+            f32_gflops_one_thread: rate(peak / 2.0, f),
+            f32_gflops_all_threads: rate(peak, f),
+            f64_gflops_one_thread: rate(peak / 4.0, f),
+            f64_gflops_all_threads: rate(peak / 2.0, f),
+            triad_gbps_one_thread: rate(bandwidth / 2.0, t),
+            triad_gbps_all_threads: rate(bandwidth, t),
             method: "constructed".to_owned(),
         }
+    }
+
+    fn constructed(peak: f64, bandwidth: f64) -> Roofline {
+        constructed_for(FULL, peak, bandwidth)
     }
 
     #[test]
     fn quick_probe_gives_positive_rates() {
         let r = measure(true);
-        assert!(r.is_plausible(), "{r:?}");
+        // What was just measured passes every check a cached probe must pass.
+        let json = serde_json::to_vec(&r).unwrap();
+        parse_cache_file(&json, &r.fingerprint, r.threads, true).unwrap();
         assert_eq!(r.threads, rayon::current_num_threads());
         assert_eq!(r.f32_gflops_one_thread.samples.len(), QUICK.fma_samples);
         assert_eq!(r.triad_gbps_all_threads.samples.len(), QUICK.triad_samples);
@@ -794,80 +1156,349 @@ mod tests {
         assert_eq!(r.fraction_of_roofline(1.0, 0.0), 0.0);
     }
 
+    /// A measurement stand-in: a full or quick roofline stamped `stamp`, on `threads` threads.
+    fn stamped(stamp: &str, threads: usize, quick: bool) -> Roofline {
+        let mut r = constructed_for(if quick { QUICK } else { FULL }, 400.0, 20.0);
+        r.measured_at = rfc3339_utc_now();
+        r.method = format!("constructed: {stamp}");
+        r.threads = threads;
+        r
+    }
+
+    /// A private cache directory (mode 0700) inside a temporary directory.
+    fn private_cache() -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cache");
+        (root, dir)
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn probe(
+        dir: &Path,
+        fp: &str,
+        threads: usize,
+        quick: bool,
+        force: bool,
+        stamp: &str,
+    ) -> Probed {
+        cached_or_measured_with(dir, fp, threads, quick, force, || {
+            stamped(stamp, threads, quick)
+        })
+    }
+
     #[test]
     fn cache_is_written_then_reused_without_measuring() {
-        let dir = tempfile::tempdir().unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        let (_root, dir) = private_cache();
         let fp = "feedfacecafebeef";
-        let first = load_or_measure_with(dir.path(), fp, true, false, || {
-            let mut r = constructed(400.0, 20.0);
-            r.measured_at = rfc3339_utc_now();
-            r
-        })
-        .unwrap();
-        assert_eq!(first.fingerprint, fp);
-        assert!(dir.path().join(format!("probe-{fp}.json")).is_file());
-        let second = load_or_measure_with(dir.path(), fp, true, false, || {
+        let first = probe(&dir, fp, 2, false, false, "first");
+        assert!(!first.cached && first.warnings.is_empty(), "{first:?}");
+        assert_eq!(first.roofline.fingerprint, fp);
+        // Created private, the file private too, and no temporary file left behind.
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        let file = dir.join(cache_file_name(fp, 2, false));
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(names_in(&dir), vec![format!("probe-{fp}-2t.json")]);
+        let second = cached_or_measured_with(&dir, fp, 2, false, false, || {
             panic!("a valid cached probe must not be measured again")
-        })
-        .unwrap();
-        assert_eq!(second, first);
-        // No temporary files are left behind.
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
+        });
+        assert!(second.cached && second.warnings.is_empty(), "{second:?}");
+        assert_eq!(second.roofline, first.roofline);
     }
 
     #[test]
-    fn cache_is_remeasured_when_corrupt_forced_or_for_another_machine() {
-        let dir = tempfile::tempdir().unwrap();
+    fn quick_and_thread_counts_have_their_own_files() {
+        let (_root, dir) = private_cache();
         let fp = "0011223344556677";
-        let path = dir.path().join(format!("probe-{fp}.json"));
-        let stamped = |stamp: &str| {
-            let mut r = constructed(400.0, 20.0);
-            r.measured_at = stamp.to_owned();
-            r
-        };
-        load_or_measure_with(dir.path(), fp, true, false, || stamped("first")).unwrap();
-
-        std::fs::write(&path, "{ not json").unwrap();
-        let r = load_or_measure_with(dir.path(), fp, true, false, || stamped("second")).unwrap();
-        assert_eq!(r.measured_at, "second");
-
-        let r = load_or_measure_with(dir.path(), fp, true, true, || stamped("forced")).unwrap();
-        assert_eq!(r.measured_at, "forced");
-
-        // A file whose content names another machine is not trusted.
-        let mut other = stamped("other machine");
-        other.fingerprint = "ffffffffffffffff".to_owned();
-        std::fs::write(&path, serde_json::to_string(&other).unwrap()).unwrap();
-        let r = load_or_measure_with(dir.path(), fp, true, false, || stamped("third")).unwrap();
-        assert_eq!(r.measured_at, "third");
-
-        // A quick probe does not stand in for a full one.
-        let mut quick = stamped("quick");
-        quick
-            .f32_gflops_one_thread
-            .samples
-            .truncate(QUICK.fma_samples);
-        quick.fingerprint = fp.to_owned();
-        std::fs::write(&path, serde_json::to_string(&quick).unwrap()).unwrap();
-        let r = load_or_measure_with(dir.path(), fp, false, false, || stamped("full")).unwrap();
-        assert_eq!(r.measured_at, "full");
+        // A quick probe, then a full one: the quick one does not serve the full request, and
+        // does not replace it afterwards.
+        let quick = probe(&dir, fp, 2, true, false, "quick");
+        assert!(!quick.cached);
+        let full = probe(&dir, fp, 2, false, false, "full");
+        assert!(!full.cached, "a quick probe stood in for a full one");
+        let again = probe(&dir, fp, 2, true, true, "quick forced");
+        assert!(!again.cached);
+        let full_again = probe(&dir, fp, 2, false, false, "unused");
+        assert!(full_again.cached, "{full_again:?}");
+        assert_eq!(full_again.roofline.method, "constructed: full");
+        // A full probe serves a quick request.
+        let quick_again = probe(&dir, fp, 2, true, false, "unused");
+        assert!(quick_again.cached);
+        assert_eq!(quick_again.roofline.method, "constructed: full");
+        // Another thread count is another file: the 2-thread probe survives a 1-thread one.
+        let one = probe(&dir, fp, 1, false, false, "one thread");
+        assert!(!one.cached);
+        let two = probe(&dir, fp, 2, false, false, "unused");
+        assert!(two.cached);
+        assert_eq!(two.roofline.method, "constructed: full");
+        assert_eq!(
+            names_in(&dir),
+            vec![
+                format!("probe-{fp}-1t.json"),
+                format!("probe-{fp}-2t-quick.json"),
+                format!("probe-{fp}-2t.json"),
+            ]
+        );
+        for p in [&quick, &full, &again, &full_again, &quick_again, &one, &two] {
+            assert!(p.warnings.is_empty(), "{p:?}");
+        }
     }
 
     #[test]
-    fn load_or_measure_measures_once_then_reuses() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_bad_cache_file_is_ignored_with_a_warning_and_replaced() {
+        let (_root, dir) = private_cache();
+        let fp = "abcdef0123456789";
+        let path = dir.join(cache_file_name(fp, 2, false));
+        probe(&dir, fp, 2, false, false, "first");
+        let valid: Roofline = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let with = |f: &dyn Fn(&mut Roofline)| {
+            let mut r = valid.clone();
+            f(&mut r);
+            serde_json::to_vec(&r).unwrap()
+        };
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("not JSON", b"{ not json".to_vec(), "not a cached probe"),
+            ("empty", Vec::new(), "not a cached probe"),
+            (
+                "huge",
+                vec![b' '; CACHE_MAX_BYTES as usize + 1],
+                "larger than 64 KiB",
+            ),
+            (
+                "another machine",
+                with(&|r| r.fingerprint = "ffffffffffffffff".into()),
+                "another machine",
+            ),
+            (
+                "other threads",
+                with(&|r| r.threads = 3),
+                "3 threads, not 2",
+            ),
+            (
+                "a quick probe's samples",
+                with(&|r| r.f32_gflops_one_thread.samples.truncate(QUICK.fma_samples)),
+                "f32_gflops_one_thread has 3 samples, expected 9",
+            ),
+            (
+                "absurd rate",
+                with(&|r| r.f32_gflops_all_threads = rate(1e9, FULL.fma_samples)),
+                "not a positive rate",
+            ),
+            (
+                "negative bandwidth",
+                with(&|r| r.triad_gbps_one_thread.samples[0] = -1.0),
+                "not a positive rate",
+            ),
+            (
+                "median not of its samples",
+                with(&|r| r.triad_gbps_all_threads.median *= 10.0),
+                "is not the median",
+            ),
+            (
+                "from the future",
+                with(&|r| r.measured_at = "2999-01-01T00:00:00Z".into()),
+                "in the future",
+            ),
+            (
+                "a date that is not one",
+                with(&|r| r.measured_at = "yesterday".into()),
+                "not an RFC 3339 time",
+            ),
+            (
+                "escape sequences in the method",
+                with(&|r| r.method = "\u{1b}]0;owned\u{7}".into()),
+                "not printable",
+            ),
+        ];
+        for (name, bytes, words) in cases {
+            std::fs::write(&path, &bytes).unwrap();
+            let p = probe(&dir, fp, 2, false, false, name);
+            assert!(!p.cached, "{name}: trusted");
+            assert_eq!(p.roofline.method, format!("constructed: {name}"));
+            assert_eq!(p.warnings.len(), 1, "{name}: {:?}", p.warnings);
+            let w = &p.warnings[0];
+            assert!(w.contains(words), "{name}: {w}");
+            assert!(
+                w.contains("ignored") && w.contains("measuring again"),
+                "{w}"
+            );
+            assert!(!w.contains('\n'), "{w}");
+            // Measured again and saved: the next call reads it without a warning.
+            let next = probe(&dir, fp, 2, false, false, "unused");
+            assert!(next.cached && next.warnings.is_empty(), "{name}: {next:?}");
+        }
+    }
+
+    #[test]
+    fn planted_links_and_special_files_are_not_followed() {
+        use std::os::unix::fs::symlink;
+        let (root, dir) = private_cache();
+        let fp = "1234567890abcdef";
+        probe(&dir, fp, 2, false, false, "create the directory");
+        let path = dir.join(cache_file_name(fp, 2, false));
+        std::fs::remove_file(&path).unwrap();
+        // A link to a valid probe elsewhere is not read; a link to an endless device neither.
+        let elsewhere = root.path().join("elsewhere.json");
+        std::fs::write(
+            &elsewhere,
+            serde_json::to_vec(&stamped("planted", 2, false)).unwrap(),
+        )
+        .unwrap();
+        for target in [elsewhere.as_path(), Path::new("/dev/zero")] {
+            symlink(target, &path).unwrap();
+            let p = probe(&dir, fp, 2, false, false, "measured");
+            assert!(!p.cached);
+            assert!(p.warnings[0].contains("symbolic link"), "{:?}", p.warnings);
+            // The rename replaced the link itself, never what it points to.
+            assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+            std::fs::remove_file(&path).unwrap();
+        }
+        assert!(
+            std::fs::read_to_string(&elsewhere)
+                .unwrap()
+                .contains("planted"),
+            "the link's target was written"
+        );
+        // A FIFO under the name neither blocks nor is read.
+        let fifo = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let p = probe(&dir, fp, 2, false, false, "measured");
+        assert!(
+            p.warnings[0].contains("not a regular file"),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn a_directory_that_is_not_private_is_not_used() {
+        use std::os::unix::fs::{PermissionsExt as _, symlink};
+        let fp = "00aa11bb22cc33dd";
+        let root = tempfile::tempdir().unwrap();
+        let shared = root.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        for (mode, words) in [
+            (0o777, "mode 777"),
+            (0o770, "mode 770"),
+            (0o757, "mode 757"),
+        ] {
+            std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(mode)).unwrap();
+            let p = probe(&shared, fp, 2, false, false, "measured");
+            assert!(!p.cached);
+            assert_eq!(p.roofline.method, "constructed: measured");
+            assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+            let w = &p.warnings[0];
+            assert!(
+                w.contains("probe cache not used") && w.contains(words),
+                "{w}"
+            );
+            assert!(w.contains("can be written by other users"), "{w}");
+            assert!(
+                names_in(&shared).is_empty(),
+                "written into a shared directory"
+            );
+        }
+        // A symbolic link to a private directory, and a file, are refused too.
+        let private = root.path().join("private");
+        std::fs::create_dir(&private).unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let link = root.path().join("link");
+        symlink(&private, &link).unwrap();
+        let p = probe(&link, fp, 2, false, false, "measured");
+        assert!(
+            p.warnings[0].contains("is a symbolic link"),
+            "{:?}",
+            p.warnings
+        );
+        assert!(names_in(&private).is_empty());
+        let file = root.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let p = probe(&file, fp, 2, false, false, "measured");
+        assert!(
+            p.warnings[0].contains("is not a directory"),
+            "{:?}",
+            p.warnings
+        );
+        // An unsafe fingerprint never becomes a path.
+        let p = probe(&private, "../../etc/x", 2, false, false, "measured");
+        assert!(p.warnings[0].contains("fingerprint"), "{:?}", p.warnings);
+        assert!(names_in(&private).is_empty());
+    }
+
+    #[test]
+    fn a_directory_of_another_user_is_not_used() {
+        // Needs root to give a directory away; as another user, chown fails and this says so.
+        let root = tempfile::tempdir().unwrap();
+        let theirs = root.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        let c = std::ffi::CString::new(theirs.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        if unsafe { libc::chown(c.as_ptr(), 65534, 65534) } != 0 {
+            eprintln!("skipped: cannot give a directory to another user (not root)");
+            return;
+        }
+        let p = probe(&theirs, "00aa11bb22cc33dd", 2, false, false, "measured");
+        assert!(!p.cached);
+        assert!(
+            p.warnings[0].contains("belongs to another user (uid 65534"),
+            "{:?}",
+            p.warnings
+        );
+        assert!(names_in(&theirs).is_empty());
+    }
+
+    #[test]
+    fn an_unwritable_cache_is_a_warning_not_an_error() {
+        let p = probe(
+            Path::new("/proc/costbench-cannot-exist/cache"),
+            "00aa11bb22cc33dd",
+            2,
+            false,
+            false,
+            "measured",
+        );
+        assert!(!p.cached);
+        assert_eq!(p.roofline.method, "constructed: measured");
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].starts_with("probe cache not used: could not create '/proc/"),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn cached_or_measured_measures_once_then_reuses() {
+        let (_root, dir) = private_cache();
         let fp = "abcdefabcdefabcd";
-        let first = load_or_measure(dir.path(), fp, true, false).unwrap();
-        let second = load_or_measure(dir.path(), fp, true, false).unwrap();
-        // Same timestamp: the second call read the file instead of measuring. (Whole-struct
-        // equality would need serde_json's `float_roundtrip` for the last digit of samples.)
-        assert_eq!(first.measured_at, second.measured_at);
-        assert_eq!(first.fingerprint, second.fingerprint);
-        assert_eq!(first.method, second.method);
+        let first = cached_or_measured(&dir, fp, true, false);
+        let second = cached_or_measured(&dir, fp, true, false);
+        assert!(!first.cached && second.cached, "{second:?}");
+        assert!(first.warnings.is_empty() && second.warnings.is_empty());
+        assert_eq!(first.roofline, second.roofline);
+        assert!(load_or_measure(&dir, fp, true, false).is_ok());
+    }
+
+    #[test]
+    fn the_fuzz_seeds_are_usable_cache_files() {
+        // fuzz/seeds/probe_cache_parse: a real quick and full probe (fingerprint and threads
+        // set to what the fuzz target asks), so the fuzzer starts from accepted files.
+        let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/probe_cache_parse");
+        for (name, quick) in [("quick.json", true), ("full.json", false)] {
+            let bytes = std::fs::read(seeds.join(name)).unwrap();
+            parse_cache_file(&bytes, "0123456789abcdef", 2, quick)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 
     #[test]
@@ -895,7 +1526,7 @@ mod tests {
         );
         assert_eq!(
             cache_dir_from(env(&[])),
-            std::env::temp_dir().join("costbench")
+            std::env::temp_dir().join(format!("costbench-{}", effective_uid()))
         );
     }
 

@@ -63,6 +63,15 @@ impl LoadError {
     }
 }
 
+/// Largest report file read, in bytes (256 MiB), so that `report /dev/zero` or a planted huge
+/// file stops there instead of filling memory. What a run writes is far smaller: a sampled case
+/// keeps at most `max_samples` (10,000) + [`crate::measure::record::WARMUP_KEPT`] (1,000) step
+/// times, at most 40 bytes each in pretty JSON; a training step adds a loss per sample and a
+/// series per op class (9), about 110,000 numbers in all (under 5 MB), and a sweep keeps 11,000
+/// per product (under 0.45 MB). 256 MiB holds a step report 50 times over and a sweep of about
+/// 600 products each sampled 10,000 times.
+pub const MAX_REPORT_BYTES: u64 = 256 << 20;
+
 /// Reads a report, accepting any minor version of this major and ignoring unknown keys.
 pub fn load(path: &Path) -> Result<Report, LoadError> {
     let shown = one_line(&path.display().to_string());
@@ -73,7 +82,8 @@ pub fn load(path: &Path) -> Result<Report, LoadError> {
     if path.is_dir() {
         return Err(io("it is a directory; expected a report file".into()));
     }
-    let bytes = fs::read(path).map_err(|e| io(e.to_string()))?;
+    let bytes = crate::diag::read::bounded(path, MAX_REPORT_BYTES, "costbench report")
+        .map_err(|e| io(e.reason()))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| io("not UTF-8 text; a costbench report is UTF-8 JSON".into()))?;
     parse(&text, &shown)
