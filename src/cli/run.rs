@@ -7,7 +7,7 @@ use super::output::{Target, guard_outputs, shown, write_file};
 use super::progress::{sampling_bar, show_progress, spinner, update_bar};
 use anyhow::Result;
 use clap::Args;
-use costbench::diag::show::printable;
+use costbench::diag::show::{one_line, printable};
 use costbench::diag::write;
 use costbench::measure::execute::{self, SamplingChoice};
 use costbench::measure::interrupt;
@@ -240,14 +240,20 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
             show_progress(quiet),
             "probing this machine's roofline (cached afterwards)",
         );
-        let r = probe::load_or_measure(
+        let probed = probe::cached_or_measured(
             &probe::default_cache_dir(),
             &machine.fingerprint(),
             false,
             false,
-        )?;
+        );
         bar.finish_and_clear();
-        Some(r)
+        // The cache's problems are warnings, never a failed run (and silent with --quiet).
+        if !quiet {
+            for w in &probed.warnings {
+                eprintln!("warning: {}", one_line(w));
+            }
+        }
+        Some(probed.roofline)
     };
     let assumptions = Assumptions::default();
 
@@ -255,7 +261,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         "costbench {} on {} threads; {}\n",
         env!("CARGO_PKG_VERSION"),
         threads,
-        machine.cpu_model
+        printable(&machine.cpu_model)
     ));
     for (source, w) in &parsed {
         say(&summary::describe(w));
@@ -330,7 +336,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         }
         if !quiet {
             for warning in &report.warnings {
-                eprintln!("warning: {warning}");
+                eprintln!("warning: {}", one_line(warning));
             }
         }
         // The last moment to stop cleanly: nothing of this report is on disk yet.
