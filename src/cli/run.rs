@@ -31,7 +31,8 @@ pub struct RunArgs {
     /// Samples to take before the precision target may stop sampling.
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     pub min_samples: Option<u64>,
-    /// Sampling budget per workload in seconds (default: 30 steps' time, clamped to 10–60 s).
+    /// Time bound per workload in seconds: warm-ups and samples of every product included
+    /// (default: none; the warm-up, then 30 steps' time of sampling, clamped to 10–60 s).
     #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub max_time: Option<f64>,
     /// Minimum warm-up in seconds (default 3; at least one step always runs).
@@ -116,6 +117,8 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         !(args.html && to_stdout),
         "--html writes a page beside the report file; it cannot go with --output -"
     );
+    // check_writable creates and removes a probe file: not to be cut by a signal.
+    let writing = interrupt::writing();
     match &args.output {
         Some(p) if p.as_os_str() == "-" => {}
         Some(p) => {
@@ -135,6 +138,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     if let Some(dir) = &baseline {
         store::check_writable(dir, "--save-baseline")?;
     }
+    drop(writing);
     // With the report on stdout, the human summary goes to stderr.
     let say = |text: &str| {
         if to_stdout {
@@ -263,15 +267,20 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 eprintln!("warning: {warning}");
             }
         }
-        // The last moment to stop cleanly: nothing of this report is on disk yet.
+        // The last moment to stop cleanly: nothing of this report is on disk yet. Once begun,
+        // the writes complete (a second signal waits for them) and are named on exit.
         interrupt::check()?;
+        let _writing = interrupt::writing();
         save(&report, &args, &created_at, to_stdout, &say)?;
         if let Some(dir) = &baseline {
             let path = dir.join(format!("{}.json", report.workload.name));
             store::save_to(&report, &path)?;
+            interrupt::record_written(path.display());
             say(&format!("  baseline: {}\n", path.display()));
         }
     }
+    // A signal during the last write: it completed, and the exit says so (130, not 0).
+    interrupt::check()?;
     Ok(())
 }
 
@@ -287,6 +296,7 @@ fn save(
     let path = match &args.output {
         Some(_) if to_stdout => {
             print!("{}", store::to_json(report));
+            interrupt::record_written("standard output");
             return Ok(());
         }
         Some(path) => {
@@ -295,10 +305,12 @@ fn save(
         }
         None => store::save_new(report, &args.results_dir, created_at)?,
     };
+    interrupt::record_written(path.display());
     say(&format!("  report: {}\n", path.display()));
     if args.html {
         let page = path.with_extension("html");
         write_file(&page, &html::report_page(report))?;
+        interrupt::record_written(page.display());
         say(&format!("  page:   {}\n", page.display()));
     }
     Ok(())

@@ -225,7 +225,10 @@ fn load_or_measure_with(
         return Ok(cached);
     }
     let mut roofline = measure();
+    // Interrupted while probing: stop here; the cache write is not cut by a signal.
+    crate::measure::interrupt::check()?;
     roofline.fingerprint = fingerprint.to_owned();
+    let _writing = crate::measure::interrupt::writing();
     write_atomically(&path, &roofline)?;
     Ok(roofline)
 }
@@ -534,6 +537,17 @@ mod portable {
 /// Median GFLOP/s of the FMA kernel on one thread (the caller's) or on every rayon thread.
 fn peak_rate(precision: Precision, path: FmaPath, all_threads: bool, plan: &Plan) -> Rate {
     let iterations = calibrate_iterations(precision, path, plan.fma_sample_time);
+    // More rayon threads than cores (`--threads 4096` on 2): each thread takes its share of a
+    // sample's work, so a sample still lasts about `fma_sample_time`, not minutes.
+    let (threads, cores) = (
+        rayon::current_num_threads(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    let iterations = if all_threads && threads > cores {
+        (iterations * cores as u64 / threads as u64).max(1)
+    } else {
+        iterations
+    };
     let flops_per_call = path.flops_per_iteration(precision) * iterations as f64;
     let run = || -> (f64, Duration) {
         if all_threads {

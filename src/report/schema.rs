@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 /// Major version: bumped when a reader of the previous major could misread a file.
 pub const SCHEMA_MAJOR: u32 = 1;
 /// Minor version: bumped when fields are added.
-pub const SCHEMA_MINOR: u32 = 4;
+pub const SCHEMA_MINOR: u32 = 5;
 
 /// `"<major>.<minor>"` of this build's schema.
 pub fn schema_version() -> String {
