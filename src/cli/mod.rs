@@ -89,7 +89,14 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
+    if matches!(cli.command, Command::Run(_)) {
+        // Before the thread pool starts: its threads leave Ctrl-C to the handler's thread.
+        interrupt::install();
+    }
+    let outcome = dispatch(cli);
+    // From here one line says how the run ended: a late Ctrl-C no longer quits (cli/interrupt.rs).
+    costbench::measure::interrupt::ending();
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.is::<costbench::measure::interrupt::Interrupted>() => {
             eprintln!("error: {}", one_line(&e.to_string()));

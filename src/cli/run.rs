@@ -33,7 +33,8 @@ pub struct RunArgs {
     /// Samples to take before the precision target may stop sampling.
     #[arg(long, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     pub min_samples: Option<u64>,
-    /// Sampling budget per workload in seconds (default: 30 steps' time, clamped to 10–60 s).
+    /// Time bound per workload in seconds: warm-ups and samples of every product included
+    /// (default: none; the warm-up, then 30 steps' time of sampling, clamped to 10–60 s).
     #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub max_time: Option<f64>,
     /// Minimum warm-up in seconds (default 3; at least one step always runs).
@@ -193,6 +194,8 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         .fold(0, u64::saturating_add);
     // A page is counted as large as its report.
     let pages_bytes = if args.html { reports_bytes } else { 0 };
+    // check_writable creates and removes a probe file: not to be cut by a signal.
+    let writing = interrupt::writing();
     match report_path {
         _ if to_stdout => {}
         Some(p) => {
@@ -211,6 +214,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     if let Some(dir) = &baseline {
         store::check_writable(dir, "--save-baseline", reports_bytes)?;
     }
+    drop(writing);
     // With the report on stdout, the human summary goes to stderr. A summary that cannot be
     // shown (a closed pipe) does not stop the run: the report is what matters.
     let say = |text: &str| {
@@ -339,18 +343,23 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
                 eprintln!("warning: {}", one_line(warning));
             }
         }
-        // The last moment to stop cleanly: nothing of this report is on disk yet.
+        // The last moment to stop cleanly: nothing of this report is on disk yet. Once begun,
+        // the writes complete (a second signal waits for them) and are named on exit.
         interrupt::check()?;
+        let _writing = interrupt::writing();
         save(&report, &args, &created_at, to_stdout, &say)?;
         if let Some(dir) = &baseline {
             let path = dir.join(format!("{}.json", report.workload.name));
             store::save_to(&report, &path)?;
+            interrupt::record_written(path.display());
             say(&format!(
                 "  baseline: {}\n",
                 printable(&path.display().to_string())
             ));
         }
     }
+    // A signal during the last write: it completed, and the exit says so (130, not 0).
+    interrupt::check()?;
     Ok(())
 }
 
@@ -370,7 +379,10 @@ fn save(
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
             match out.write_all(json.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    interrupt::record_written("standard output");
+                    return Ok(());
+                }
                 Err(e) => Err(anyhow::anyhow!(
                     "could not write the report to standard output: {e}"
                 )),
@@ -386,6 +398,7 @@ fn save(
             return Err(recover(&json, &name, e, !to_stdout));
         }
     };
+    interrupt::record_written(path.display());
     say(&format!(
         "  report: {}\n",
         printable(&path.display().to_string())
@@ -411,6 +424,7 @@ fn save(
                 shown(&path)
             )
         })?;
+        interrupt::record_written(page.display());
         say(&format!(
             "  page:   {}\n",
             printable(&page.display().to_string())

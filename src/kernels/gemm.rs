@@ -5,7 +5,7 @@
 //! matrixmultiply.
 
 use super::{OpClass, Tally};
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2, s};
 
 /// Element types the product kernel runs on.
 pub trait Element: Copy + Send + Sync + 'static {
@@ -40,30 +40,150 @@ pub enum Threads {
     Single,
 }
 
+/// How a long product is cut into chunks, each preceded by a cancellation check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Chunking {
+    /// Products of more than this many multiply-adds run in chunks of at most about this many.
+    macs: usize,
+    /// The inner dimension is cut at multiples of this.
+    k_step: usize,
+    /// `m` and `n` are cut no finer than this.
+    mn_min: usize,
+}
+
+/// Products of more than 2³² multiply-adds (8.6 GFLOP: a few tens of milliseconds in f32 and
+/// about a tenth of a second in f64 on the machines of `docs/gemm-choice.md`) run in chunks with
+/// a cancellation check ([`super::cancel`]) before each, so Ctrl-C stops even a 6144³ f64
+/// product at once; smaller products run in one call. `k` is cut at multiples of 512: gemm walks
+/// `k` in blocks of at least 512 (its `kc`) and reads and writes the output once per block
+/// anyway, so a cut there adds no memory traffic. `m` and `n` are cut only when a 512-deep slice
+/// of the whole output is still longer than a chunk, and no finer than 2,048: each such cut packs
+/// the other operand's panel once more, a cost below 1% at that width.
+const CHUNKING: Chunking = Chunking {
+    macs: 1 << 32,
+    k_step: 512,
+    mn_min: 2048,
+};
+
 /// `c = a · b` (or `c += a · b` when `accumulate`), without touching the tally.
+///
+/// A product of more than 2³² multiply-adds runs chunk by chunk and stops early, its output
+/// incomplete, once [`super::cancel`]'s flag is raised: the unit of work it belongs to is
+/// being discarded.
 ///
 /// # Panics
 /// If the shapes do not agree (a programming error: shapes come from the validated plan).
 pub fn product_into<T: Element>(
     a: ArrayView2<T>,
     b: ArrayView2<T>,
-    mut c: ArrayViewMut2<T>,
+    c: ArrayViewMut2<T>,
     accumulate: bool,
     threads: Threads,
 ) {
+    product_until(
+        a,
+        b,
+        c,
+        accumulate,
+        threads,
+        CHUNKING,
+        &super::cancel::raised,
+    );
+}
+
+/// Chunk sides `(mb, nb, kb)` of an `m × n × k` product under `rule`: the whole product when
+/// it is at most `rule.macs`; otherwise `k` is cut into multiples of `rule.k_step`, then `n`,
+/// then `m`, into pieces of at least `rule.mn_min` until a chunk is at most `rule.macs` (or as
+/// small as those floors allow).
+fn chunk_sides(m: usize, n: usize, k: usize, rule: Chunking) -> (usize, usize, usize) {
+    let macs = |m: usize, n: usize, k: usize| m.saturating_mul(n).saturating_mul(k);
+    if macs(m, n, k) <= rule.macs {
+        return (m, n, k);
+    }
+    let kb = if k <= rule.k_step {
+        k
+    } else {
+        (rule.macs / m.saturating_mul(n).max(1) / rule.k_step * rule.k_step).clamp(rule.k_step, k)
+    };
+    let nb = if macs(m, n, kb) <= rule.macs {
+        n
+    } else {
+        (rule.macs / m.saturating_mul(kb).max(1)).clamp(rule.mn_min.min(n), n)
+    };
+    let mb = if macs(m, nb, kb) <= rule.macs {
+        m
+    } else {
+        (rule.macs / nb.saturating_mul(kb).max(1)).clamp(rule.mn_min.min(m), m)
+    };
+    (mb, nb, kb)
+}
+
+/// [`product_into`] with the cancellation check `stop`, asked before each chunk of a long
+/// product (and once before a shorter one that is worth running in parallel): true when the
+/// product is complete, false when `stop` cut it short.
+fn product_until<T: Element>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+    accumulate: bool,
+    threads: Threads,
+    rule: Chunking,
+    stop: &dyn Fn() -> bool,
+) -> bool {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
     assert_eq!(k, k2, "product: inner dimensions differ");
     assert_eq!(c.dim(), (m, n), "product: output shape");
     if m == 0 || n == 0 {
-        return;
+        return true;
     }
+    let macs = m.saturating_mul(n).saturating_mul(k);
     let parallelism = match threads {
-        Threads::Auto if m * n * k >= PARALLEL_MIN_MACS && rayon::current_num_threads() > 1 => {
+        Threads::Auto if macs >= PARALLEL_MIN_MACS && rayon::current_num_threads() > 1 => {
             gemm::Parallelism::Rayon(rayon::current_num_threads())
         }
         _ => gemm::Parallelism::None,
     };
+    let (mb, nb, kb) = chunk_sides(m, n, k, rule);
+    if (mb, nb, kb) == (m, n, k) {
+        if macs >= PARALLEL_MIN_MACS && stop() {
+            return false;
+        }
+        call_gemm(a, b, c, accumulate, parallelism);
+        return true;
+    }
+    for j in (0..n).step_by(nb) {
+        let cols = j..(j + nb).min(n);
+        for i in (0..m).step_by(mb) {
+            let rows = i..(i + mb).min(m);
+            for p in (0..k).step_by(kb) {
+                if stop() {
+                    return false;
+                }
+                let inner = p..(p + kb).min(k);
+                call_gemm(
+                    a.slice(s![rows.clone(), inner.clone()]),
+                    b.slice(s![inner, cols.clone()]),
+                    c.slice_mut(s![rows.clone(), cols.clone()]),
+                    accumulate || p > 0,
+                    parallelism,
+                );
+            }
+        }
+    }
+    true
+}
+
+/// One call of the `gemm` crate on views whose shapes agree.
+fn call_gemm<T: Element>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
     let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
     let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
     let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
@@ -197,6 +317,94 @@ mod tests {
             true,
         );
         assert_eq!(c, array![[38.0, 44.0], [86.0, 100.0]]);
+    }
+
+    /// A chunking small enough to cut products of a few hundred elements a side.
+    const SMALL: Chunking = Chunking {
+        macs: 40_000,
+        k_step: 16,
+        mn_min: 24,
+    };
+
+    #[test]
+    fn chunk_sides_bound_every_chunk_and_cut_k_at_whole_blocks() {
+        for &(m, n, k) in &[
+            (6144, 6144, 6144),
+            (4096, 4096, 4096),
+            (1024, 22016, 4096),
+            (1024, 50257, 768),
+            (64, 64, 1 << 24),
+            (1 << 20, 4096, 512),
+            (2048, 2048, 1024),
+            (100, 100, 100),
+        ] {
+            let (mb, nb, kb) = chunk_sides(m, n, k, CHUNKING);
+            assert!(mb <= m && nb <= n && kb <= k && mb > 0 && nb > 0 && kb > 0);
+            assert!(kb == k || kb % CHUNKING.k_step == 0, "{m}×{n}×{k}: kb {kb}");
+            assert!(mb * nb * kb <= CHUNKING.macs, "{m}×{n}×{k}: {mb}×{nb}×{kb}");
+            if m * n * k <= CHUNKING.macs {
+                assert_eq!((mb, nb, kb), (m, n, k));
+            }
+        }
+        // 6144³ f64 (the product that used to take 18 s to notice Ctrl-C): chunks of 2³² MACs.
+        assert_eq!(chunk_sides(6144, 6144, 6144, CHUNKING), (4096, 2048, 512));
+    }
+
+    #[test]
+    fn a_chunked_product_equals_one_call() {
+        let (m, n, k) = (70, 90, 50);
+        let a = Array2::from_shape_fn((m, k), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+        let b = Array2::from_shape_fn((k, n), |(i, j)| ((i * 5 + j * 2) % 13) as f64 - 6.0);
+        assert_ne!(chunk_sides(m, n, k, SMALL), (m, n, k), "the test must cut");
+        let expect = naive(&a, &b);
+        for accumulate in [false, true] {
+            let mut c = Array2::from_elem((m, n), 1.0);
+            let done = product_until(
+                a.view(),
+                b.view(),
+                c.view_mut(),
+                accumulate,
+                Threads::Auto,
+                SMALL,
+                &|| false,
+            );
+            assert!(done);
+            let want = if accumulate {
+                &expect + 1.0
+            } else {
+                expect.clone()
+            };
+            assert_eq!(c, want, "accumulate = {accumulate}");
+        }
+    }
+
+    #[test]
+    fn a_cancelled_product_stops_between_chunks() {
+        let (m, n, k) = (70, 90, 50);
+        let a = Array2::<f32>::ones((m, k));
+        let b = Array2::<f32>::ones((k, n));
+        let mut c = Array2::zeros((m, n));
+        let asked = std::cell::Cell::new(0);
+        let done = product_until(
+            a.view(),
+            b.view(),
+            c.view_mut(),
+            false,
+            Threads::Single,
+            SMALL,
+            &|| {
+                asked.set(asked.get() + 1);
+                asked.get() > 2
+            },
+        );
+        assert!(!done);
+        assert_eq!(
+            asked.get(),
+            3,
+            "asked before every chunk, stopped at the third"
+        );
+        // Two chunks ran: the output is incomplete (the caller discards it).
+        assert!(c.iter().any(|&x| x != k as f32));
     }
 
     #[test]

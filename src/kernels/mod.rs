@@ -6,6 +6,7 @@
 pub mod activation;
 pub mod adamw;
 pub mod attention;
+pub mod cancel;
 pub mod embedding;
 pub mod fastmath;
 pub mod gemm;

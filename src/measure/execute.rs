@@ -4,19 +4,22 @@
 //! roofline.
 
 use crate::kernels::Tally;
+use crate::measure::interrupt::{self, Interrupted};
 use crate::measure::probe::Roofline;
 use crate::measure::record::{
     FlopAccounting, Measurement, OpClassMeasurement, StepMeasurement, SweepCaseMeasurement,
-    SweepMeasurement,
+    SweepMeasurement, Warmup,
 };
-use crate::measure::sampler::{self, Progress, Run, SampleSet, SamplingSettings};
+use crate::measure::sampler::{
+    self, Bounds, Progress, Run, SampleSet, SamplingSettings, StopReason,
+};
 use crate::measure::scaling::{ScalingCheck, ScalingPoint};
 use crate::ops::OpClass;
 use crate::stats::{self, Estimate};
 use crate::train::{GemmRunner, MlpTrainer, TrainingStep, TransformerTrainer};
 use crate::workload::plan::{self, StepPlan};
 use crate::workload::{TransformerShape, Workload, WorkloadKind};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Largest relative difference between executed and analytic FLOPs that a run accepts.
 pub const ACCOUNTING_TOLERANCE: f64 = 0.005;
@@ -28,8 +31,8 @@ pub struct SamplingChoice {
     pub quick: bool,
     /// `--min-samples`.
     pub min_samples: Option<usize>,
-    /// `--max-time` in seconds: the sampling budget of a whole workload (a sweep shares it among
-    /// its products).
+    /// `--max-time` in seconds: the bound on the whole measurement of a workload, every warm-up
+    /// and every sample of every product (`docs/measurement.md`, "Time bounds").
     pub max_time_s: Option<f64>,
     /// `--warmup` in seconds.
     pub warmup_s: Option<f64>,
@@ -59,8 +62,62 @@ impl SamplingChoice {
         if let Some(t) = self.target {
             s.target_rel_half_width = t;
         }
+        s.max_total_s = self.max_time_s;
         s
     }
+
+    /// When a measurement that starts at `start` must end: `--max-time` later, or never.
+    pub fn deadline(&self, start: Instant) -> Option<Instant> {
+        self.max_time_s
+            .map(|t| start + Duration::from_secs_f64(t.clamp(0.0, 1e9)))
+    }
+
+    /// The settings and bounds of a unit of work that started at `start` (its first run, which
+    /// took `first_s`, included), when `left` of the measurement's `units` (this one included)
+    /// remain. Without a deadline: warm up for `warmup_s`, then sample for the budget's share
+    /// (today's rule since 1.0). With one: an equal share of the time left to the deadline, of
+    /// which the warm-up takes at most half (and at most `warmup_s`) and sampling the rest.
+    pub fn plan(
+        &self,
+        first_s: f64,
+        units: usize,
+        left: usize,
+        start: Instant,
+        deadline: Option<Instant>,
+    ) -> (SamplingSettings, Bounds) {
+        let mut s = self.settings(first_s, units);
+        let Some(deadline) = deadline else {
+            let bounds = Bounds::from_settings(&s, start);
+            return (s, bounds);
+        };
+        let share = deadline.saturating_duration_since(start).as_secs_f64() / left.max(1) as f64;
+        s.warmup_s = s.warmup_s.min(share / 2.0);
+        s.max_time_s = share - s.warmup_s;
+        let bounds = Bounds {
+            warmup_end: start + Duration::from_secs_f64(s.warmup_s),
+            sampling_s: s.max_time_s,
+            deadline: Some(deadline),
+        };
+        (s, bounds)
+    }
+}
+
+/// Whether `deadline` has passed.
+fn past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// `--max-time` ran out before a unit had two samples, the fewest an interval needs.
+fn too_few_samples(what: &str, choice: &SamplingChoice, warmup: &Warmup) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what}: --max-time {} s ran out before two samples were taken (after {} warm-up runs \
+         of {} s each); raise --max-time",
+        choice.max_time_s.unwrap_or(f64::NAN),
+        warmup.count,
+        warmup
+            .first()
+            .map_or("?".to_string(), |t| format!("{t:.3}"))
+    )
 }
 
 /// What measuring one workload produced.
@@ -89,20 +146,25 @@ pub struct AccountingMismatch {
 /// Measures `w` and checks its FLOP accounting: executed FLOPs per step must equal the
 /// analytic plan's within [`ACCOUNTING_TOLERANCE`] before anything is built from the
 /// measurement. `progress(label, event)` is called as the harness works.
+///
+/// # Errors
+/// [`Interrupted`] once Ctrl-C or SIGTERM came (checked before every unit of work);
+/// [`AccountingMismatch`]; `--max-time` spent before a step, or every product, had two samples.
 pub fn measure(
     w: &Workload,
     choice: &SamplingChoice,
     roofline: Option<&Roofline>,
     progress: impl FnMut(&str, Progress),
-) -> Result<Measured, AccountingMismatch> {
-    let measured = measure_unchecked(w, choice, roofline, progress);
+) -> anyhow::Result<Measured> {
+    let measured = measure_unchecked(w, choice, roofline, progress)?;
     if let Measurement::Step(m) = &measured.measurement
         && m.flops.relative_difference.abs() > ACCOUNTING_TOLERANCE
     {
         return Err(AccountingMismatch {
             workload: w.name.clone(),
             difference: m.flops.relative_difference,
-        });
+        }
+        .into());
     }
     Ok(measured)
 }
@@ -112,7 +174,7 @@ fn measure_unchecked(
     choice: &SamplingChoice,
     roofline: Option<&Roofline>,
     mut progress: impl FnMut(&str, Progress),
-) -> Measured {
+) -> anyhow::Result<Measured> {
     let (mut slice, plan): (Box<dyn TrainingStep>, StepPlan) = match &w.kind {
         WorkloadKind::Transformer(t) => (
             Box::new(TransformerTrainer::new(
@@ -126,32 +188,51 @@ fn measure_unchecked(
             Box::new(MlpTrainer::new(&m.slice, m.slice_batch, choice.seed)),
             plan::mlp_step(&m.slice, m.slice_batch),
         ),
-        WorkloadKind::Gemm(sweep) => return measure_sweep(sweep, choice, roofline, progress),
+        WorkloadKind::Gemm(sweep) => {
+            return measure_sweep(&w.name, sweep, choice, roofline, progress);
+        }
     };
     // The first two steps decide the default budget (the first alone is slowed by page faults
-    // of fresh buffers); both are part of the warm-up.
-    let mut early = Vec::new();
+    // of fresh buffers); both are part of the warm-up, and of the --max-time bound.
+    let start = Instant::now();
+    let deadline = choice.deadline(start);
+    let mut warmup = Warmup::default();
     for _ in 0..2 {
+        interrupt::check()?;
+        if warmup.count > 0 && past(deadline) {
+            break;
+        }
         slice.next_batch();
-        early.push(time_step(slice.as_mut()).seconds);
+        let seconds = time_step(slice.as_mut()).seconds;
+        // A step during which the signal came is discarded.
+        interrupt::check()?;
+        warmup.push(seconds);
     }
-    let settings = choice.settings(early[0].min(early[1]), 1);
-    let mut set = sampler::sample(
+    let fastest = warmup.kept.iter().copied().fold(f64::INFINITY, f64::min);
+    let (settings, bounds) = choice.plan(fastest, 1, 1, start, deadline);
+    let set = sampler::sample(
         &settings,
+        &bounds,
+        warmup,
         || {
             slice.next_batch();
             time_step(slice.as_mut())
         },
         |p| progress(&w.name, p),
     );
-    set.warmup_s.splice(0..0, early);
+    if set.stop == StopReason::Interrupted {
+        return Err(Interrupted::now().into());
+    }
+    if set.runs.len() < 2 {
+        return Err(too_few_samples(&w.name, choice, &set.warmup));
+    }
     let warnings = set.warnings(&settings, &w.name);
     let step = step_measurement(w, &plan, &set, &settings, roofline);
-    Measured {
+    Ok(Measured {
         measurement: Measurement::Step(Box::new(step)),
         settings,
         warnings,
-    }
+    })
 }
 
 fn time_step(slice: &mut dyn TrainingStep) -> Run {
@@ -253,7 +334,9 @@ fn step_measurement(
         })
         .collect();
     StepMeasurement {
-        warmup_s: set.warmup_s.clone(),
+        warmup_s: set.warmup.kept.clone(),
+        warmup_count: Some(set.warmup.count),
+        warmup_total_s: Some(set.warmup.total_s),
         samples_s: set.times(),
         losses: set.runs.iter().filter_map(|r| r.loss).collect(),
         gflops: rate_gflops(executed, &set.summary.median),
@@ -289,71 +372,115 @@ fn accounting(w: &Workload, plan: &StepPlan, executed: u64, analytic: u64) -> Fl
     }
 }
 
+/// Samples each product of a sweep on its own. With `--max-time`, the products share the time
+/// left (each an equal share of what remains when it starts); a product that could not be
+/// sampled twice before the deadline is left out of the report, with a warning naming it.
 fn measure_sweep(
+    name: &str,
     sweep: &crate::workload::GemmSweep,
     choice: &SamplingChoice,
     roofline: Option<&Roofline>,
     mut progress: impl FnMut(&str, Progress),
-) -> Measured {
+) -> anyhow::Result<Measured> {
     let mut runner = GemmRunner::new(sweep);
     let units = runner.cases.len();
+    let start = Instant::now();
+    let deadline = choice.deadline(start);
     let mut warnings = Vec::new();
     let mut first_settings = None;
-    let cases = runner
-        .cases
-        .iter_mut()
+    let mut cases = Vec::new();
+    let mut left_out = Vec::new();
+    for (i, case) in runner.cases.iter_mut().enumerate() {
         // After an interrupt the remaining products are skipped (the run writes nothing).
-        .take_while(|_| !crate::measure::interrupt::requested())
-        .map(|case| {
-            let mut tally = Tally::new();
-            let first = case.run(&mut tally);
-            let settings = choice.settings(first, units);
-            let label = case.label.clone();
-            let mut set = sampler::sample(
-                &settings,
-                || Run {
-                    seconds: case.run(&mut tally),
-                    tally: None,
-                    loss: None,
-                },
-                |p| progress(&label, p),
-            );
-            set.warmup_s.insert(0, first);
-            warnings.extend(set.warnings(&settings, &label));
-            let s = &case.shape;
-            let bytes = s.batch as u64
-                * crate::kernels::gemm::product_bytes(s.m, s.n, s.k, case.dtype.bytes());
-            let gflops = rate_gflops(case.flops(), &set.summary.median);
-            let intensity = case.flops() as f64 / bytes as f64;
-            first_settings.get_or_insert(settings);
-            SweepCaseMeasurement {
-                label,
-                m: s.m,
-                n: s.n,
-                k: s.k,
-                batch: s.batch,
-                dtype: case.dtype.name().to_string(),
-                flops: case.flops(),
-                bytes,
-                warmup_s: set.warmup_s.clone(),
-                samples_s: set.times(),
-                time_s: set.summary.clone(),
-                stop: set.stop,
-                roofline_fraction: roofline_fraction(
-                    roofline,
-                    &gflops,
-                    intensity,
-                    case.dtype == crate::workload::Dtype::F64,
-                ),
-                gflops,
-            }
-        })
-        .collect();
-    Measured {
+        interrupt::check()?;
+        if past(deadline) {
+            left_out.push(case.label.clone());
+            continue;
+        }
+        let case_start = Instant::now();
+        let mut tally = Tally::new();
+        let first = case.run(&mut tally);
+        interrupt::check()?;
+        let mut warmup = Warmup::default();
+        warmup.push(first);
+        let (settings, bounds) = choice.plan(first, units, units - i, case_start, deadline);
+        let label = case.label.clone();
+        let set = sampler::sample(
+            &settings,
+            &bounds,
+            warmup,
+            || Run {
+                seconds: case.run(&mut tally),
+                tally: None,
+                loss: None,
+            },
+            |p| progress(&label, p),
+        );
+        if set.stop == StopReason::Interrupted {
+            return Err(Interrupted::now().into());
+        }
+        if set.runs.len() < 2 {
+            left_out.push(label);
+            continue;
+        }
+        warnings.extend(set.warnings(&settings, &label));
+        let s = &case.shape;
+        let bytes =
+            s.batch as u64 * crate::kernels::gemm::product_bytes(s.m, s.n, s.k, case.dtype.bytes());
+        let gflops = rate_gflops(case.flops(), &set.summary.median);
+        let intensity = case.flops() as f64 / bytes as f64;
+        first_settings.get_or_insert(settings);
+        cases.push(SweepCaseMeasurement {
+            label,
+            m: s.m,
+            n: s.n,
+            k: s.k,
+            batch: s.batch,
+            dtype: case.dtype.name().to_string(),
+            flops: case.flops(),
+            bytes,
+            warmup_s: set.warmup.kept.clone(),
+            warmup_count: Some(set.warmup.count),
+            warmup_total_s: Some(set.warmup.total_s),
+            samples_s: set.times(),
+            time_s: set.summary.clone(),
+            stop: set.stop,
+            roofline_fraction: roofline_fraction(
+                roofline,
+                &gflops,
+                intensity,
+                case.dtype == crate::workload::Dtype::F64,
+            ),
+            gflops,
+        });
+    }
+    if !left_out.is_empty() {
+        let budget = choice.max_time_s.unwrap_or(f64::NAN);
+        anyhow::ensure!(
+            !cases.is_empty(),
+            "{name}: --max-time {budget} s ran out before any product was sampled twice; raise --max-time"
+        );
+        warnings.push(format!(
+            "{name}: --max-time {budget} s ran out before {} of the {units} products were sampled \
+             twice; they are left out of this report ({}): raise --max-time to measure them",
+            left_out.len(),
+            some_of(&left_out)
+        ));
+    }
+    Ok(Measured {
         measurement: Measurement::Sweep(SweepMeasurement { cases }),
         settings: first_settings.unwrap_or_else(|| choice.settings(1.0, 1)),
         warnings,
+    })
+}
+
+/// The first three of `names`, and how many more.
+fn some_of(names: &[String]) -> String {
+    let mut text = names[..names.len().min(3)].join(", ");
+    if names.len() > 3 {
+        text.push_str(&format!(" and {} more", names.len() - 3));
     }
+    text
 }
 
 /// Measures a transformer workload's slice at three or four sizes — 1 to 4 layers, or, when the
@@ -400,20 +527,41 @@ pub fn scaling_check(
         );
     }
     let units = sizes.len();
+    let start = Instant::now();
+    let deadline = choice.deadline(start);
     let mut points = Vec::new();
-    for (label, shape, batch) in sizes {
+    let mut left_out = Vec::new();
+    for (i, (label, shape, batch)) in sizes.into_iter().enumerate() {
+        interrupt::check()?;
+        if past(deadline) {
+            left_out.push(label);
+            continue;
+        }
+        let size_start = Instant::now();
         let mut trainer = TransformerTrainer::new(&shape, batch, choice.seed);
         trainer.next_batch();
         let first = time_step(&mut trainer);
-        let settings = choice.settings(first.seconds, units);
+        interrupt::check()?;
+        let mut warmup = Warmup::default();
+        warmup.push(first.seconds);
+        let (settings, bounds) = choice.plan(first.seconds, units, units - i, size_start, deadline);
         let set = sampler::sample(
             &settings,
+            &bounds,
+            warmup,
             || {
                 trainer.next_batch();
                 time_step(&mut trainer)
             },
             |p| progress(&format!("{} scaling, {label}", w.name), p),
         );
+        if set.stop == StopReason::Interrupted {
+            return Err(Interrupted::now().into());
+        }
+        if set.runs.len() < 2 {
+            left_out.push(label);
+            continue;
+        }
         points.push(ScalingPoint {
             size: label,
             flops: plan::transformer_step(&shape, batch).total_flops(),
@@ -421,5 +569,7 @@ pub fn scaling_check(
             samples_s: set.times(),
         });
     }
-    Ok(ScalingCheck::fit(points))
+    let mut check = ScalingCheck::fit(points);
+    check.left_out = left_out;
+    Ok(check)
 }

@@ -309,6 +309,16 @@ fn cached_or_measured_with(
     }
     let mut roofline = measure();
     roofline.fingerprint = fingerprint.to_owned();
+    // Interrupted while probing: the roofline may be cut short, so it is never cached; the
+    // caller stops at its own interrupt check. The cache write itself is not cut by a signal.
+    if crate::measure::interrupt::requested() {
+        return Probed {
+            roofline,
+            cached: false,
+            warnings,
+        };
+    }
+    let _writing = crate::measure::interrupt::writing();
     if let Some(dir) = &dir {
         let name = cache_file_name(fingerprint, threads, quick);
         let saved = serde_json::to_string_pretty(&roofline)
@@ -888,6 +898,17 @@ mod portable {
 /// Median GFLOP/s of the FMA kernel on one thread (the caller's) or on every rayon thread.
 fn peak_rate(precision: Precision, path: FmaPath, all_threads: bool, plan: &Plan) -> Rate {
     let iterations = calibrate_iterations(precision, path, plan.fma_sample_time);
+    // More rayon threads than cores (`--threads 4096` on 2): each thread takes its share of a
+    // sample's work, so a sample still lasts about `fma_sample_time`, not minutes.
+    let (threads, cores) = (
+        rayon::current_num_threads(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    let iterations = if all_threads && threads > cores {
+        (iterations * cores as u64 / threads as u64).max(1)
+    } else {
+        iterations
+    };
     let flops_per_call = path.flops_per_iteration(precision) * iterations as f64;
     let run = || -> (f64, Duration) {
         if all_threads {

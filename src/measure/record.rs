@@ -27,8 +27,16 @@ pub enum Measurement {
 /// A sampled training step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StepMeasurement {
-    /// Wall times of the warm-up steps, seconds (not in the statistics).
+    /// Wall times of the first warm-up steps, seconds: at most [`WARMUP_KEPT`] (not in the
+    /// statistics).
     pub warmup_s: Vec<f64>,
+    /// How many warm-up steps ran (since 1.5; absent in older reports, whose `warmup_s` holds
+    /// every one).
+    #[serde(default)]
+    pub warmup_count: Option<u64>,
+    /// Total wall time of all warm-up steps, seconds (since 1.5).
+    #[serde(default)]
+    pub warmup_total_s: Option<f64>,
     /// Wall time of every sampled step, seconds.
     pub samples_s: Vec<f64>,
     /// Training loss of every sampled step (before its update).
@@ -113,11 +121,92 @@ pub struct SweepCaseMeasurement {
     pub flops: u64,
     /// Minimum bytes of one run.
     pub bytes: u64,
+    /// Wall times of the first warm-up runs, seconds: at most [`WARMUP_KEPT`].
     pub warmup_s: Vec<f64>,
+    /// How many warm-up runs there were (since 1.5; absent in older reports, whose `warmup_s`
+    /// holds every one).
+    #[serde(default)]
+    pub warmup_count: Option<u64>,
+    /// Total wall time of all warm-up runs, seconds (since 1.5).
+    #[serde(default)]
+    pub warmup_total_s: Option<f64>,
     pub samples_s: Vec<f64>,
     pub time_s: Summary,
     pub stop: StopReason,
     pub gflops: Estimate,
     #[serde(default)]
     pub roofline_fraction: Option<Estimate>,
+}
+
+/// The warm-up of one unit of work as a report keeps it: the first [`WARMUP_KEPT`] times, and
+/// the count and total of all of them, so a report's size does not grow with the number of
+/// warm-up steps a fast unit runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Warmup {
+    /// The first times, seconds.
+    pub kept: Vec<f64>,
+    /// Every warm-up run.
+    pub count: u64,
+    /// Their total, seconds.
+    pub total_s: f64,
+}
+
+impl Warmup {
+    /// Adds one warm-up run of `seconds`.
+    pub fn push(&mut self, seconds: f64) {
+        if self.kept.len() < WARMUP_KEPT {
+            self.kept.push(seconds);
+        }
+        self.count += 1;
+        self.total_s += seconds;
+    }
+
+    /// The first run's time, if any ran.
+    pub fn first(&self) -> Option<f64> {
+        self.kept.first().copied()
+    }
+}
+
+impl StepMeasurement {
+    /// Warm-up steps that ran: `warmup_count`, or for a report before 1.5 the length of
+    /// `warmup_s`, which then held every one.
+    pub fn warmup_steps(&self) -> u64 {
+        self.warmup_count.unwrap_or(self.warmup_s.len() as u64)
+    }
+
+    /// Their total time, seconds (summed from `warmup_s` for a report before 1.5).
+    pub fn warmup_seconds(&self) -> f64 {
+        self.warmup_total_s
+            .unwrap_or_else(|| self.warmup_s.iter().sum())
+    }
+}
+
+impl SweepCaseMeasurement {
+    /// Warm-up runs that there were (see [`StepMeasurement::warmup_steps`]).
+    pub fn warmup_runs(&self) -> u64 {
+        self.warmup_count.unwrap_or(self.warmup_s.len() as u64)
+    }
+
+    /// Their total time, seconds.
+    pub fn warmup_seconds(&self) -> f64 {
+        self.warmup_total_s
+            .unwrap_or_else(|| self.warmup_s.iter().sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warm_up_keeps_the_first_times_and_counts_them_all() {
+        let mut w = Warmup::default();
+        for i in 0..(WARMUP_KEPT + 500) {
+            w.push(if i == 0 { 2.0 } else { 0.001 });
+        }
+        assert_eq!(w.kept.len(), WARMUP_KEPT);
+        assert_eq!(w.first(), Some(2.0));
+        assert_eq!(w.count, (WARMUP_KEPT + 500) as u64);
+        assert!((w.total_s - (2.0 + 0.001 * (WARMUP_KEPT + 499) as f64)).abs() < 1e-9);
+    }
 }

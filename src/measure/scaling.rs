@@ -34,6 +34,9 @@ pub struct ScalingCheck {
     pub marginal_gflops: f64,
     /// Coefficient of determination of the fit on the medians.
     pub r_squared: f64,
+    /// Sizes `--max-time` ran out before sampling twice, left out of the fit (since 1.5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 /// Ordinary least squares of y = a + b·x: (a, b, R²). R² is 1 when every y is equal and
@@ -75,11 +78,22 @@ impl ScalingCheck {
             seconds_per_flop: b,
             marginal_gflops: 1.0 / b / 1e9,
             r_squared: r2,
+            left_out: Vec::new(),
         }
     }
 
-    /// A warning when the fit is poor, saying what to do.
+    /// A warning when the fit is poor, or sizes were left out, saying what to do.
     pub fn warning(&self) -> Option<String> {
+        if !self.left_out.is_empty() {
+            return Some(format!(
+                "scaling check: --max-time ran out before {} could be sampled twice; the fit \
+                 (R² = {:.4}) uses the {} other sizes and does not support extrapolating this \
+                 slice: raise --max-time",
+                self.left_out.join(", "),
+                self.r_squared,
+                self.points.len()
+            ));
+        }
         // NaN (a degenerate fit) counts as poor.
         let good = self.r_squared >= MIN_R_SQUARED;
         (!good).then(|| {
@@ -128,5 +142,12 @@ mod tests {
         assert!(poor.warning().unwrap().contains("fits poorly"));
         let degenerate = ScalingCheck::fit(vec![point(1, 1.0), point(1, 2.0), point(1, 3.0)]);
         assert!(degenerate.warning().is_some());
+        let mut short = ScalingCheck::fit(vec![point(1, 1.1), point(2, 2.1)]);
+        short.left_out = vec!["layers = 3".to_string()];
+        let w = short.warning().unwrap();
+        assert!(
+            w.contains("layers = 3") && w.contains("raise --max-time"),
+            "{w}"
+        );
     }
 }

@@ -207,11 +207,22 @@ pub fn measured(report: &Report) -> String {
     match &report.measurement {
         Measurement::Step(m) => {
             let s = &m.step_time_s;
-            let warm: Vec<String> = m.warmup_s.iter().map(|t| units::decimal(*t, 3)).collect();
+            // The first few times: a fast step runs thousands of warm-up steps.
+            let warm: Vec<String> = m
+                .warmup_s
+                .iter()
+                .take(8)
+                .map(|t| units::decimal(*t, 3))
+                .collect();
+            let more = if m.warmup_steps() > warm.len() as u64 {
+                " …"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
-                "  warm-up: {} steps, {} s each (not in the statistics)",
-                m.warmup_s.len(),
+                "  warm-up: {} steps, {} s each{more} (not in the statistics)",
+                m.warmup_steps(),
                 warm.join(" ")
             );
             let _ = writeln!(

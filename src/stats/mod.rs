@@ -36,7 +36,7 @@ pub(crate) mod rng;
 pub mod student_t;
 pub mod summary;
 
-pub use bootstrap::{bootstrap, bootstrap_ratio};
+pub use bootstrap::{bootstrap, bootstrap_median_ratio, bootstrap_ratio};
 pub use descriptive::{
     MAD_NORMAL_CONSISTENCY, Outliers, mad, mean, median, quantile_sorted, std_dev, tukey,
 };
