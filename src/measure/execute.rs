@@ -75,7 +75,7 @@ impl SamplingChoice {
     /// The settings and bounds of a unit of work that started at `start` (its first run, which
     /// took `first_s`, included), when `left` of the measurement's `units` (this one included)
     /// remain. Without a deadline: warm up for `warmup_s`, then sample for the budget's share
-    /// (today's rule since 1.0). With one: an equal share of the time left to the deadline, of
+    /// (the rule without `--max-time`). With one: an equal share of the time left to the deadline, of
     /// which the warm-up takes at most half (and at most `warmup_s`) and sampling the rest.
     pub fn plan(
         &self,
@@ -110,8 +110,8 @@ fn past(deadline: Option<Instant>) -> bool {
 /// `--max-time` ran out before a unit had two samples, the fewest an interval needs.
 fn too_few_samples(what: &str, choice: &SamplingChoice, warmup: &Warmup) -> anyhow::Error {
     anyhow::anyhow!(
-        "{what}: --max-time {} s ran out before two samples were taken (after {} warm-up runs \
-         of {} s each); raise --max-time",
+        "{what}: --max-time {} s ran out before two samples were taken ({} warm-up runs, the \
+         first {} s); raise --max-time",
         choice.max_time_s.unwrap_or(f64::NAN),
         warmup.count,
         warmup
