@@ -143,6 +143,7 @@ fn history_of_no_reports_is_a_note_and_exit_0() {
         .success()
         .stderr(predicates::str::contains("holds no costbench report yet"));
     let v = json_of(&["history", d, "--json"]);
+    assert_eq!(v, json_of(&["history", d, "--format", "json"]));
     assert_eq!(v["reports"], 0);
     assert_eq!(v["series"], serde_json::json!([]));
     // The default results/ of a fresh checkout.
@@ -155,4 +156,18 @@ fn history_of_no_reports_is_a_note_and_exit_0() {
         .args(["history", &format!("{d}/missing")])
         .assert()
         .code(1);
+}
+
+/// `probe --format json` prints the roofline in its documented shape (docs/probe-schema.json).
+#[test]
+fn probe_speaks_json() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = costbench()
+        .env("COSTBENCH_CACHE_DIR", cache.path())
+        .args(["probe", "--quick", "--threads", "1", "--format", "json"])
+        .assert()
+        .success();
+    let r: costbench::measure::probe::Roofline =
+        serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(r.fingerprint.len() == 16, "{}", r.fingerprint);
 }

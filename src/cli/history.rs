@@ -21,8 +21,11 @@ pub struct HistoryArgs {
     /// Also draw the series as an SVG chart into FILE (change points marked).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
-    /// Print the history as JSON instead of a table.
-    #[arg(long)]
+    /// Output format (JSON schema: docs/history-schema.json).
+    #[arg(long, value_enum, default_value_t = super::list::DocFormat::Table)]
+    pub format: super::list::DocFormat,
+    /// The same as `--format json` (kept for scripts written before --format).
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
     /// Also write the history as a self-contained HTML page (table and charts) into FILE.
     #[arg(long, value_name = "FILE")]
@@ -33,6 +36,7 @@ pub struct HistoryArgs {
 }
 
 pub fn history(args: HistoryArgs) -> Result<()> {
+    let json = args.json || args.format == super::list::DocFormat::Json;
     use costbench::compare::history;
     use costbench::stats::changepoint;
     let defaulted = args.dir.is_none();
@@ -58,7 +62,7 @@ pub fn history(args: HistoryArgs) -> Result<()> {
             "note: history: '{}' holds no costbench report yet; nothing to show (run `costbench run` to add one)",
             short(&dir.display().to_string())
         );
-        if args.json {
+        if json {
             let empty = history::build(
                 &dir.display().to_string(),
                 &[],
@@ -101,20 +105,20 @@ pub fn history(args: HistoryArgs) -> Result<()> {
         .filter_map(|(flag, path)| path.as_deref().map(|p| Target::new(flag, p)))
         .collect();
     guard_outputs(&targets, &inputs)?;
-    if args.json {
+    if json {
         print!("{}", history::json(&h));
     } else {
         print!("{}", costbench::render::history::table(&h));
     }
     if let Some(path) = &args.html {
         write_file(path, &costbench::render::export::html::history_page(&h))?;
-        if !args.json {
+        if !json {
             println!("page: {}", printable(&path.display().to_string()));
         }
     }
     if let Some(path) = &args.svg {
         write_file(path, &costbench::render::history::svg(&h))?;
-        if !args.json {
+        if !json {
             println!("chart: {}", printable(&path.display().to_string()));
         }
     }

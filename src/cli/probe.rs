@@ -16,14 +16,18 @@ pub struct ProbeArgs {
     /// `run` uses).
     #[arg(long)]
     pub quick: bool,
-    /// Print the roofline as JSON.
-    #[arg(long)]
+    /// Output format (JSON schema: docs/probe-schema.json).
+    #[arg(long, value_enum, default_value_t = super::list::DocFormat::Table)]
+    pub format: super::list::DocFormat,
+    /// The same as `--format json` (kept for scripts written before --format).
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
 }
 
 /// Measures (or reads from the cache) and prints the roofline; a cache that cannot be used is a
 /// warning on stderr (unless `quiet`), never a failure.
 pub fn probe(args: &ProbeArgs, quiet: bool) -> Result<()> {
+    let json = args.json || args.format == super::list::DocFormat::Json;
     let machine = MachineContext::detect(None, rayon::current_num_threads());
     let dir = probe::default_cache_dir();
     let probed = probe::cached_or_measured(&dir, &machine.fingerprint(), args.quick, args.force);
@@ -33,7 +37,7 @@ pub fn probe(args: &ProbeArgs, quiet: bool) -> Result<()> {
         }
     }
     let roofline = probed.roofline;
-    if args.json {
+    if json {
         println!("{}", serde_json::to_string_pretty(&roofline)?);
     } else {
         print!("{}", summary::roofline(&roofline, &machine));
