@@ -268,7 +268,7 @@ pub fn rate_gflops(flops: u64, time_s: &Estimate) -> Estimate {
 
 /// `rate` as a fraction of the roofline at `intensity`: the f32 roofline, or with `f64` the
 /// f64 peak under the same bandwidth.
-fn roofline_fraction(
+pub(crate) fn roofline_fraction(
     roofline: Option<&Roofline>,
     rate: &Estimate,
     intensity: f64,

@@ -229,21 +229,6 @@ pub fn cache_file_name(fingerprint: &str, threads: usize, quick: bool) -> String
     format!("probe-{fingerprint}-{threads}t{kind}.json")
 }
 
-/// [`cached_or_measured`], printing its warnings on standard error (`warning: …`, one line
-/// each). Never fails for the cache's sake: the `Result` is for callers written when it could.
-pub fn load_or_measure(
-    cache_dir: &Path,
-    fingerprint: &str,
-    quick: bool,
-    force: bool,
-) -> anyhow::Result<Roofline> {
-    let probed = cached_or_measured(cache_dir, fingerprint, quick, force);
-    for w in &probed.warnings {
-        eprintln!("warning: {}", crate::diag::show::one_line(w));
-    }
-    Ok(probed.roofline)
-}
-
 /// The roofline of this machine on rayon's current pool: from `cache_dir` when a usable probe is
 /// cached there for this `fingerprint`, thread count and plan (a full probe also serves a
 /// `quick` request; a quick one never serves a full request), otherwise measured and saved
@@ -1507,7 +1492,6 @@ mod tests {
         assert!(!first.cached && second.cached, "{second:?}");
         assert!(first.warnings.is_empty() && second.warnings.is_empty());
         assert_eq!(first.roofline, second.roofline);
-        assert!(load_or_measure(&dir, fp, true, false).is_ok());
     }
 
     #[test]

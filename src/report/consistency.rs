@@ -292,25 +292,6 @@ impl Checker {
     }
 }
 
-/// `rate` as a fraction of `roof` at `intensity`: the f32 roofline, or with `f64_peak` the f64
-/// peak under the same bandwidth — what `measure::execute` records.
-fn fraction(roof: &Roofline, rate: &Estimate, intensity: f64, f64_peak: bool) -> Option<Estimate> {
-    let attainable = if f64_peak {
-        roof.f64_gflops_all_threads
-            .median
-            .min(roof.triad_gbps_all_threads.median * intensity)
-    } else {
-        roof.attainable_gflops(intensity)
-    };
-    (attainable > 0.0).then(|| Estimate {
-        point: rate.point / attainable,
-        lower: rate.lower / attainable,
-        upper: rate.upper / attainable,
-        confidence_level: rate.confidence_level,
-        standard_error: rate.standard_error / attainable,
-    })
-}
-
 /// A stored roofline fraction against the one its rate and the report's roofline give.
 fn same_fraction(
     field: &str,
@@ -320,7 +301,8 @@ fn same_fraction(
     intensity: f64,
     f64_peak: bool,
 ) -> Result<(), String> {
-    let expected = roof.and_then(|r| fraction(r, rate, intensity, f64_peak));
+    // The rule `measure::execute` records fractions by.
+    let expected = crate::measure::execute::roofline_fraction(roof, rate, intensity, f64_peak);
     match (found, expected) {
         (None, None) => Ok(()),
         (Some(f), Some(e)) => same_estimate(
