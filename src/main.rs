@@ -1,6 +1,5 @@
-//! The `costbench` binary: the command line lives in `cli/`; this only starts it.
-
-mod cli;
+//! The `costbench` binary: the command line lives in the library's private `cli` module; this
+//! only starts it.
 
 fn main() -> std::process::ExitCode {
     // Rust ignores SIGPIPE, so `costbench estimate … | head` would panic on a closed pipe;
@@ -10,5 +9,5 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    cli::main()
+    costbench::run_command_line()
 }

@@ -21,8 +21,8 @@ const LAYERS: &[&[&str]] = &[
     &["measure", "model"],
     // Composing, comparing and rendering results.
     &["report", "compare", "render"],
-    // The command line.
-    &["cli"],
+    // The library API and the command line.
+    &["api", "cli"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

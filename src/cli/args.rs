@@ -1,8 +1,8 @@
 //! Argument types and value parsers shared by several commands.
 
+use crate::catalog::Catalog;
 use anyhow::Result;
 use clap::Args;
-use costbench::catalog::Catalog;
 use std::path::PathBuf;
 
 /// Where an export goes (each command has its own `--format` enum).

@@ -19,9 +19,9 @@ pub struct CatalogCommand {
 pub fn catalog(args: &CatalogCommand, quiet: bool) -> Result<()> {
     let c = args.catalog.load()?;
     if args.json || args.format == super::list::DocFormat::Json {
-        print!("{}", costbench::render::documents::to_json(&c));
+        print!("{}", crate::render::documents::to_json(&c));
     } else {
-        print!("{}", costbench::render::catalog::table(&c));
+        print!("{}", crate::render::catalog::table(&c));
         println!("catalog hash {} (as of {})", c.hash(), c.as_of());
     }
     if !quiet {

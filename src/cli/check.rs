@@ -1,11 +1,11 @@
 //! `costbench check`: validate a workload and describe it, without running it.
 
 use super::list::DocFormat;
+use crate::render::documents::{self, CheckDocument, DescribedWorkload};
+use crate::render::summary;
+use crate::workload::{bundled, plan};
 use anyhow::Result;
 use clap::Args;
-use costbench::render::documents::{self, CheckDocument, DescribedWorkload};
-use costbench::render::summary;
-use costbench::workload::{bundled, plan};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -18,7 +18,7 @@ pub struct CheckArgs {
 }
 
 pub fn check(args: &CheckArgs) -> Result<()> {
-    let available = costbench::workload::available_memory_bytes();
+    let available = crate::workload::available_memory_bytes();
     let w = bundled::resolve_for_run(&args.workload, available)?;
     let mem = plan::slice_memory_bytes(&w);
     match args.format {

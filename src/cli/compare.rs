@@ -4,10 +4,10 @@ use super::EXIT_REGRESSION;
 use super::args::{OutputArgs, non_negative_percent, unit_fraction};
 use super::output::{colour, emit};
 use super::report::ReportFormat;
+use crate::render::export;
 use anyhow::Result;
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, ValueEnum};
-use costbench::render::export;
 use std::path::PathBuf;
 
 /// What `compare --format` writes: `report`'s formats that have a comparison form (html and csv
@@ -104,7 +104,7 @@ pub struct CompareArgs {
 }
 
 pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
-    use costbench::compare::{self as cmp, Side};
+    use crate::compare::{self as cmp, Side};
     let (base_path, new_path) = match (&args.baseline, args.paths.as_slice()) {
         (Some(name), []) => (
             cmp::baseline_dir(&args.results_dir, name)?,

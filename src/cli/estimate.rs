@@ -2,19 +2,19 @@
 
 use super::args::{CatalogArgs, non_negative_days, positive_count, positive_days, unit_fraction};
 use super::output::{guard_output, write_file};
+use crate::catalog::Plan;
+use crate::diag::read;
+use crate::diag::show::short;
+use crate::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, ModelOptions, Scenario};
+use crate::model::pricing::{self, Request};
+use crate::model::{Assumed, Assumptions, Profile, validation};
+use crate::model::{Objective, Precision};
+use crate::render::export::{csv, html, markdown};
+use crate::render::summary;
+use crate::report::estimate::EstimateDocument;
+use crate::workload::{Workload, WorkloadKind, bundled};
 use anyhow::Result;
 use clap::Args;
-use costbench::catalog::Plan;
-use costbench::diag::read;
-use costbench::diag::show::short;
-use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, ModelOptions, Scenario};
-use costbench::model::pricing::{self, Request};
-use costbench::model::{Assumed, Assumptions, Profile, validation};
-use costbench::model::{Objective, Precision};
-use costbench::render::export::{csv, html, markdown};
-use costbench::render::summary;
-use costbench::report::estimate::EstimateDocument;
-use costbench::workload::{Workload, WorkloadKind, bundled};
 use std::path::PathBuf;
 
 /// Largest `--hf-config` file read, in bytes (1 MiB, as workload files; a model's
@@ -92,7 +92,7 @@ impl ModelFlags {
             self.heads.unwrap_or(1),
         );
         // Nothing is run for an estimate: the slice is a placeholder, one head-width wide.
-        costbench::workload::parse::parse_workload(&toml, "command-line flags")
+        crate::workload::parse::parse_workload(&toml, "command-line flags")
             .map_err(|e| anyhow::anyhow!(flag_error(&e.to_string())))
     }
 }
@@ -262,10 +262,10 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
             let tokens = args.tokens.ok_or_else(|| {
                 anyhow::anyhow!("estimate: --tokens is required with --hf-config")
             })?;
-            costbench::workload::hf::workload_from_hf_config(
+            crate::workload::hf::workload_from_hf_config(
                 &text,
                 &origin,
-                costbench::workload::hf::HfRun {
+                crate::workload::hf::HfRun {
                     tokens,
                     seq_len: args.model.seq_len,
                     batch: args.model.batch,
@@ -343,10 +343,10 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
         },
     });
     let doc = EstimateDocument {
-        schema_version: costbench::report::estimate::schema_version(),
+        schema_version: crate::report::estimate::schema_version(),
         costbench_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        workload: costbench::report::workload_record(
+        workload: crate::report::workload_record(
             &w,
             args.workload.as_deref().unwrap_or("command-line flags"),
         ),

@@ -2,9 +2,9 @@
 
 use super::args::unit_fraction;
 use super::output::{Target, guard_outputs, write_file};
+use crate::diag::show::{printable, short};
 use anyhow::Result;
 use clap::Args;
-use costbench::diag::show::{printable, short};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -37,8 +37,8 @@ pub struct HistoryArgs {
 
 pub fn history(args: HistoryArgs) -> Result<()> {
     let json = args.json || args.format == super::list::DocFormat::Json;
-    use costbench::compare::history;
-    use costbench::stats::changepoint;
+    use crate::compare::history;
+    use crate::stats::changepoint;
     let defaulted = args.dir.is_none();
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("results"));
     let settings = changepoint::Settings {
@@ -55,7 +55,7 @@ pub fn history(args: HistoryArgs) -> Result<()> {
     };
     let (reports, skipped) = match first_run {
         Some(empty) => empty,
-        None => costbench::compare::load_dir(&dir)?,
+        None => crate::compare::load_dir(&dir)?,
     };
     if reports.is_empty() && skipped.is_empty() {
         eprintln!(
@@ -108,16 +108,16 @@ pub fn history(args: HistoryArgs) -> Result<()> {
     if json {
         print!("{}", history::json(&h));
     } else {
-        print!("{}", costbench::render::history::table(&h));
+        print!("{}", crate::render::history::table(&h));
     }
     if let Some(path) = &args.html {
-        write_file(path, &costbench::render::export::html::history_page(&h))?;
+        write_file(path, &crate::render::export::html::history_page(&h))?;
         if !json {
             println!("page: {}", printable(&path.display().to_string()));
         }
     }
     if let Some(path) = &args.svg {
-        write_file(path, &costbench::render::history::svg(&h))?;
+        write_file(path, &crate::render::history::svg(&h))?;
         if !json {
             println!("chart: {}", printable(&path.display().to_string()));
         }

@@ -1,5 +1,5 @@
 //! Ctrl-C (SIGINT) and SIGTERM wiring. The first signal raises the library's flag
-//! (`costbench::measure::interrupt`): the run stops before its next unit of work (a long product
+//! (`crate::measure::interrupt`): the run stops before its next unit of work (a long product
 //! checks it between chunks), completes a report it is writing, and exits 130 naming what it
 //! wrote. Should the run not have ended [`GRACE`] later (something that does not check the flag
 //! is running: the roofline probe on thousands of threads, a huge step), the process quits
@@ -8,7 +8,7 @@
 //! `ctrlc` crate runs the handler on its own thread (a self-pipe), so nothing runs in signal
 //! context.
 
-use costbench::measure::interrupt;
+use crate::measure::interrupt;
 use std::time::Duration;
 
 /// How long the first signal lets the run stop on its own before the process quits.

@@ -1,9 +1,9 @@
 //! `costbench list`: the bundled workloads.
 
+use crate::render::documents::{self, DescribedWorkload, WorkloadList};
+use crate::workload::bundled;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use costbench::render::documents::{self, DescribedWorkload, WorkloadList};
-use costbench::workload::bundled;
 
 /// What `list` and `check` print.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -21,9 +21,9 @@ mod progress;
 mod report;
 mod run;
 
+use crate::diag::show::{one_line, short};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use costbench::diag::show::{one_line, short};
 use std::process::ExitCode;
 
 /// Exit code of a comparison whose CI gate fired (errors are 1, usage errors 2).
@@ -95,10 +95,10 @@ pub fn main() -> ExitCode {
     }
     let outcome = dispatch(cli);
     // From here one line says how the run ended: a late Ctrl-C no longer quits (cli/interrupt.rs).
-    costbench::measure::interrupt::ending();
+    crate::measure::interrupt::ending();
     match outcome {
         Ok(code) => ExitCode::from(code),
-        Err(e) if e.is::<costbench::measure::interrupt::Interrupted>() => {
+        Err(e) if e.is::<crate::measure::interrupt::Interrupted>() => {
             eprintln!("error: {}", one_line(&e.to_string()));
             ExitCode::from(EXIT_INTERRUPTED)
         }

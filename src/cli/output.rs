@@ -1,12 +1,12 @@
 //! Where output goes: the terminal, a file, standard output; never over an input, a report or
 //! anything that is not a regular file, and never two outputs of one command into one file.
 
+use crate::diag::show::short;
+use crate::diag::write::{self, Found};
+use crate::render::export::table::Table;
+use crate::render::export::{Exporter, Output};
+use crate::report::store;
 use anyhow::{Context, Result};
-use costbench::diag::show::short;
-use costbench::diag::write::{self, Found};
-use costbench::render::export::table::Table;
-use costbench::render::export::{Exporter, Output};
-use costbench::report::store;
 use std::path::{Path, PathBuf};
 
 /// Whether to colour the terminal table (`--color`, `cli/color.rs`).

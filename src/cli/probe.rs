@@ -1,11 +1,11 @@
 //! `costbench probe`: this machine's roofline, measured or from the cache.
 
+use crate::diag::show::one_line;
+use crate::measure::machine::MachineContext;
+use crate::measure::probe;
+use crate::render::summary;
 use anyhow::Result;
 use clap::Args;
-use costbench::diag::show::one_line;
-use costbench::measure::machine::MachineContext;
-use costbench::measure::probe;
-use costbench::render::summary;
 
 #[derive(Args, Debug)]
 pub struct ProbeArgs {

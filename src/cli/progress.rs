@@ -1,6 +1,6 @@
 //! Progress bars on standard error, for a person watching a terminal.
 
-use costbench::measure::sampler::Progress;
+use crate::measure::sampler::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 

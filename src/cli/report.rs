@@ -3,13 +3,13 @@
 
 use super::args::OutputArgs;
 use super::output::{colour, emit};
-use anyhow::Result;
-use clap::{Args, ValueEnum};
-use costbench::render::export::{
+use crate::render::export::{
     Exporter, bmf::Bmf, csv::Csv, github_action_benchmark::GithubActionBenchmark, html::Html,
     json::Json, markdown::Markdown, table::Table,
 };
-use costbench::report::store;
+use crate::report::store;
+use anyhow::Result;
+use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 /// What `report --format` writes (`compare --format` offers the first five).

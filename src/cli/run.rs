@@ -5,22 +5,20 @@ use super::args::{
 };
 use super::output::{Target, guard_outputs, shown, write_file};
 use super::progress::{sampling_bar, show_progress, spinner, update_bar};
+use crate::diag::show::{one_line, printable};
+use crate::diag::write;
+use crate::measure::execute::{self, SamplingChoice};
+use crate::measure::interrupt;
+use crate::measure::machine::{self, MachineContext};
+use crate::measure::probe::{self, Roofline};
+use crate::model::Assumptions;
+use crate::render::export::html;
+use crate::render::summary;
+use crate::report::schema::Report;
+use crate::report::{self, store};
+use crate::workload::bundled;
 use anyhow::Result;
 use clap::Args;
-use costbench::diag::show::{one_line, printable};
-use costbench::diag::write;
-use costbench::measure::execute::{self, SamplingChoice};
-use costbench::measure::interrupt;
-use costbench::measure::machine::{self, MachineContext};
-use costbench::measure::probe::{self, Roofline};
-use costbench::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
-use costbench::model::pricing::{self, Request};
-use costbench::model::{Assumptions, Profile};
-use costbench::render::export::html;
-use costbench::render::summary;
-use costbench::report::schema::Report;
-use costbench::report::{self, store};
-use costbench::workload::{WorkloadKind, bundled};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -111,7 +109,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         args.results_dir.display()
     );
     // Validate every workload, and the destination, before measuring anything.
-    let available = costbench::workload::available_memory_bytes();
+    let available = crate::workload::available_memory_bytes();
     let parsed = names
         .iter()
         .map(|n| bundled::resolve_for_run(n, available).map(|w| (n.clone(), w)))
@@ -120,7 +118,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     // created, so a refused run leaves nothing behind.
     let catalog = args.catalog.load()?;
     let baseline = match &args.save_baseline {
-        Some(name) => Some(costbench::compare::baseline_dir(&args.results_dir, name)?),
+        Some(name) => Some(crate::compare::baseline_dir(&args.results_dir, name)?),
         None => None,
     };
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
@@ -279,7 +277,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         interrupt::check()?;
         let scaling = if args.scaling {
             let bar = sampling_bar(show_progress(quiet));
-            let available = costbench::workload::available_memory_bytes();
+            let available = crate::workload::available_memory_bytes();
             let check = execute::scaling_check(w, &choice, available, |label, p| {
                 update_bar(&bar, label, p)
             })?;
@@ -289,35 +287,18 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         } else {
             None
         };
-        let pricing = match (
-            &w.kind,
-            report::measured_rates(&measured.measurement, &machine),
-        ) {
-            (WorkloadKind::Transformer(t), Some(rates)) => {
-                let profile = Profile::from_transformer(t);
-                let priced = pricing::price(&Request {
-                    profile: &profile,
-                    catalog: &catalog,
-                    scenario: if args.scenario == "measured" {
-                        rates.scenario()
-                    } else {
-                        Scenario::Published
-                    },
-                    size: ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
-                    assumptions: &assumptions,
-                    plans: &[],
-                    measured: Some(&rates),
-                    uncertainty: Some(pricing::UncertaintySettings {
-                        seed: args.seed,
-                        spot_max_days: args.spot_max_days,
-                        ..Default::default()
-                    }),
-                    model: Default::default(),
-                });
-                Some(priced)
-            }
-            _ => None,
-        };
+        let pricing = report::price_run(
+            w,
+            &measured.measurement,
+            &machine,
+            &catalog,
+            &assumptions,
+            report::RunPricing {
+                measured_scenario: args.scenario == "measured",
+                seed: args.seed,
+                spot_max_days: args.spot_max_days,
+            },
+        );
         let created_at = chrono::Utc::now();
         let report = report::compose(report::Parts {
             workload: report::workload_record(w, source),

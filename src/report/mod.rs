@@ -116,6 +116,55 @@ pub fn measured_rates(
     })
 }
 
+/// How a measured run is priced: which efficiency scenario, and the Monte Carlo's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunPricing {
+    /// Price with this run's measured roofline fractions (`measured`) rather than the
+    /// published efficiencies.
+    pub measured_scenario: bool,
+    pub seed: u64,
+    pub spot_max_days: f64,
+}
+
+/// Prices a measured workload's target on every catalog option, with the CPU itself as an option
+/// at the measured rate: what `costbench run` and the library's `measure` store in a report.
+/// None for a workload that is not a transformer, or a measurement without a step rate.
+pub fn price_run(
+    w: &Workload,
+    measurement: &Measurement,
+    machine: &MachineContext,
+    catalog: &crate::catalog::Catalog,
+    assumptions: &crate::model::Assumptions,
+    how: RunPricing,
+) -> Option<crate::model::pricing::Pricing> {
+    use crate::model::estimate::{ClusterSize, DEFAULT_DEADLINE_DAYS, Scenario};
+    use crate::model::pricing::{self, Request};
+    let (WorkloadKind::Transformer(t), Some(rates)) = (&w.kind, measured_rates(measurement, machine))
+    else {
+        return None;
+    };
+    let profile = crate::model::Profile::from_transformer(t);
+    Some(pricing::price(&Request {
+        profile: &profile,
+        catalog,
+        scenario: if how.measured_scenario {
+            rates.scenario()
+        } else {
+            Scenario::Published
+        },
+        size: ClusterSize::DeadlineDays(DEFAULT_DEADLINE_DAYS),
+        assumptions,
+        plans: &[],
+        measured: Some(&rates),
+        uncertainty: Some(pricing::UncertaintySettings {
+            seed: how.seed,
+            spot_max_days: how.spot_max_days,
+            ..Default::default()
+        }),
+        model: Default::default(),
+    }))
+}
+
 fn exact(value: f64) -> Estimate {
     Estimate {
         point: value,
