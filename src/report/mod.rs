@@ -183,6 +183,7 @@ fn metric(
     estimate: Estimate,
 ) -> Metric {
     Metric {
+        kind: Some(schema::MetricKind::of_id(&id, unit)),
         id,
         unit: unit.to_string(),
         direction,
@@ -355,6 +356,7 @@ pub fn cost_metrics(report: &Report) -> Vec<Metric> {
         direction: Direction::SmallerIsBetter,
         machine_independent: true,
         estimate: exact(x),
+        kind: Some(schema::MetricKind::Modelled),
     };
     let mut out = Vec::new();
     for o in &cost.options {
