@@ -28,6 +28,8 @@ use std::process::ExitCode;
 
 /// Exit code of a comparison whose CI gate fired (errors are 1, usage errors 2).
 pub const EXIT_REGRESSION: u8 = 3;
+/// Exit code of a usage error (clap's own, and a gate asked for where it cannot hold).
+pub const EXIT_USAGE: u8 = 2;
 /// Exit code of an interrupted run (128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
