@@ -269,13 +269,22 @@ fn different_machines_are_announced_and_raw_times_left_out() {
 /// A quick run in `dir` (threads 1: never the fixture's testbed, which ran on 2) of the tiny
 /// workload with a slice batch of `batch` sequences, into `dir/<name>.json`.
 fn tiny_run(dir: &Path, batch: u32, name: &str) -> Report {
-    let workload = fs::read_to_string(TINY_WORKLOAD)
-        .unwrap()
-        .replace("layers = 2\nbatch = 4", &format!("layers = 2\nbatch = {batch}"));
+    let workload = fs::read_to_string(TINY_WORKLOAD).unwrap().replace(
+        "layers = 2\nbatch = 4",
+        &format!("layers = 2\nbatch = {batch}"),
+    );
     assert!(workload.contains(&format!("batch = {batch}\n")));
     fs::write(dir.join("w.toml"), workload).unwrap();
     costbench(dir)
-        .args(["run", "w.toml", "--quick", "--max-time", "0.3", "--no-probe", "-q"])
+        .args([
+            "run",
+            "w.toml",
+            "--quick",
+            "--max-time",
+            "0.3",
+            "--no-probe",
+            "-q",
+        ])
         .args(["--threads", "1", "-o", &format!("{name}.json")])
         .assert()
         .success();
@@ -290,7 +299,13 @@ fn exact_figures_gate_across_testbeds_only_with_across_machines() {
     // Six sequences a step instead of four: more FLOPs per step, measured on another testbed.
     let new = tiny_run(d, 6, "new");
     assert_ne!(new.machine.testbed(), fixture().machine.testbed());
-    let gate = ["compare", "base.json", "new.json", "--fail-on-regression", "10"];
+    let gate = [
+        "compare",
+        "base.json",
+        "new.json",
+        "--fail-on-regression",
+        "10",
+    ];
     let out = costbench(d).args(gate).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     // The comparison is still printed, with both testbeds.
@@ -307,11 +322,21 @@ fn exact_figures_gate_across_testbeds_only_with_across_machines() {
     // Only exact figures gate: FLOP counts; no time, rate or roofline fraction.
     let line = err.lines().find(|l| l.starts_with("gate FAILED")).unwrap();
     assert!(line.contains("step_flops"), "{line}");
-    assert!(!line.contains("time") && !line.contains("gflops ") && !line.contains("fraction"), "{line}");
+    assert!(
+        !line.contains("time") && !line.contains("gflops ") && !line.contains("fraction"),
+        "{line}"
+    );
     // JSON says which rows gate.
     let json: serde_json::Value = serde_json::from_str(&stdout(
         d,
-        &["compare", "base.json", "new.json", "--format", "json", "--raw-times"],
+        &[
+            "compare",
+            "base.json",
+            "new.json",
+            "--format",
+            "json",
+            "--raw-times",
+        ],
     ))
     .unwrap();
     for m in json["pairs"][0]["metrics"].as_array().unwrap() {
@@ -336,7 +361,10 @@ fn the_summary_counts_every_row() {
     assert!(costs > 0);
     let line = text.lines().find(|l| l.contains(" metrics: ")).unwrap();
     assert!(line.starts_with(&format!("{metrics} metrics: ")), "{line}");
-    assert!(line.contains(&format!("; {costs} cost figures: ")), "{line}");
+    assert!(
+        line.contains(&format!("; {costs} cost figures: ")),
+        "{line}"
+    );
     // Each part's verdicts add up to its rows.
     for (part, total) in line.split("; ").zip([metrics, costs]) {
         let part = part.split(" (").next().unwrap();
@@ -350,7 +378,10 @@ fn the_summary_counts_every_row() {
         assert_eq!(sum, total, "{part}");
     }
     // The same line in the Markdown.
-    let md = stdout(d, &["compare", "base.json", "new.json", "--format", "markdown"]);
+    let md = stdout(
+        d,
+        &["compare", "base.json", "new.json", "--format", "markdown"],
+    );
     assert!(md.contains(&format!("{metrics} metrics: ")), "{md}");
 }
 
@@ -372,26 +403,44 @@ fn history_and_compare_show_the_same_testbed() {
     // compare: one machine named twice, said so; both testbeds shown.
     let c = stdout(d, &["compare", "h/a.json", "h/b.json"]);
     assert!(c.contains("one machine under two labels"), "{c}");
-    let md = stdout(d, &["compare", "h/a.json", "h/b.json", "--format", "markdown"]);
+    let md = stdout(
+        d,
+        &["compare", "h/a.json", "h/b.json", "--format", "markdown"],
+    );
     let json = stdout(d, &["compare", "h/a.json", "h/b.json", "--format", "json"]);
     // history: the two labels are two series, each shown with its testbed.
-    let h = stdout(d, &["history", "h", "--metric", "step_time", "--svg", "h.svg"]);
-    let hj = stdout(d, &["history", "h", "--metric", "step_time", "--format", "json"]);
+    let h = stdout(
+        d,
+        &["history", "h", "--metric", "step_time", "--svg", "h.svg"],
+    );
+    let hj = stdout(
+        d,
+        &["history", "h", "--metric", "step_time", "--format", "json"],
+    );
     for t in &shown {
         for (what, text) in [("compare", &c), ("markdown", &md), ("history", &h)] {
             assert!(text.contains(t.as_str()), "{what} lacks {t}: {text}");
         }
     }
     for t in [&t1, &t2] {
-        assert!(json.contains(&format!("\"fingerprint\": \"{}\"", t.fingerprint)), "{json}");
-        assert!(hj.contains(&format!("\"fingerprint\": \"{}\"", t.fingerprint)), "{hj}");
+        assert!(
+            json.contains(&format!("\"fingerprint\": \"{}\"", t.fingerprint)),
+            "{json}"
+        );
+        assert!(
+            hj.contains(&format!("\"fingerprint\": \"{}\"", t.fingerprint)),
+            "{hj}"
+        );
     }
     let series: serde_json::Value = serde_json::from_str(&hj).unwrap();
     assert_eq!(series["series"].as_array().unwrap().len(), 2);
     // The chart's two panels (one metric, two testbeds) have two titles.
     let svg = fs::read_to_string(d.join("h.svg")).unwrap();
     for t in &shown {
-        assert!(svg.contains(&format!("tiny · step_time (s) · {t}")), "{t}: {svg}");
+        assert!(
+            svg.contains(&format!("tiny · step_time (s) · {t}")),
+            "{t}: {svg}"
+        );
     }
 }
 
@@ -418,10 +467,19 @@ fn a_changed_price_is_labelled_as_such() {
     assert!(!line.contains("performance"), "{line}");
     // No measured metric moved; the moved cost figures are counted and named by their cause.
     assert!(text.contains("metrics: 0 regressed, 0 improved"), "{text}");
-    assert!(text.contains("moved by an input of the cost model, never gated"), "{text}");
+    assert!(
+        text.contains("moved by an input of the cost model, never gated"),
+        "{text}"
+    );
     // A price is not a regression of the code: the gate passes.
     costbench(dir.path())
-        .args(["compare", "base.json", "new.json", "--fail-on-regression", "1"])
+        .args([
+            "compare",
+            "base.json",
+            "new.json",
+            "--fail-on-regression",
+            "1",
+        ])
         .assert()
         .code(0);
 }

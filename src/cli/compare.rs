@@ -1,9 +1,9 @@
 //! `costbench compare`: two reports (or directories, or a named baseline) metric by metric.
 
-use super::{EXIT_REGRESSION, EXIT_USAGE};
 use super::args::{OutputArgs, non_negative_percent, unit_fraction};
 use super::output::{colour, emit};
 use super::report::ReportFormat;
+use super::{EXIT_REGRESSION, EXIT_USAGE};
 use crate::render::export;
 use anyhow::Result;
 use clap::builder::{PossibleValue, TypedValueParser};
@@ -170,7 +170,11 @@ pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
     if c.gate_refused() {
         // The comparison is printed; the gate is a usage error: timings from two testbeds
         // differ by the machine, not only the code (docs/ci.md, "Across testbeds").
-        let refused = c.gate.as_ref().map(|g| g.refused.join(", ")).unwrap_or_default();
+        let refused = c
+            .gate
+            .as_ref()
+            .map(|g| g.refused.join(", "))
+            .unwrap_or_default();
         eprintln!(
             "error: gating across machines needs --across-machines: {} measured on different testbeds (it then gates only the figures exact there: FLOP counts); or compare reports of one testbed",
             crate::diag::show::one_line(&refused)

@@ -911,13 +911,13 @@ mod tests {
         same.rustc = "another rustc".to_owned();
         assert_eq!(a.testbed(), same.testbed());
         assert!(a.differences(&same).is_empty());
-        let mutations: Vec<Box<dyn Fn(&mut MachineContext)>> = vec![
-            Box::new(|m| m.cpu_model.push('!')),
-            Box::new(|m| m.threads += 1),
-            Box::new(|m| m.kernel.push('+')),
-            Box::new(|m| m.isa.avx512f = !m.isa.avx512f),
-            Box::new(|m| m.features = Some(Vec::new())),
-            Box::new(|m| m.memory_bytes += 4 << 30),
+        let mutations: [fn(&mut MachineContext); 6] = [
+            |m| m.cpu_model.push('!'),
+            |m| m.threads += 1,
+            |m| m.kernel.push('+'),
+            |m| m.isa.avx512f = !m.isa.avx512f,
+            |m| m.features = Some(Vec::new()),
+            |m| m.memory_bytes += 4 << 30,
         ];
         for mutate in mutations {
             let mut b = a.clone();
