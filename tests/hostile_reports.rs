@@ -432,19 +432,34 @@ fn report_compare_and_history_print_names_escaped() {
             "--format",
             "markdown",
         ],
+        // Another CPU model, so another testbed: the gate is refused (exit 2)…
         &[
             "compare",
             "good.json",
             "dir/evil.json",
             "--fail-on-regression=0",
         ],
+        // …unless asked to gate across machines.
+        &[
+            "compare",
+            "good.json",
+            "dir/evil.json",
+            "--fail-on-regression=0",
+            "--across-machines",
+        ],
         &["history", "dir"],
         &["history", "dir", "--metric", "cost."],
     ];
     for args in runs {
         let out = run(d.path(), args);
+        let refused =
+            args.contains(&"--fail-on-regression=0") && !args.contains(&"--across-machines");
         assert!(
-            matches!(out.status.code(), Some(0 | 3)),
+            if refused {
+                out.status.code() == Some(2)
+            } else {
+                matches!(out.status.code(), Some(0 | 3))
+            },
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
