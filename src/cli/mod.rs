@@ -5,6 +5,7 @@
 //! Exit codes: 0 success, 1 error, 2 usage error (clap), 3 a comparison's CI gate fired,
 //! 130 interrupted.
 
+mod ab;
 mod args;
 mod catalog;
 mod check;
@@ -70,6 +71,11 @@ pub enum Command {
     /// Measure this machine's roofline: peak GFLOP/s (f32, f64; one thread and all) and memory
     /// bandwidth. Cached per machine and reused by `run`.
     Probe(probe::ProbeArgs),
+    /// Same-runner A/B: run a base build and a head build of costbench back to back in
+    /// interleaved rounds, and compare (and gate) on the paired per-round differences. The CI
+    /// recipe for shared runners (docs/ci.md). Exits 3 with --fail-on-regression when a gated
+    /// metric regressed beyond the threshold.
+    Ab(ab::AbArgs),
     /// Compare two reports, or two directories of reports, metric by metric: the relative change
     /// with a bootstrap interval and a verdict (improved, regressed, no change, inconclusive).
     /// Exits 3 with --fail-on-regression when a metric regressed beyond the threshold.
@@ -89,7 +95,7 @@ pub enum Command {
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Run(_)) {
+    if matches!(cli.command, Command::Run(_) | Command::Ab(_)) {
         // Before the thread pool starts: its threads leave Ctrl-C to the handler's thread.
         interrupt::install();
     }
@@ -127,6 +133,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Catalog(args) => catalog::catalog(&args, quiet),
         Command::Estimate(args) => estimate::estimate(args),
         Command::Compare(args) => return compare::compare(args, quiet),
+        Command::Ab(args) => return ab::ab(args, quiet),
         Command::Report(args) => report::report(args, quiet),
         Command::History(args) => history::history(args),
         Command::Completions(args) => completions::completions(&args),

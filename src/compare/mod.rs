@@ -18,6 +18,7 @@
 //! Across machines only machine-independent figures are compared (each op class's fraction of
 //! its own machine's roofline, FLOP counts, modelled costs) unless `raw_times` is set.
 
+pub mod ab;
 pub mod history;
 pub mod sources;
 
