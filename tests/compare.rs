@@ -410,12 +410,15 @@ fn the_cost_table_exports_as_csv_and_markdown() {
     let options = fixture().cost.unwrap().options;
     let csv = stdout(d, &["report", "tiny.json", "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("workload,scenario,instance,accelerator,plan,chips"));
+    assert!(lines[0].starts_with(
+        "report,workload,created_at,machine_label,scenario,instance,accelerator,plan,chips"
+    ));
     assert_eq!(lines.len(), options.len() + 1);
     // Unrounded figures that read back to the report's.
     let first: Vec<&str> = lines[1].split(',').collect();
-    assert_eq!(first[2], options[0].instance);
-    assert_eq!(first[9].parse::<f64>().unwrap(), options[0].usd);
+    assert_eq!(first[0], "tiny.json");
+    assert_eq!(first[5], options[0].instance);
+    assert_eq!(first[12].parse::<f64>().unwrap(), options[0].usd);
     let md = stdout(d, &["report", "tiny.json", "--format", "markdown"]);
     assert!(md.contains("### Cost of the target"), "{md}");
     assert!(md.contains(&format!("| {} ", options[0].instance)), "{md}");
@@ -456,4 +459,69 @@ fn run_and_history_write_html_pages() {
         .args(["run", TINY_WORKLOAD, "--no-probe", "--html", "-o", "-"])
         .assert()
         .code(1);
+}
+
+/// Two reports of the same workload, an hour apart: `base.json` and `runs/later.json` in a
+/// temporary directory (the second 1.5× slower, on the same machine).
+fn two_reports() -> (tempfile::TempDir, [&'static str; 2]) {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture();
+    let mut later = scaled(&base, 1.5);
+    later.created_at = "2026-11-26T19:46:40Z".into();
+    store::save_to(&base, &dir.path().join("base.json")).unwrap();
+    fs::create_dir(dir.path().join("runs")).unwrap();
+    store::save_to(&later, &dir.path().join("runs/later.json")).unwrap();
+    (dir, ["base.json", "./runs/later.json"])
+}
+
+#[test]
+fn csv_and_markdown_rows_of_several_reports_name_their_report() {
+    let (dir, files) = two_reports();
+    let d = dir.path();
+    let options = fixture().cost.unwrap().options.len();
+    // CSV: every row starts with the file as given, the workload, created_at and the label.
+    let csv = stdout(d, &["report", files[0], files[1], "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("report,workload,created_at,machine_label,scenario,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 1 + 2 * options);
+    let expected = [
+        "base.json,tiny,2026-11-26T18:46:40Z,fixture,",
+        "./runs/later.json,tiny,2026-11-26T19:46:40Z,fixture,",
+    ];
+    for (i, row) in lines[1..].iter().enumerate() {
+        let from = expected[i / options];
+        assert!(row.starts_with(from), "row {i}: {row}");
+    }
+    // Markdown: one section per report, the line under its heading names the file, and every row
+    // of its tables starts with that file.
+    let md = stdout(d, &["report", files[0], files[1], "--format", "markdown"]);
+    let mut section = None;
+    let mut header = false;
+    let mut rows = [0usize; 2];
+    for line in md.lines() {
+        if let Some(i) = files
+            .iter()
+            .position(|f| line.starts_with(&format!("`{f}`: ")))
+        {
+            section = Some(i);
+        }
+        if !line.starts_with('|') {
+            header = true;
+            continue;
+        }
+        let i = section.expect("a table under a section naming its report");
+        if header {
+            assert!(line.starts_with("| report "), "{line}");
+            header = false;
+        } else if !line.starts_with("|-") {
+            assert!(line.starts_with(&format!("| `{}` ", files[i])), "{line}");
+            rows[i] += 1;
+        }
+    }
+    let per_report = fixture().metrics.len() + 2 * (options + 1) + options;
+    assert_eq!(rows, [per_report, per_report], "{md}");
 }

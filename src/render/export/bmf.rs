@@ -1,7 +1,7 @@
 //! `--format bmf`: Bencher Metric Format, `{"bench": {"measure": {"value", "lower_value",
 //! "upper_value"}}}`, of the reports' metrics (of a comparison: the new side's).
 
-use super::{Exporter, Output, figures, pretty};
+use super::{Exporter, NamedReport, Output, figures, pretty};
 use crate::compare::Comparison;
 use crate::compare::sources::split_id;
 use crate::report::schema::{Metric, Report};
@@ -17,12 +17,14 @@ impl Exporter for Bmf {
         "bmf"
     }
 
-    fn report(&self, reports: &[Report]) -> Result<Output> {
-        Ok(Output::Text(bmf(&figures(reports))))
+    fn report(&self, reports: &[NamedReport]) -> Result<Output> {
+        Ok(Output::Text(bmf(&figures(
+            reports.iter().map(|n| &n.report),
+        ))))
     }
 
     fn comparison(&self, _c: &Comparison, new: &[Report]) -> Result<Output> {
-        self.report(new)
+        Ok(Output::Text(bmf(&figures(new))))
     }
 }
 

@@ -2,7 +2,7 @@
 //! `customBiggerIsBetter` formats, two files of `{name, unit, value, range, extra}` arrays, of
 //! the reports' metrics (of a comparison: the new side's).
 
-use super::{Exporter, Output, figures, pretty};
+use super::{Exporter, NamedReport, Output, figures, pretty};
 use crate::compare::Comparison;
 use crate::report::schema::{Direction, Metric, Report};
 use anyhow::Result;
@@ -21,13 +21,14 @@ impl Exporter for GithubActionBenchmark {
         "github-action-benchmark"
     }
 
-    fn report(&self, reports: &[Report]) -> Result<Output> {
-        let (smaller, bigger) = split(&figures(reports));
+    fn report(&self, reports: &[NamedReport]) -> Result<Output> {
+        let (smaller, bigger) = split(&figures(reports.iter().map(|n| &n.report)));
         Ok(Output::Files(vec![(SMALLER, smaller), (BIGGER, bigger)]))
     }
 
     fn comparison(&self, _c: &Comparison, new: &[Report]) -> Result<Output> {
-        self.report(new)
+        let (smaller, bigger) = split(&figures(new));
+        Ok(Output::Files(vec![(SMALLER, smaller), (BIGGER, bigger)]))
     }
 }
 

@@ -20,6 +20,7 @@ pub use comparison::gate_line;
 use crate::compare::Comparison;
 use crate::report::schema::{Metric, Report};
 use anyhow::Result;
+use std::path::Path;
 
 /// What an exporter makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +31,32 @@ pub enum Output {
     Files(Vec<(&'static str, String)>),
 }
 
+/// A report and the name of the file it was read from, as the command line gave it: what the
+/// CSV and Markdown rows of several reports say they came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedReport {
+    pub file: String,
+    pub report: Report,
+}
+
+impl NamedReport {
+    /// `report`, read from `file` (shown as given; a name that is not UTF-8 loses the bytes it
+    /// cannot show).
+    pub fn new(file: &Path, report: Report) -> Self {
+        Self {
+            file: file.display().to_string(),
+            report,
+        }
+    }
+}
+
 /// One export format.
 pub trait Exporter {
     /// The format's name as `--format` spells it, for messages.
     fn name(&self) -> &'static str;
 
     /// Reports' figures: one document for them all, or one section per report.
-    fn report(&self, reports: &[Report]) -> Result<Output>;
+    fn report(&self, reports: &[NamedReport]) -> Result<Output>;
 
     /// A comparison. `new` are the new side's reports: the formats that feed a dashboard (BMF,
     /// github-action-benchmark) export those. A format that has no comparison form says so in
@@ -45,9 +65,9 @@ pub trait Exporter {
 }
 
 /// Every metric of `reports`, each with its workload's name.
-fn figures(reports: &[Report]) -> Vec<(String, Metric)> {
+fn figures<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<(String, Metric)> {
     reports
-        .iter()
+        .into_iter()
         .flat_map(|r| {
             crate::report::all_metrics(r)
                 .into_iter()
