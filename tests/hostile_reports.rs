@@ -485,7 +485,9 @@ fn csv_cells_that_spreadsheets_would_run_are_neutralised() {
     assert!(!rows.is_empty());
     for row in &rows {
         assert!(
-            row.starts_with("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\","),
+            row.starts_with(
+                "evil.json,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\","
+            ),
             "{row}"
         );
     }

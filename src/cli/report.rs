@@ -4,8 +4,8 @@
 use super::args::OutputArgs;
 use super::output::{colour, emit};
 use crate::render::export::{
-    Exporter, bmf::Bmf, csv::Csv, github_action_benchmark::GithubActionBenchmark, html::Html,
-    json::Json, markdown::Markdown, table::Table,
+    Exporter, NamedReport, bmf::Bmf, csv::Csv, github_action_benchmark::GithubActionBenchmark,
+    html::Html, json::Json, markdown::Markdown, table::Table,
 };
 use crate::report::store;
 use anyhow::Result;
@@ -66,7 +66,7 @@ pub fn report(args: ReportArgs, quiet: bool) -> Result<()> {
     let reports = args
         .files
         .iter()
-        .map(|f| store::load(f))
+        .map(|f| store::load(f).map(|r| NamedReport::new(f, r)))
         .collect::<Result<Vec<_>, _>>()?;
     let out = args.output.output.as_deref();
     let chosen = args.format.exporter(out.is_none() && colour());
