@@ -27,7 +27,14 @@ use std::path::PathBuf;
 pub struct RunArgs {
     /// Bundled workload names or workload files (default: the bundled default, gpt2-124m).
     pub workloads: Vec<String>,
-    /// A short run: 0.5 s warm-up, ±3% target, 5 s budget per workload.
+    /// A shorter measurement, not a time limit: 0.5 s warm-up, then sampling until ±3% or 5 s,
+    /// but at least 5 samples (so at least 7 steps); --max-time bounds the time.
+    ///
+    /// The step (or each product of a sweep) warms up for 0.5 s (a step: its first two runs at
+    /// least), then is sampled until its median is within ±3% or its share of 5 s of sampling
+    /// has passed, but never fewer than 5 times. So a workload takes at least 7 steps (over a
+    /// minute at 10 s a step), a sweep at least 0.5 s per product. --max-time bounds the whole
+    /// measurement instead (with --quick too).
     #[arg(long)]
     pub quick: bool,
     /// Samples to take before the precision target may stop sampling.
