@@ -184,10 +184,11 @@ fn output_that_is_a_directory_or_with_several_workloads_is_refused() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("is a directory"));
+    // A usage error: one --output, several workloads.
     costbench(dir.path())
         .args(["run", &file, &file, "--output", "x.json"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--output takes one report"));
 }
 

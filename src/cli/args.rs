@@ -31,8 +31,11 @@ impl CatalogArgs {
             let overlay = Catalog::load_overlay(path)?;
             c.overlay(overlay)?;
         }
+        // A --price that cannot apply is a usage error (a value of the command line); an
+        // overlay file that cannot be read or holds invalid figures, a runtime error.
         for spec in &self.price {
-            c.set_price(spec)?;
+            c.set_price(spec)
+                .map_err(|e| super::usage::usage(e.to_string()))?;
         }
         Ok(c)
     }

@@ -36,6 +36,20 @@ pub struct HistoryArgs {
 }
 
 pub fn history(args: HistoryArgs) -> Result<()> {
+    // One path named for both outputs is a usage error; two paths that meet through a link are
+    // found by `guard_outputs` below, a runtime error.
+    if let (Some(html), Some(svg)) = (&args.html, &args.svg) {
+        let absolute = |p: &std::path::Path| std::path::absolute(p).ok();
+        super::usage::ensure(
+            absolute(html).is_none() || absolute(html) != absolute(svg),
+            || {
+                format!(
+                    "--html and --svg name the same file '{}'; expected a different path for each output",
+                    short(&svg.display().to_string())
+                )
+            },
+        )?;
+    }
     let json = args.json || args.format == super::list::DocFormat::Json;
     use costbench::compare::history;
     use costbench::stats::changepoint;

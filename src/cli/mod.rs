@@ -2,8 +2,8 @@
 //! library and printed. Nothing here computes a figure: parsing arguments, choosing where output
 //! goes (`output`), progress bars (`progress`) and Ctrl-C wiring (`interrupt`) are all it owns.
 //!
-//! Exit codes: 0 success, 1 error, 2 usage error (clap), 3 a comparison's CI gate fired,
-//! 130 interrupted.
+//! Exit codes: [`EXIT_CODES`], printed by `costbench --help` and tabled in README.md. Usage
+//! errors found after clap's parsing go through [`usage::UsageError`] and are printed by clap.
 
 mod args;
 mod catalog;
@@ -20,22 +20,62 @@ mod probe;
 mod progress;
 mod report;
 mod run;
+mod usage;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use costbench::diag::show::{one_line, short};
 use std::process::ExitCode;
 
-/// Exit code of a comparison whose CI gate fired (errors are 1, usage errors 2).
+/// Exit code of a usage error: clap's own, and [`usage::UsageError`].
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code of a comparison whose CI gate fired.
 pub const EXIT_REGRESSION: u8 = 3;
 /// Exit code of an interrupted run (128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Every exit code and what it means, as `costbench --help` prints them; README.md's table has
+/// the same rows (tests/exit_codes.rs).
+const EXIT_CODES: [(u8, &str); 5] = [
+    (0, "success"),
+    (
+        1,
+        "runtime error: a file missing, unreadable or invalid, an output that cannot be written, \
+         a measurement that failed",
+    ),
+    (
+        EXIT_USAGE,
+        "usage error: an unknown flag, a bad value, or arguments that cannot go together",
+    ),
+    (
+        EXIT_REGRESSION,
+        "a comparison's gate fired: `compare --fail-on-regression` found a regression beyond \
+         the threshold",
+    ),
+    (
+        EXIT_INTERRUPTED,
+        "interrupted (Ctrl-C or SIGTERM); any report already written is named",
+    ),
+];
+
+/// The exit codes as a section of `costbench --help`, headed like clap's own sections.
+fn exit_code_help() -> clap::builder::StyledStr {
+    use std::fmt::Write as _;
+    let header = clap::builder::Styles::default().get_header().to_owned();
+    let mut s = clap::builder::StyledStr::new();
+    let _ = writeln!(s, "{header}Exit codes:{header:#}");
+    for (code, meaning) in EXIT_CODES {
+        let _ = writeln!(s, "  {code:<5}{meaning}");
+    }
+    s
+}
 
 #[derive(Parser, Debug)]
 #[command(
     name = "costbench",
     version,
-    about = "Measure training-step workloads on this CPU and estimate what training would cost on accelerators"
+    about = "Measure training-step workloads on this CPU and estimate what training would cost on accelerators",
+    after_help = exit_code_help()
 )]
 pub struct Cli {
     /// Worker threads for the kernels (default: RAYON_NUM_THREADS if set, else one per logical
@@ -88,7 +128,10 @@ pub enum Command {
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cmd = Cli::command();
+    let matches = cmd.get_matches_mut();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
+    let name = matches.subcommand_name().unwrap_or_default().to_string();
     if matches!(cli.command, Command::Run(_)) {
         // Before the thread pool starts: its threads leave Ctrl-C to the handler's thread.
         interrupt::install();
@@ -101,6 +144,17 @@ pub fn main() -> ExitCode {
         Err(e) if e.is::<costbench::measure::interrupt::Interrupted>() => {
             eprintln!("error: {}", one_line(&e.to_string()));
             ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Err(e) if usage::is_usage(&e) => {
+            // As clap prints its own: the message, the command's usage, a pointer to --help.
+            let message = one_line(&format!("{e:#}"));
+            let sub = cmd.find_subcommand_mut(&name);
+            let error = match sub {
+                Some(sub) => sub.error(clap::error::ErrorKind::ArgumentConflict, message),
+                None => cmd.error(clap::error::ErrorKind::ArgumentConflict, message),
+            };
+            let _ = error.print();
+            ExitCode::from(EXIT_USAGE)
         }
         Err(e) => {
             // One line, whatever the error carries: control characters from a file name or a

@@ -3,11 +3,13 @@
 
 use super::args::OutputArgs;
 use super::output::{colour, emit};
+use super::usage;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use costbench::render::export::{
-    Exporter, bmf::Bmf, csv::Csv, github_action_benchmark::GithubActionBenchmark, html::Html,
-    json::Json, markdown::Markdown, table::Table,
+    Exporter, bmf::Bmf, csv::Csv, github_action_benchmark,
+    github_action_benchmark::GithubActionBenchmark, html::Html, json::Json, markdown::Markdown,
+    table::Table,
 };
 use costbench::report::store;
 use std::path::PathBuf;
@@ -47,6 +49,25 @@ impl ReportFormat {
             ReportFormat::Html => Box::new(Html),
         }
     }
+
+    /// Whether the format writes several files, into the `-o` directory.
+    pub fn writes_files(self) -> bool {
+        self == ReportFormat::GithubActionBenchmark
+    }
+}
+
+/// The usage errors of an export's format and `-o`, before any input is read: a format that
+/// writes several files needs `-o DIR`.
+pub fn check_output(format: ReportFormat, out: Option<&std::path::Path>) -> Result<()> {
+    usage::ensure(!format.writes_files() || out.is_some(), || {
+        let name = format.to_possible_value().map(|v| v.get_name().to_string());
+        format!(
+            "--format {} writes two files ({} and {}): give the directory with -o DIR",
+            name.unwrap_or_default(),
+            github_action_benchmark::SMALLER,
+            github_action_benchmark::BIGGER
+        )
+    })
 }
 
 #[derive(Args, Debug)]
@@ -63,6 +84,16 @@ pub struct ReportArgs {
 }
 
 pub fn report(args: ReportArgs, quiet: bool) -> Result<()> {
+    check_output(args.format, args.output.output.as_deref())?;
+    usage::ensure(
+        args.format != ReportFormat::Html || args.files.len() == 1,
+        || {
+            format!(
+                "report --format html makes one page per report; give one FILE ({} given)",
+                args.files.len()
+            )
+        },
+    )?;
     let reports = args
         .files
         .iter()

@@ -5,6 +5,7 @@ use super::args::{
 };
 use super::output::{Target, guard_outputs, shown, write_file};
 use super::progress::{sampling_bar, show_progress, spinner, update_bar};
+use super::usage::{self, usage};
 use anyhow::Result;
 use clap::Args;
 use costbench::diag::show::{one_line, printable};
@@ -111,30 +112,47 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     } else {
         args.workloads.clone()
     };
-    anyhow::ensure!(
-        args.output.is_none() || names.len() == 1,
-        "--output takes one report; {} workloads were named (leave --output out to save one file per workload in {})",
-        names.len(),
-        args.results_dir.display()
-    );
+    // Usage errors first, before any workload, catalog or output is looked at.
+    usage::ensure(args.output.is_none() || names.len() == 1, || {
+        format!(
+            "--output takes one report; {} workloads were named (leave --output out to save one file per workload in {})",
+            names.len(),
+            args.results_dir.display()
+        )
+    })?;
+    // `baseline_dir` only checks the name.
+    let baseline = match &args.save_baseline {
+        Some(name) => Some(
+            costbench::compare::baseline_dir(&args.results_dir, name)
+                .map_err(|e| usage(format!("--save-baseline: {e}")))?,
+        ),
+        None => None,
+    };
+    let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    usage::ensure(!(args.html && to_stdout), || {
+        "--html writes a page beside the report file; it cannot go with --output -".into()
+    })?;
+    let report_path = args.output.as_deref().filter(|_| !to_stdout);
+    let page_path = report_path
+        .filter(|_| args.html)
+        .map(|p| p.with_extension("html"));
+    if let (Some(report), Some(page)) = (report_path, &page_path) {
+        usage::ensure(report.file_name() != page.file_name(), || {
+            format!(
+                "--html writes the page beside the report as '<report>.html', which is the report '{}' itself; give --output a .json name",
+                shown(report)
+            )
+        })?;
+    }
     // Validate every workload, and the destination, before measuring anything.
     let available = costbench::workload::available_memory_bytes();
     let parsed = names
         .iter()
         .map(|n| bundled::resolve_for_run(n, available).map(|w| (n.clone(), w)))
         .collect::<Result<Vec<_>, _>>()?;
-    // Every input (catalog, prices, baseline name) is validated before any directory is
-    // created, so a refused run leaves nothing behind.
+    // Every input (catalog, prices) is validated before any directory is created, so a refused
+    // run leaves nothing behind.
     let catalog = args.catalog.load()?;
-    let baseline = match &args.save_baseline {
-        Some(name) => Some(costbench::compare::baseline_dir(&args.results_dir, name)?),
-        None => None,
-    };
-    let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    anyhow::ensure!(
-        !(args.html && to_stdout),
-        "--html writes a page beside the report file; it cannot go with --output -"
-    );
     let choice = SamplingChoice {
         quick: args.quick,
         min_samples: args.min_samples.map(|n| n as usize),
@@ -152,10 +170,6 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         .chain(args.catalog.catalog.iter().cloned())
         .filter(|p| !matches!(write::what_is_at(p), Ok(write::Found::Nothing) | Err(_)))
         .collect();
-    let report_path = args.output.as_deref().filter(|_| !to_stdout);
-    let page_path = report_path
-        .filter(|_| args.html)
-        .map(|p| p.with_extension("html"));
     let baseline_paths: Vec<PathBuf> = match &baseline {
         Some(dir) => parsed
             .iter()
@@ -163,13 +177,6 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
             .collect(),
         None => Vec::new(),
     };
-    if let (Some(report), Some(page)) = (report_path, &page_path) {
-        anyhow::ensure!(
-            report.file_name() != page.file_name(),
-            "--html writes the page beside the report as '<report>.html', which is the report '{}' itself; give --output a .json name",
-            shown(report)
-        );
-    }
     let mut targets = Vec::new();
     if let Some(p) = report_path {
         targets.push(Target {
