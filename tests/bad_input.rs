@@ -391,7 +391,7 @@ fn the_unbroken_inputs_are_accepted() {
     for args in [
         &["check", "work.toml"][..],
         &["check", "sweep.toml"],
-        &["estimate", "work.toml", "-q"],
+        &["estimate", "work.toml"],
         &["catalog", "--catalog", "price.toml", "-q"],
         &["catalog", "--catalog", "chip.toml", "-q"],
         &["catalog", "--price", "p5.48xlarge:on_demand=40", "-q"],
@@ -1267,7 +1267,7 @@ fn flag_cases() -> Vec<Case> {
         .file("work.toml", VALID),
         case(
             "threads_not_a_number",
-            "--threads abc list",
+            "probe --threads abc",
             2,
             &["--threads", "abc"],
         ),
@@ -1317,7 +1317,7 @@ fn flag_cases() -> Vec<Case> {
             "plan_unknown",
             "estimate gpt2-124m --plan ondemand",
             2,
-            &["--plan", "'ondemand'", "on_demand"],
+            &["--plan", "unknown plan `ondemand`", "on_demand"],
         ),
         case(
             "chips_0",

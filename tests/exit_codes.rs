@@ -239,6 +239,23 @@ const USAGE_ERRORS: &[Usage] = &[
         &["history", ".", "--svg", "x.svg", "--html", "./x.svg"],
         &["--html and --svg name the same file"],
     ),
+    // The shared flags before the command (their old place), where they do nothing, or twice.
+    usage(
+        &["--threads", "1", "list"],
+        &["--threads does nothing on `list`", "`run` and `probe`"],
+    ),
+    usage(
+        &["-q", "estimate", "gpt2-124m"],
+        &["--quiet does nothing on `estimate`"],
+    ),
+    usage(
+        &["--color", "never", "run", "--no-probe"],
+        &["--color does nothing on `run`", "`compare` and `report`"],
+    ),
+    usage(
+        &["--threads", "2", "probe", "--threads", "1"],
+        &["--threads was given both before and after the command"],
+    ),
 ];
 
 /// The commands whose usage errors are listed.
@@ -318,6 +335,22 @@ fn success_and_runtime_errors_exit_0_and_1() {
         assert!(line.contains(words), "{args:?}: {line}");
         assert!(!stderr.contains("Usage:"), "{args:?}: {stderr}");
     }
+}
+
+/// The shared flags in their old place still act on the commands that take them.
+#[test]
+fn shared_flags_before_the_command_still_act_where_they_act() {
+    // --threads before `run` is taken: the run gets to the (missing) workload.
+    let (code, _, stderr) = run(&["--threads", "1", "run", "missing.toml", "--no-probe"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+    // -q and --color before `compare`.
+    let (code, stdout, stderr) = run(&["-q", "--color", "always", "compare", "r.json", "r.json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains('\x1b'),
+        "--color always before compare was ignored"
+    );
 }
 
 /// README.md's table of exit codes holds exactly the rows `costbench --help` prints.

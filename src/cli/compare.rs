@@ -101,6 +101,10 @@ pub struct CompareArgs {
     pub format: CompareFormat,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
+    #[command(flatten)]
+    pub color: super::args::ColorArg,
 }
 
 pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {

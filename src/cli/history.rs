@@ -33,9 +33,11 @@ pub struct HistoryArgs {
     /// Significance level of the change-point permutation test.
     #[arg(long, default_value_t = 0.05, value_parser = unit_fraction, allow_negative_numbers = true)]
     pub significance: f64,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
 }
 
-pub fn history(args: HistoryArgs) -> Result<()> {
+pub fn history(args: HistoryArgs, quiet: bool) -> Result<()> {
     // One path named for both outputs is a usage error; two paths that meet through a link are
     // found by `guard_outputs` below, a runtime error.
     if let (Some(html), Some(svg)) = (&args.html, &args.svg) {
@@ -72,10 +74,12 @@ pub fn history(args: HistoryArgs) -> Result<()> {
         None => costbench::compare::load_dir(&dir)?,
     };
     if reports.is_empty() && skipped.is_empty() {
-        eprintln!(
-            "note: history: '{}' holds no costbench report yet; nothing to show (run `costbench run` to add one)",
-            short(&dir.display().to_string())
-        );
+        if !quiet {
+            eprintln!(
+                "note: history: '{}' holds no costbench report yet; nothing to show (run `costbench run` to add one)",
+                short(&dir.display().to_string())
+            );
+        }
         if json {
             let empty = history::build(
                 &dir.display().to_string(),

@@ -23,7 +23,8 @@ mod run;
 mod usage;
 
 use anyhow::Result;
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use args::{ColorArg, QuietArg, ThreadsArg};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use costbench::diag::show::{one_line, short};
 use std::process::ExitCode;
 
@@ -78,19 +79,99 @@ fn exit_code_help() -> clap::builder::StyledStr {
     after_help = exit_code_help()
 )]
 pub struct Cli {
-    /// Worker threads for the kernels (default: RAYON_NUM_THREADS if set, else one per logical
-    /// core; more than the cores is allowed, with a warning).
-    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS))]
-    threads: Option<u32>,
-    /// No progress bars or warnings on stderr.
-    #[arg(long, short, global = true)]
-    quiet: bool,
-    /// Colour in terminal tables: auto (a terminal, unless NO_COLOR or TERM=dumb;
-    /// CLICOLOR_FORCE forces it), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = color::ColorWhen::Auto)]
-    color: color::ColorWhen,
+    #[command(flatten)]
+    before: BeforeCommand,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--threads`, `--quiet` and `--color` in their old place, before the command
+/// (`costbench --threads 1 run`), from when they were global. Each now belongs to the commands
+/// it acts on (`ThreadsArg`, `QuietArg`, `ColorArg`), so that no command's help lists a flag
+/// that does nothing there. The old place is still accepted, hidden from help, for those
+/// commands; for any other it is a usage error ([`BeforeCommand::move_into`]), as the flag
+/// after that command is.
+#[derive(Args, Debug, Default)]
+struct BeforeCommand {
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS))]
+    threads: Option<u32>,
+    #[arg(long, short, hide = true)]
+    quiet: bool,
+    #[arg(long, hide = true, value_enum, value_name = "WHEN")]
+    color: Option<color::ColorWhen>,
+}
+
+/// The shared flags a command takes (`None`: it does not take that one).
+#[derive(Default)]
+struct Shared<'a> {
+    threads: Option<&'a mut ThreadsArg>,
+    quiet: Option<&'a mut QuietArg>,
+    color: Option<&'a mut ColorArg>,
+}
+
+impl BeforeCommand {
+    /// Moves each flag given before the command into the command's own; a usage error when the
+    /// command does not take it, or when it was given after the command too.
+    fn move_into(self, shared: &mut Shared, command: &str) -> Result<()> {
+        let refused = |flag: &str| {
+            usage::usage(format!(
+                "{flag} does nothing on `{command}`: it acts only on {}",
+                takers(flag)
+            ))
+        };
+        let twice = |flag: &str| {
+            usage::usage(format!(
+                "{flag} was given both before and after the command; give it once, after the \
+                 command"
+            ))
+        };
+        if let Some(n) = self.threads {
+            let t = shared
+                .threads
+                .as_deref_mut()
+                .ok_or_else(|| refused("--threads"))?;
+            if t.threads.is_some() {
+                return Err(twice("--threads"));
+            }
+            t.threads = Some(n);
+        }
+        if self.quiet {
+            let q = shared
+                .quiet
+                .as_deref_mut()
+                .ok_or_else(|| refused("--quiet"))?;
+            if q.quiet {
+                return Err(twice("--quiet"));
+            }
+            q.quiet = true;
+        }
+        if let Some(when) = self.color {
+            let c = shared
+                .color
+                .as_deref_mut()
+                .ok_or_else(|| refused("--color"))?;
+            if c.color.is_some() {
+                return Err(twice("--color"));
+            }
+            c.color = Some(when);
+        }
+        Ok(())
+    }
+}
+
+/// The commands that take `flag` (`--threads`), from the clap definitions: "`run` and `probe`".
+fn takers(flag: &str) -> String {
+    let id = flag.trim_start_matches('-');
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|s| s.get_arguments().any(|a| a.get_id() == id))
+        .map(|s| format!("`{}`", s.get_name()))
+        .collect();
+    match names.as_slice() {
+        [] => "no command".into(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +207,47 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The shared flags this command takes.
+    fn shared(&mut self) -> Shared<'_> {
+        match self {
+            Command::Run(a) => Shared {
+                threads: Some(&mut a.threads),
+                quiet: Some(&mut a.quiet),
+                color: None,
+            },
+            Command::Probe(a) => Shared {
+                threads: Some(&mut a.threads),
+                quiet: Some(&mut a.quiet),
+                color: None,
+            },
+            Command::Catalog(a) => Shared {
+                quiet: Some(&mut a.quiet),
+                ..Shared::default()
+            },
+            Command::History(a) => Shared {
+                quiet: Some(&mut a.quiet),
+                ..Shared::default()
+            },
+            Command::Compare(a) => Shared {
+                threads: None,
+                quiet: Some(&mut a.quiet),
+                color: Some(&mut a.color),
+            },
+            Command::Report(a) => Shared {
+                threads: None,
+                quiet: Some(&mut a.quiet),
+                color: Some(&mut a.color),
+            },
+            Command::List(_)
+            | Command::Check(_)
+            | Command::Estimate(_)
+            | Command::Completions(_)
+            | Command::Man => Shared::default(),
+        }
+    }
+}
+
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let mut cmd = Cli::command();
@@ -136,7 +258,7 @@ pub fn main() -> ExitCode {
         // Before the thread pool starts: its threads leave Ctrl-C to the handler's thread.
         interrupt::install();
     }
-    let outcome = dispatch(cli);
+    let outcome = dispatch(cli, &name);
     // From here one line says how the run ended: a late Ctrl-C no longer quits (cli/interrupt.rs).
     costbench::measure::interrupt::ending();
     match outcome {
@@ -165,15 +287,24 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<u8> {
-    // Only the commands that compute start threads, so the others still work where threads
-    // cannot be created.
-    if matches!(cli.command, Command::Run(_) | Command::Probe(_)) {
-        start_thread_pool(cli.threads, cli.quiet)?;
+fn dispatch(cli: Cli, name: &str) -> Result<u8> {
+    let Cli {
+        before,
+        mut command,
+    } = cli;
+    let mut shared = command.shared();
+    before.move_into(&mut shared, name)?;
+    let threads = shared.threads.map(|t| t.threads);
+    let quiet = shared.quiet.is_some_and(|q| q.quiet);
+    if let Some(c) = shared.color {
+        color::set(c.color.unwrap_or_default());
     }
-    let quiet = cli.quiet;
-    color::set(cli.color);
-    match cli.command {
+    // Only the commands that compute start threads (those that take --threads), so the others
+    // still work where threads cannot be created.
+    if let Some(flag) = threads {
+        start_thread_pool(flag, quiet)?;
+    }
+    match command {
         Command::List(args) => list::list(&args),
         Command::Check(args) => check::check(&args),
         Command::Probe(args) => probe::probe(&args, quiet),
@@ -182,7 +313,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Estimate(args) => estimate::estimate(args),
         Command::Compare(args) => return compare::compare(args, quiet),
         Command::Report(args) => report::report(args, quiet),
-        Command::History(args) => history::history(args),
+        Command::History(args) => history::history(args, quiet),
         Command::Completions(args) => completions::completions(&args),
         Command::Man => completions::man(),
     }

@@ -81,6 +81,10 @@ pub struct ReportArgs {
     pub format: ReportFormat,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
+    #[command(flatten)]
+    pub color: super::args::ColorArg,
 }
 
 pub fn report(args: ReportArgs, quiet: bool) -> Result<()> {

@@ -102,6 +102,10 @@ pub struct RunArgs {
     pub spot_max_days: f64,
     #[command(flatten)]
     pub catalog: CatalogArgs,
+    #[command(flatten)]
+    pub threads: super::args::ThreadsArg,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
 }
 
 /// Measures each workload, prices its target, composes its report once and saves it.
