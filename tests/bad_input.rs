@@ -1317,7 +1317,7 @@ fn flag_cases() -> Vec<Case> {
             "plan_unknown",
             "estimate gpt2-124m --plan ondemand",
             2,
-            &["--plan", "unknown plan `ondemand`", "on_demand"],
+            &["--plan", "'ondemand'", "on_demand"],
         ),
         case(
             "chips_0",

@@ -146,9 +146,8 @@ pub struct EstimateArgs {
     /// The fewest whole instances that finish within this many days (default 30).
     #[arg(long, value_parser = positive_days, conflicts_with = "chips", allow_negative_numbers = true)]
     pub deadline_days: Option<f64>,
-    /// Only these pricing plans (on_demand, reserved_1yr, reserved_3yr, capacity_block, spot);
-    /// repeatable. Default: all.
-    #[arg(long, value_name = "PLAN")]
+    /// Only these pricing plans; repeatable. Default: all.
+    #[arg(long, value_name = "PLAN", value_parser = plan_value())]
     pub plan: Vec<Plan>,
     /// Print the model's validation instead: every calibration run's predicted and published
     /// step time at its published layout (docs/validation.md) and the median absolute error,
@@ -225,6 +224,13 @@ pub enum EstimateFormat {
     Markdown,
     /// A self-contained HTML page with charts.
     Html,
+}
+
+/// `--plan`: the catalog's plan names, listed in help as clap's possible values.
+fn plan_value() -> impl clap::builder::TypedValueParser<Value = Plan> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Plan::ALL.map(Plan::as_str))
+        .map(|name| name.parse::<Plan>().expect("a possible value is a plan"))
 }
 
 fn pue_value(s: &str) -> Result<f64, String> {

@@ -12,6 +12,8 @@ mod color;
 mod compare;
 mod completions;
 mod estimate;
+#[cfg(test)]
+mod help_tests;
 mod history;
 mod interrupt;
 mod list;
@@ -187,6 +189,8 @@ pub enum Command {
     Catalog(catalog::CatalogCommand),
     /// The cost model alone, without measuring: what training a model on N tokens costs on
     /// every catalog option.
+    ///
+    /// Formats (--format): table, json, csv, markdown or html.
     Estimate(estimate::EstimateArgs),
     /// Measure this machine's roofline: peak GFLOP/s (f32, f64; one thread and all) and memory
     /// bandwidth. Cached per machine and reused by `run`.
@@ -194,9 +198,13 @@ pub enum Command {
     /// Compare two reports, or two directories of reports, metric by metric: the relative change
     /// with a bootstrap interval and a verdict (improved, regressed, no change, inconclusive).
     /// Exits 3 with --fail-on-regression when a metric regressed beyond the threshold.
+    ///
+    /// Formats (--format): table, markdown, json, bmf (Bencher Metric Format) or
+    /// github-action-benchmark.
     Compare(compare::CompareArgs),
-    /// Export one report's figures as a table, Markdown, JSON, Bencher Metric Format or
-    /// github-action-benchmark files.
+    /// Export saved reports as a table, Markdown, JSON, BMF (Bencher Metric Format),
+    /// github-action-benchmark files, CSV (the cost table) or HTML (a page with charts, of one
+    /// report).
     Report(report::ReportArgs),
     /// The reports of a directory in time order: each metric's series, with change points
     /// detected by E-divisive means (docs/ci.md); a table, and an SVG chart with --svg.

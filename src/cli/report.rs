@@ -27,7 +27,8 @@ pub enum ReportFormat {
     /// (of a comparison: the new side's metrics).
     Bmf,
     /// github-action-benchmark's `customSmallerIsBetter` and `customBiggerIsBetter` arrays,
-    /// written as two files into the -o directory (of a comparison: the new side's metrics).
+    /// written as two files into the -o directory (of a comparison: the new side's metrics);
+    /// alias: gab.
     #[value(name = "github-action-benchmark", alias = "gab")]
     GithubActionBenchmark,
     /// The cost table as CSV, one row per priced option (`report` only).
