@@ -202,7 +202,7 @@ fn the_gate_exits_3_on_a_planted_slowdown_and_0_on_a_rerun() {
     costbench(dir.path())
         .args(["compare", "base.json"])
         .assert()
-        .code(1);
+        .code(2);
 }
 
 #[test]
@@ -348,7 +348,7 @@ fn named_baselines_round_trip() {
             "--no-probe",
         ])
         .assert()
-        .code(1);
+        .code(2);
 }
 
 #[test]
@@ -426,7 +426,7 @@ fn the_cost_table_exports_as_csv_and_markdown() {
     costbench(d)
         .args(["report", "tiny.json", "tiny.json", "--format", "html"])
         .assert()
-        .code(1);
+        .code(2);
     for format in ["html", "csv"] {
         costbench(d)
             .args(["compare", "tiny.json", "tiny.json", "--format", format])
@@ -458,7 +458,7 @@ fn run_and_history_write_html_pages() {
     costbench(d)
         .args(["run", TINY_WORKLOAD, "--no-probe", "--html", "-o", "-"])
         .assert()
-        .code(1);
+        .code(2);
 }
 
 /// Two reports of the same workload, an hour apart: `base.json` and `runs/later.json` in a

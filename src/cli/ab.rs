@@ -63,6 +63,10 @@ pub struct AbArgs {
     /// Seed passed to every run (the same seed on both sides: the same data and weights).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
+    #[command(flatten)]
+    pub color: super::args::ColorArg,
 }
 
 /// `BIN --version`'s line, e.g. `costbench 0.1.0`, or why it could not be run.

@@ -27,7 +27,8 @@ pub const ACCOUNTING_TOLERANCE: f64 = 0.005;
 /// How to choose the sampling settings of each unit of work.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SamplingChoice {
-    /// `--quick`: short warm-up, ±3%, 5 s budget.
+    /// `--quick`: [`SamplingSettings::quick`] (0.5 s warm-up, ±3%, a 5 s sampling budget that
+    /// waits for at least 5 samples).
     pub quick: bool,
     /// `--min-samples`.
     pub min_samples: Option<usize>,
