@@ -210,10 +210,12 @@ fn shared_flags_sit_only_on_the_commands_they_act_on() {
     // The commands that write progress, warnings or notes to stderr.
     assert_eq!(
         takers("quiet"),
-        ["run", "catalog", "probe", "compare", "report", "history"]
+        [
+            "run", "catalog", "probe", "ab", "compare", "report", "history"
+        ]
     );
     // The commands whose terminal table has colour (`output::colour`).
-    assert_eq!(takers("color"), ["compare", "report"]);
+    assert_eq!(takers("color"), ["ab", "compare", "report"]);
     let mut top = Cli::command();
     top.build();
     let shown: Vec<&str> = top

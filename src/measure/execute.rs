@@ -260,7 +260,7 @@ fn time_step(slice: &mut dyn TrainingStep) -> Run {
 pub const PLANTED_SLOWDOWN_VAR: &str = "COSTBENCH_TEST_PLANTED_SLOWDOWN";
 
 /// A slowdown planted in every timed training step, as a fraction: `COSTBENCH_TEST_PLANTED_SLOWDOWN`
-/// given in percent (e.g. `5` for 5%), from 0 to 100. Test-only: it exists to measure what
+/// given in percent (e.g. `5` for 5%), above 0 and at most 1000. Test-only: it exists to measure what
 /// `costbench ab` detects (`docs/ci.md`), is off unless the variable is set, and a report
 /// measured with it says so in its warnings. Any other value is ignored with a warning.
 pub fn planted_slowdown() -> Option<f64> {
@@ -272,7 +272,7 @@ pub fn planted_slowdown() -> Option<f64> {
 
 fn parse_planted(text: &str) -> Option<f64> {
     match text.trim().parse::<f64>() {
-        Ok(p) if p.is_finite() && p > 0.0 && p <= 100.0 => Some(p / 100.0),
+        Ok(p) if p.is_finite() && p > 0.0 && p <= 1000.0 => Some(p / 100.0),
         _ => None,
     }
 }
@@ -286,7 +286,7 @@ fn planted_warning() -> Option<String> {
             f * 100.0
         ),
         None => format!(
-            "{PLANTED_SLOWDOWN_VAR}='{}' ignored: expected a percentage in (0, 100]",
+            "{PLANTED_SLOWDOWN_VAR}='{}' ignored: expected a percentage in (0, 1000]",
             crate::diag::show::short(&value.to_string_lossy())
         ),
     })
@@ -625,11 +625,11 @@ mod planted_tests {
     use super::parse_planted;
 
     #[test]
-    fn a_planted_slowdown_is_a_percentage_in_0_to_100() {
+    fn a_planted_slowdown_is_a_percentage_in_0_to_1000() {
         assert_eq!(parse_planted("5"), Some(0.05));
         assert_eq!(parse_planted(" 2.5 "), Some(0.025));
-        assert_eq!(parse_planted("100"), Some(1.0));
-        for ignored in ["0", "-3", "101", "nan", "inf", "", "5%", "?"] {
+        assert_eq!(parse_planted("1000"), Some(10.0));
+        for ignored in ["0", "-3", "1001", "nan", "inf", "", "5%", "?"] {
             assert_eq!(parse_planted(ignored), None, "{ignored:?}");
         }
     }
