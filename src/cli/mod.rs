@@ -53,8 +53,8 @@ const EXIT_CODES: [(u8, &str); 5] = [
     ),
     (
         EXIT_REGRESSION,
-        "a comparison's gate fired: `compare --fail-on-regression` found a regression beyond \
-         the threshold",
+        "a comparison's gate fired: `compare` or `ab` with `--fail-on-regression` found a \
+         regression beyond the threshold",
     ),
     (
         EXIT_INTERRUPTED,
