@@ -550,8 +550,10 @@ pub struct Metric {
     pub value: Interval,
     /// Whether a smaller figure is better (times, costs) or a bigger one (rates).
     pub smaller_is_better: bool,
-    /// Whether the figure does not depend on the machine (FLOP counts, fractions of the
-    /// machine's own roofline).
+    /// Whether the figure is not a raw time or rate (FLOP counts, fractions of the machine's own
+    /// roofline, costs). Of these only FLOP counts are exact on every machine: roofline
+    /// fractions still move between machines, and `costbench compare` never gates on them
+    /// across machines (`docs/ci.md`).
     pub machine_independent: bool,
 }
 

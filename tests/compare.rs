@@ -236,18 +236,212 @@ fn different_machines_are_announced_and_raw_times_left_out() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("DIFFERENT MACHINES (cpu_model:"), "{text}");
+    assert!(text.contains("DIFFERENT TESTBEDS"), "{text}");
+    assert!(text.contains("(cpu_model: "), "{text}");
     assert!(!text.contains(" step_time "), "{text}");
     assert!(text.contains("op.matmul.roofline_fraction"), "{text}");
     assert!(text.contains("step_flops"), "{text}");
-    // Roofline fractions fell too (the planted slowdown keeps the base's roofline): the gate
-    // sees them, not the raw times.
-    assert_eq!(out.status.code(), Some(3));
+    // Roofline fractions fell by two thirds (the planted slowdown keeps the base's roofline),
+    // but they move between machines by design: the gate is refused, not fired (exit 2), and
+    // with --across-machines it gates the FLOP counts only, which did not move.
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gating across machines needs --across-machines"),
+        "{err}"
+    );
+    let out = costbench(dir.path())
+        .args(["compare", "base.json", "new.json", "--fail-on-regression"])
+        .arg("--across-machines")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("regressed (not gated)"), "{text}");
+    assert!(text.contains("gate passed"), "{text}");
     let raw = stdout(
         dir.path(),
         &["compare", "base.json", "new.json", "--raw-times"],
     );
     assert!(raw.contains(" step_time "), "{raw}");
+}
+
+/// A quick run in `dir` (threads 1: never the fixture's testbed, which ran on 2) of the tiny
+/// workload with a slice batch of `batch` sequences, into `dir/<name>.json`.
+fn tiny_run(dir: &Path, batch: u32, name: &str) -> Report {
+    let workload = fs::read_to_string(TINY_WORKLOAD).unwrap().replace(
+        "layers = 2\nbatch = 4",
+        &format!("layers = 2\nbatch = {batch}"),
+    );
+    assert!(workload.contains(&format!("batch = {batch}\n")));
+    fs::write(dir.join("w.toml"), workload).unwrap();
+    costbench(dir)
+        .args([
+            "run",
+            "w.toml",
+            "--quick",
+            "--max-time",
+            "0.3",
+            "--no-probe",
+            "-q",
+        ])
+        .args(["--threads", "1", "-o", &format!("{name}.json")])
+        .assert()
+        .success();
+    store::load(&dir.join(format!("{name}.json"))).unwrap()
+}
+
+#[test]
+fn exact_figures_gate_across_testbeds_only_with_across_machines() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::copy(REPORT_FIXTURE, d.join("base.json")).unwrap();
+    // Six sequences a step instead of four: more FLOPs per step, measured on another testbed.
+    let new = tiny_run(d, 6, "new");
+    assert_ne!(new.machine.testbed(), fixture().machine.testbed());
+    let gate = [
+        "compare",
+        "base.json",
+        "new.json",
+        "--fail-on-regression",
+        "10",
+    ];
+    let out = costbench(d).args(gate).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // The comparison is still printed, with both testbeds.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("DIFFERENT TESTBEDS"), "{text}");
+    assert!(text.contains("gate REFUSED"), "{text}");
+    let out = costbench(d)
+        .args(gate)
+        .arg("--across-machines")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    // Only exact figures gate: FLOP counts; no time, rate or roofline fraction.
+    let line = err.lines().find(|l| l.starts_with("gate FAILED")).unwrap();
+    assert!(line.contains("step_flops"), "{line}");
+    assert!(
+        !line.contains("time") && !line.contains("gflops ") && !line.contains("fraction"),
+        "{line}"
+    );
+    // JSON says which rows gate.
+    let json: serde_json::Value = serde_json::from_str(&stdout(
+        d,
+        &[
+            "compare",
+            "base.json",
+            "new.json",
+            "--format",
+            "json",
+            "--raw-times",
+        ],
+    ))
+    .unwrap();
+    for m in json["pairs"][0]["metrics"].as_array().unwrap() {
+        let exact = m["kind"] == "exact";
+        assert_eq!(m["gated"].as_bool().unwrap(), exact, "{m}");
+    }
+}
+
+#[test]
+fn the_summary_counts_every_row() {
+    let base = fixture();
+    let dir = pair(&base, &scaled(&base, 1.10));
+    let d = dir.path();
+    let text = stdout(d, &["compare", "base.json", "new.json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(
+        d,
+        &["compare", "base.json", "new.json", "--format", "json"],
+    ))
+    .unwrap();
+    let metrics = json["pairs"][0]["metrics"].as_array().unwrap().len();
+    let costs = json["pairs"][0]["costs"].as_array().unwrap().len();
+    assert!(costs > 0);
+    let line = text.lines().find(|l| l.contains(" metrics: ")).unwrap();
+    assert!(line.starts_with(&format!("{metrics} metrics: ")), "{line}");
+    assert!(
+        line.contains(&format!("; {costs} cost figures: ")),
+        "{line}"
+    );
+    // Each part's verdicts add up to its rows.
+    for (part, total) in line.split("; ").zip([metrics, costs]) {
+        let part = part.split(" (").next().unwrap();
+        let sum: usize = part
+            .split(": ")
+            .nth(1)
+            .unwrap()
+            .split(", ")
+            .map(|x| x.split(' ').next().unwrap().parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(sum, total, "{part}");
+    }
+    // The same line in the Markdown.
+    let md = stdout(
+        d,
+        &["compare", "base.json", "new.json", "--format", "markdown"],
+    );
+    assert!(md.contains(&format!("{metrics} metrics: ")), "{md}");
+}
+
+#[test]
+fn history_and_compare_show_the_same_testbed() {
+    let base = fixture();
+    let mut other = scaled(&base, 1.05);
+    other.machine.label = Some("second-name".into());
+    other.created_at = "2026-12-01T00:00:00Z".into();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("h")).unwrap();
+    store::save_to(&base, &d.join("h/a.json")).unwrap();
+    store::save_to(&other, &d.join("h/b.json")).unwrap();
+    let (t1, t2) = (base.machine.testbed(), other.machine.testbed());
+    assert_eq!(t1.fingerprint, t2.fingerprint);
+    let shown = [t1.to_string(), t2.to_string()];
+    assert!(shown[0].starts_with("fixture@") && shown[1].starts_with("second-name@"));
+    // compare: one machine named twice, said so; both testbeds shown.
+    let c = stdout(d, &["compare", "h/a.json", "h/b.json"]);
+    assert!(c.contains("one machine under two labels"), "{c}");
+    let md = stdout(
+        d,
+        &["compare", "h/a.json", "h/b.json", "--format", "markdown"],
+    );
+    let json = stdout(d, &["compare", "h/a.json", "h/b.json", "--format", "json"]);
+    // history: the two labels are two series, each shown with its testbed.
+    let h = stdout(
+        d,
+        &["history", "h", "--metric", "step_time", "--svg", "h.svg"],
+    );
+    let hj = stdout(
+        d,
+        &["history", "h", "--metric", "step_time", "--format", "json"],
+    );
+    for t in &shown {
+        for (what, text) in [("compare", &c), ("markdown", &md), ("history", &h)] {
+            assert!(text.contains(t.as_str()), "{what} lacks {t}: {text}");
+        }
+    }
+    for t in [&t1, &t2] {
+        assert!(
+            json.contains(&format!("\"fingerprint\": \"{}\"", t.fingerprint)),
+            "{json}"
+        );
+        assert!(
+            hj.contains(&format!("\"fingerprint\": \"{}\"", t.fingerprint)),
+            "{hj}"
+        );
+    }
+    let series: serde_json::Value = serde_json::from_str(&hj).unwrap();
+    assert_eq!(series["series"].as_array().unwrap().len(), 2);
+    // The chart's two panels (one metric, two testbeds) have two titles.
+    let svg = fs::read_to_string(d.join("h.svg")).unwrap();
+    for t in &shown {
+        assert!(
+            svg.contains(&format!("tiny · step_time (s) · {t}")),
+            "{t}: {svg}"
+        );
+    }
 }
 
 #[test]
@@ -271,8 +465,23 @@ fn a_changed_price_is_labelled_as_such() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("+50.00%") && line.contains("price"), "{line}");
     assert!(!line.contains("performance"), "{line}");
-    // No measured metric moved.
-    assert!(text.contains("0 regressed, 0 improved"), "{text}");
+    // No measured metric moved; the moved cost figures are counted and named by their cause.
+    assert!(text.contains("metrics: 0 regressed, 0 improved"), "{text}");
+    assert!(
+        text.contains("moved by an input of the cost model, never gated"),
+        "{text}"
+    );
+    // A price is not a regression of the code: the gate passes.
+    costbench(dir.path())
+        .args([
+            "compare",
+            "base.json",
+            "new.json",
+            "--fail-on-regression",
+            "1",
+        ])
+        .assert()
+        .code(0);
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! `costbench compare`: two reports (or directories, or a named baseline) metric by metric.
 
-use super::EXIT_REGRESSION;
 use super::args::{OutputArgs, non_negative_percent, unit_fraction};
 use super::output::{colour, emit};
 use super::report::ReportFormat;
 use super::usage::usage;
+use super::{EXIT_REGRESSION, EXIT_USAGE};
 use crate::render::export;
 use anyhow::Result;
 use clap::builder::{PossibleValue, TypedValueParser};
@@ -89,11 +89,17 @@ pub struct CompareArgs {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Compare times and GFLOP/s even when the reports come from different machines.
+    /// Show times and GFLOP/s even when the reports come from different testbeds (never gated
+    /// there).
     #[arg(long)]
     pub raw_times: bool,
+    /// With --fail-on-regression across different testbeds (machine, setup, threads or build):
+    /// gate on the figures exact there (FLOP counts). Without it such a gate is refused (exit 2).
+    #[arg(long)]
+    pub across_machines: bool,
     /// Exit with code 3 when a measured metric regressed by more than PERCENT (default: the
     /// noise band), i.e. its whole interval lies beyond it and the change is significant.
+    /// Against a report from another testbed it needs --across-machines (else exit 2).
     #[arg(long, value_name = "PERCENT", num_args = 0..=1, value_parser = non_negative_percent, allow_negative_numbers = true)]
     pub fail_on_regression: Option<Option<f64>>,
     /// Output format.
@@ -148,6 +154,7 @@ pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
         significance: args.significance,
         seed: args.seed,
         raw_times: args.raw_times,
+        across_machines: args.across_machines,
         fail_on_regression: args
             .fail_on_regression
             .map(|p| p.map_or(args.noise / 100.0, |p| p / 100.0)),
@@ -171,6 +178,20 @@ pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
         quiet,
     )?;
     let table_on_stdout = args.format.0 == ReportFormat::Table && out.is_none();
+    if c.gate_refused() {
+        // The comparison is printed; the gate is a usage error: timings from two testbeds
+        // differ by the machine, not only the code (docs/ci.md, "Across testbeds").
+        let refused = c
+            .gate
+            .as_ref()
+            .map(|g| g.refused.join(", "))
+            .unwrap_or_default();
+        eprintln!(
+            "error: gating across machines needs --across-machines: {} measured on different testbeds (it then gates only the figures exact there: FLOP counts); or compare reports of one testbed",
+            crate::diag::show::one_line(&refused)
+        );
+        return Ok(EXIT_USAGE);
+    }
     if let Some(line) = export::gate_line(&c)
         && (!table_on_stdout || c.gate_failed())
     {

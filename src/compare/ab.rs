@@ -191,6 +191,8 @@ pub fn gate(metrics: &[AbMetric], settings: &AbSettings) -> Option<Gate> {
                 change: m.change,
             })
             .collect(),
+        // Both builds ran on this machine, round by round: never a cross-machine gate.
+        refused: Vec::new(),
     })
 }
 

@@ -1,7 +1,9 @@
 //! `costbench history`: the reports of a directory in time order, each metric's series per
-//! workload and machine, and the change points E-divisive means finds in it
+//! workload and testbed (the label and machine fingerprint `compare` matches by), and the
+//! change points E-divisive means finds in it
 //! ([`crate::stats::changepoint`]; docs/ci.md).
 
+use crate::measure::machine::Testbed;
 use crate::report::all_metrics;
 use crate::report::schema::{Direction, Report};
 use crate::stats::Estimate;
@@ -20,12 +22,13 @@ pub struct Point {
     pub estimate: Estimate,
 }
 
-/// A metric over time on one machine.
+/// A metric over time on one testbed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Series {
     pub workload: String,
-    /// `<cpu model>, <threads> threads[, label]`: series never mix machines.
-    pub machine: String,
+    /// Where the points were measured: series never mix testbeds (label and fingerprint, as
+    /// `compare` matches reports).
+    pub testbed: Testbed,
     pub id: String,
     pub unit: String,
     pub direction: Direction,
@@ -44,15 +47,6 @@ pub struct History {
     pub skipped: Vec<String>,
     /// The detector's settings: significance, permutations, minimum segment, seed.
     pub method: String,
-}
-
-fn machine_key(r: &Report) -> String {
-    let m = &r.machine;
-    let mut key = format!("{}, {} threads", m.cpu_model, m.threads);
-    if let Some(l) = &m.label {
-        key.push_str(&format!(", {l}"));
-    }
-    key
 }
 
 /// Whether a metric id is selected: contains one of `filters`, or (no filters) is measured.
@@ -74,22 +68,22 @@ pub fn build(
     metrics: &[String],
     settings: &changepoint::Settings,
 ) -> History {
-    let mut by_key: BTreeMap<(String, String, String), Series> = BTreeMap::new();
+    let mut by_key: BTreeMap<(String, Testbed, String), Series> = BTreeMap::new();
     let mut count = 0;
     for (path, r) in reports {
         if !workloads.is_empty() && !workloads.contains(&r.workload.name) {
             continue;
         }
         count += 1;
-        let machine = machine_key(r);
+        let testbed = r.machine.testbed();
         for m in all_metrics(r) {
             if !selected(&m.id, metrics) {
                 continue;
             }
-            let key = (r.workload.name.clone(), machine.clone(), m.id.clone());
+            let key = (r.workload.name.clone(), testbed.clone(), m.id.clone());
             let s = by_key.entry(key).or_insert_with(|| Series {
                 workload: r.workload.name.clone(),
-                machine: machine.clone(),
+                testbed: testbed.clone(),
                 id: m.id.clone(),
                 unit: m.unit.clone(),
                 direction: m.direction,

@@ -15,14 +15,24 @@
 //! - **inconclusive**: anything else — the interval straddles an edge of the band, so the
 //!   samples cannot tell a change of the band's size from noise. Measure longer to decide.
 //!
-//! Across machines only machine-independent figures are compared (each op class's fraction of
-//! its own machine's roofline, FLOP counts, modelled costs) unless `raw_times` is set.
+//! Reports are matched by testbed ([`Testbed`]: the label and the fingerprint of the machine, its
+//! setup and the build's code path). Across testbeds each metric follows its kind
+//! ([`MetricKind`]): exact figures (FLOP counts; instruction counts where the code path is the
+//! same) are compared and, with `across_machines`, gated; roofline fractions are shown, never
+//! gated; measured times and rates are left out (shown, never gated, with `raw_times`); and the
+//! gate is refused without `across_machines`.
+//!
+//! Cost figures never gate. One moved by an input (price, catalog, assumptions, scenario,
+//! workload) says so; one moved by the measurement alone inherits that measurement's verdict:
+//! its interval is the measured rates' intervals carried through the cost's dependence on them
+//! ([`cost_drivers`]), and it is never more conclusive than they are.
 
 pub mod ab;
 pub mod history;
 pub mod sources;
 
-use crate::report::schema::{Direction, Metric, Report};
+use crate::measure::machine::Testbed;
+use crate::report::schema::{Direction, Metric, MetricKind, Report};
 use crate::report::store;
 use crate::stats::{self, Estimate};
 use schemars::JsonSchema;
@@ -31,7 +41,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the comparison JSON (`costbench compare --format json`), `"major.minor"`.
-pub const COMPARISON_SCHEMA_VERSION: &str = "1.0";
+pub const COMPARISON_SCHEMA_VERSION: &str = "1.1";
 
 /// How to compare.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -46,8 +56,14 @@ pub struct Settings {
     pub resamples: usize,
     /// Seed of the bootstrap (ChaCha8): the same reports and seed give the same output.
     pub seed: u64,
-    /// Compare machine-dependent figures (times, GFLOP/s) even across different machines.
+    /// Compare machine-dependent figures (times, GFLOP/s) even across different testbeds
+    /// (shown, never gated there).
     pub raw_times: bool,
+    /// Gate across testbeds, on the figures that are exact there (FLOP counts; instruction
+    /// counts on the same code path). Without it, a gate across testbeds is refused (since
+    /// comparison schema 1.1).
+    #[serde(default)]
+    pub across_machines: bool,
     /// The CI gate: fail when a measured metric regresses by more than this fraction.
     pub fail_on_regression: Option<f64>,
 }
@@ -61,6 +77,7 @@ impl Default for Settings {
             resamples: 10_000,
             seed: 0,
             raw_times: false,
+            across_machines: false,
             fail_on_regression: None,
         }
     }
@@ -99,7 +116,13 @@ pub struct MetricComparison {
     pub id: String,
     pub unit: String,
     pub direction: Direction,
+    /// The report's legacy flag (false for times and rates); `kind` says more.
     pub machine_independent: bool,
+    /// What the figure depends on, which decides whether it gates across testbeds (since 1.1).
+    pub kind: MetricKind,
+    /// Whether this row counts for `--fail-on-regression` in this comparison: every metric on
+    /// one testbed; across testbeds only the exact ones (since 1.1).
+    pub gated: bool,
     pub base: Option<Estimate>,
     pub new: Option<Estimate>,
     /// new ÷ base − 1 with its confidence interval (a fraction: 0.05 = 5 % larger).
@@ -122,12 +145,25 @@ pub struct CostComparison {
     pub figure: String,
     pub base: Option<f64>,
     pub new: Option<f64>,
-    /// new ÷ base − 1 (modelled figures are exact given their inputs: no interval).
+    /// new ÷ base − 1, exact given the two reports' inputs.
     pub change: Option<f64>,
+    /// For a figure moved by the measurement alone (cause `performance` or `testbed`): the
+    /// change with the interval the measured rates behind it give (since 1.1). None when an
+    /// input moved it, or it did not move.
+    #[serde(default)]
+    pub interval: Option<Estimate>,
+    /// The p-value the verdict used: that of the measurement behind the figure (since 1.1).
+    #[serde(default)]
+    pub p_value: Option<f64>,
+    /// The metrics whose measurement the figure inherits its verdict from, e.g. `step_gflops`
+    /// for the CPU baseline, the per-class roofline fractions for an accelerator priced in the
+    /// `measured` scenario (since 1.1).
+    #[serde(default)]
+    pub driven_by: Vec<String>,
     pub verdict: Verdict,
-    /// Why it changed: `performance` (same catalog, assumptions and workload: the measured
-    /// efficiencies moved), or the inputs that differ: `price`, `catalog`, `assumptions`,
-    /// `workload`, `scenario`.
+    /// Why it changed: `performance` (same testbed, catalog, assumptions and workload: the
+    /// measured rates moved), `testbed` (the same, measured on different testbeds), or the
+    /// inputs that differ: `price`, `catalog`, `assumptions`, `workload`, `scenario`.
     pub cause: String,
 }
 
@@ -143,11 +179,15 @@ pub struct PairComparison {
     pub new_commit: Option<String>,
     pub base_schema_version: String,
     pub new_schema_version: String,
-    /// How the two machines differ ("field: base vs new"); empty for the same machine.
+    /// Where each side was measured (since 1.1).
+    pub base_testbed: Testbed,
+    pub new_testbed: Testbed,
+    /// How the two testbeds' machines and setups differ ("field: base vs new"); empty for the
+    /// same fingerprint (labels may still differ).
     pub machine_differences: Vec<String>,
     /// Whether machine-dependent figures (times, GFLOP/s) were compared.
     pub raw_times_compared: bool,
-    /// Machine-dependent metric ids left out because the machines differ.
+    /// Measured metric ids left out because the testbeds differ.
     pub not_compared: Vec<String>,
     /// The workloads' validated specs differ (their hashes).
     pub spec_changed: bool,
@@ -175,6 +215,10 @@ pub struct Gate {
     /// Threshold, a fraction.
     pub threshold: f64,
     pub triggered: Vec<GateHit>,
+    /// Workloads whose base and new testbeds differ, gated without `--across-machines`: the
+    /// gate is refused, whatever `triggered` says (`compare` exits 2; since 1.1).
+    #[serde(default)]
+    pub refused: Vec<String>,
 }
 
 /// Everything `costbench compare` found.
@@ -196,9 +240,16 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Whether the CI gate fired.
+    /// Whether the CI gate fired (and was not refused).
     pub fn gate_failed(&self) -> bool {
-        self.gate.as_ref().is_some_and(|g| !g.triggered.is_empty())
+        self.gate
+            .as_ref()
+            .is_some_and(|g| g.refused.is_empty() && !g.triggered.is_empty())
+    }
+
+    /// Whether the gate was refused: asked for across testbeds without `--across-machines`.
+    pub fn gate_refused(&self) -> bool {
+        self.gate.as_ref().is_some_and(|g| !g.refused.is_empty())
     }
 }
 
@@ -347,10 +398,19 @@ pub fn compare(base: &Side, new: &Side, settings: &Settings) -> Comparison {
     }
     let gate = settings.fail_on_regression.map(|threshold| Gate {
         threshold,
+        refused: if settings.across_machines {
+            Vec::new()
+        } else {
+            pairs
+                .iter()
+                .filter(|p| !p.machine_differences.is_empty())
+                .map(|p| p.workload.clone())
+                .collect()
+        },
         triggered: pairs
             .iter()
             .flat_map(|p| {
-                p.metrics.iter().filter_map(|m| {
+                p.metrics.iter().filter(|m| m.gated).filter_map(|m| {
                     let change = m.change?;
                     let band = threshold.max(settings.noise);
                     let v = verdict(&change, m.p_value, m.direction, band, settings.significance);
@@ -544,6 +604,8 @@ fn compare_metric(
         unit: b.unit.clone(),
         direction: b.direction,
         machine_independent: b.machine_independent,
+        kind: b.kind(),
+        gated: true,
         base: Some(b.estimate),
         new: Some(n.estimate),
         change: Some(change),
@@ -565,6 +627,8 @@ fn one_sided(m: &Metric, in_base: bool) -> MetricComparison {
         unit: m.unit.clone(),
         direction: m.direction,
         machine_independent: m.machine_independent,
+        kind: m.kind(),
+        gated: true,
         base: in_base.then_some(m.estimate),
         new: (!in_base).then_some(m.estimate),
         change: None,
@@ -587,34 +651,48 @@ pub fn compare_reports(
     settings: &Settings,
 ) -> PairComparison {
     let machine_differences = base.machine.differences(&new.machine);
-    let raw = machine_differences.is_empty() || settings.raw_times;
+    let same_testbed = machine_differences.is_empty();
+    let same_code_path = base.machine.code_path_differences(&new.machine).is_empty();
+    let raw = same_testbed || settings.raw_times;
+    // What each kind of figure does across testbeds (docs/ci.md): shown or left out, gated or
+    // not. On one testbed everything is shown and gated.
+    let shown = |kind: MetricKind| same_testbed || raw || kind != MetricKind::Measured;
+    let gated = |kind: MetricKind| match kind {
+        _ if same_testbed => true,
+        MetricKind::Exact => true,
+        MetricKind::ExactForBinary => same_code_path,
+        MetricKind::Measured | MetricKind::RooflineRelative | MetricKind::Modelled => false,
+    };
+    // Every metric on both sides is compared (the cost figures inherit their verdicts from
+    // some of them, shown or not); the rows are those shown.
+    let mut all: BTreeMap<String, MetricComparison> = BTreeMap::new();
     let mut metrics = Vec::new();
     let mut not_compared = Vec::new();
     let new_by_id: BTreeMap<&str, &Metric> =
         new.metrics.iter().map(|m| (m.id.as_str(), m)).collect();
     let base_ids: std::collections::BTreeSet<&str> =
         base.metrics.iter().map(|m| m.id.as_str()).collect();
-    for b in &base.metrics {
-        if !raw && !b.machine_independent {
-            not_compared.push(b.id.clone());
-            continue;
+    let mut row = |mut m: MetricComparison| {
+        m.gated = gated(m.kind);
+        if shown(m.kind) {
+            metrics.push(m.clone());
+        } else {
+            not_compared.push(m.id.clone());
         }
+        all.insert(m.id.clone(), m);
+    };
+    for b in &base.metrics {
         match new_by_id.get(b.id.as_str()) {
-            Some(n) => metrics.push(compare_metric(b, n, base, new, settings)),
-            None => metrics.push(one_sided(b, true)),
+            Some(n) => row(compare_metric(b, n, base, new, settings)),
+            None => row(one_sided(b, true)),
         }
     }
     for n in &new.metrics {
-        if base_ids.contains(n.id.as_str()) {
-            continue;
+        if !base_ids.contains(n.id.as_str()) {
+            row(one_sided(n, false));
         }
-        if !raw && !n.machine_independent {
-            not_compared.push(n.id.clone());
-            continue;
-        }
-        metrics.push(one_sided(n, false));
     }
-    let (cost_inputs, costs) = compare_costs(base, new, settings);
+    let (cost_inputs, costs) = compare_costs(base, new, &all, same_testbed, settings);
     PairComparison {
         workload: if base.workload.name == new.workload.name {
             base.workload.name.clone()
@@ -629,6 +707,8 @@ pub fn compare_reports(
         new_commit: new.machine.commit().map(str::to_owned),
         base_schema_version: base.schema_version.clone(),
         new_schema_version: new.schema_version.clone(),
+        base_testbed: base.machine.testbed(),
+        new_testbed: new.machine.testbed(),
         machine_differences,
         raw_times_compared: raw,
         not_compared,
@@ -654,10 +734,139 @@ fn fewest_samples(r: &Report) -> usize {
     }
 }
 
-/// Cost figures of every option priced in either report, with the cause of each change.
+/// The measured figures a priced option's cost depends on, each with its share of the cost
+/// (the rest does not move with the measurement), when nothing but the measurement differs.
+///
+/// - The CPU baseline is priced at the run's whole-step rate: its cost is proportional to
+///   1 / `step_gflops`, which is its one driver, with share 1.
+/// - An accelerator priced in the `measured` scenario takes each op class's roofline fraction
+///   as its efficiency: a class's time is proportional to 1 / its fraction, so the class's
+///   share is its time in the option's modelled step (`step.classes[].time_s ÷ step.total_s`,
+///   the new side's); the rest (exposed communication, the pipeline bubble) does not move.
+/// - In the `published` scenario an accelerator's cost does not depend on the run: no driver.
+pub fn cost_drivers(record: &crate::report::schema::CostRecord, option: &str) -> Vec<(String, f64)> {
+    if option.starts_with("cpu ") {
+        return vec![("step_gflops".to_string(), 1.0)];
+    }
+    if record.scenario != "measured" {
+        return Vec::new();
+    }
+    let Some(o) = record
+        .options
+        .iter()
+        .find(|o| format!("{} {}", o.instance, o.plan.as_str()) == option)
+    else {
+        return Vec::new();
+    };
+    let total = o.step.total_s;
+    if !(total.is_finite() && total > 0.0) {
+        return Vec::new();
+    }
+    o.step
+        .classes
+        .iter()
+        .filter(|c| c.time_s.is_finite() && c.time_s > 0.0)
+        .map(|c| {
+            (
+                format!("op.{}.roofline_fraction", c.class.name()),
+                (c.time_s / total).min(1.0),
+            )
+        })
+        .collect()
+}
+
+/// A cost figure's change when only the measurement behind it moved: its exact modelled
+/// change `point` (new ÷ base − 1), with the interval and the p-value its drivers give, and a
+/// verdict never more conclusive than theirs.
+///
+/// Each driver is a rate (bigger is better) with change `c ∈ [l, u]`; the figure's time goes as
+/// 1 / rate, so the driver's time ratio relative to its point lies in
+/// `[(1 + c)/(1 + u), (1 + c)/(1 + l)]`. With shares `w` (the rest `w₀ = 1 − Σw` fixed), the
+/// figure's ratio lies in `(1 + point) · [w₀ + Σ w·lo, w₀ + Σ w·hi]`: first-order exact for a
+/// cost that is a fixed part plus a sum of class times, and conservative in taking every
+/// driver at its worst together. For the CPU baseline (one driver, share 1) it is the rate's
+/// interval mapped exactly. The p-value is the smallest of the drivers that moved
+/// conclusively, else the largest of all; and the figure is "regressed" ("improved") only if
+/// a driver is — else at most inconclusive.
+fn inherited_change(
+    point: f64,
+    drivers: &[(Option<&MetricComparison>, f64)],
+    settings: &Settings,
+) -> (Option<Estimate>, Option<f64>, Verdict) {
+    let mut lo = 0.0;
+    let mut hi = 0.0;
+    let mut fixed = 1.0;
+    for (m, w) in drivers {
+        // A driver missing on a side (or from both reports) leaves the figure unexplained.
+        let (q_lo, q_hi) = match m.and_then(|m| m.change) {
+            Some(c) if c.lower > -1.0 => (
+                (1.0 + c.point) / (1.0 + c.upper),
+                (1.0 + c.point) / (1.0 + c.lower),
+            ),
+            _ => (f64::NAN, f64::NAN),
+        };
+        lo += w * q_lo;
+        hi += w * q_hi;
+        fixed -= w;
+    }
+    let fixed = fixed.max(0.0);
+    let (lo, hi) = ((1.0 + point) * (fixed + lo), (1.0 + point) * (fixed + hi));
+    if drivers.is_empty() || !(lo.is_finite() && hi.is_finite()) {
+        // Moved by a measurement the reports do not both hold: nothing says how far.
+        return (None, None, Verdict::Inconclusive);
+    }
+    let (lower, upper) = ((lo - 1.0).min(point), (hi - 1.0).max(point));
+    let z = normal_quantile(0.5 + settings.confidence_level / 2.0);
+    let interval = Estimate {
+        point,
+        lower,
+        upper,
+        confidence_level: settings.confidence_level,
+        // The normal equivalent of the interval's width.
+        standard_error: (upper - lower) / (2.0 * z),
+    };
+    let conclusive = |v: Verdict| matches!(v, Verdict::Regressed | Verdict::Improved);
+    let p_of = |want: fn(Verdict) -> bool| {
+        drivers
+            .iter()
+            .filter_map(|(m, _)| *m)
+            .filter(|m| want(m.verdict))
+            .filter_map(|m| m.p_value)
+            .collect::<Vec<f64>>()
+    };
+    let moved = p_of(conclusive);
+    let p = if moved.is_empty() {
+        p_of(|_| true).into_iter().reduce(f64::max)
+    } else {
+        moved.into_iter().reduce(f64::min)
+    };
+    let v = verdict(
+        &interval,
+        p,
+        Direction::SmallerIsBetter,
+        settings.noise,
+        settings.significance,
+    );
+    // A driver regressing (a rate falling) raises the cost: the same word.
+    let v = match v {
+        Verdict::Regressed | Verdict::Improved
+            if !drivers.iter().any(|(m, _)| m.is_some_and(|m| m.verdict == v)) =>
+        {
+            Verdict::Inconclusive
+        }
+        v => v,
+    };
+    (Some(interval), p, v)
+}
+
+/// Cost figures of every option priced in either report, with the cause of each change; the
+/// figures moved by the measurement alone take their verdict from `measured` (every metric
+/// of the pair, compared) through [`cost_drivers`].
 fn compare_costs(
     base: &Report,
     new: &Report,
+    measured: &BTreeMap<String, MetricComparison>,
+    same_testbed: bool,
     settings: &Settings,
 ) -> (Vec<String>, Vec<CostComparison>) {
     let (Some(bc), Some(nc)) = (&base.cost, &new.cost) else {
@@ -741,21 +950,32 @@ fn compare_costs(
     }
     for (option, (b, n)) in options {
         let price_changed = matches!((b, n), (Some(b), Some(n)) if b.3 != n.3);
-        let cause = {
-            let mut c: Vec<&str> = Vec::new();
-            if price_changed {
-                c.push("price");
-            }
-            c.extend(
-                causes
-                    .iter()
-                    .filter(|&&x| !(x == "catalog" && price_changed)),
-            );
-            if c.is_empty() {
-                "performance".to_string()
-            } else {
-                c.join(" + ")
-            }
+        let mut input_causes: Vec<&str> = Vec::new();
+        if price_changed {
+            input_causes.push("price");
+        }
+        input_causes.extend(
+            causes
+                .iter()
+                .filter(|&&x| !(x == "catalog" && price_changed)),
+        );
+        // Moved by the measurement alone: the figure inherits its drivers' verdict.
+        let measured_only = input_causes.is_empty();
+        let driver_ids = if measured_only {
+            cost_drivers(nc, &option)
+        } else {
+            Vec::new()
+        };
+        let drivers: Vec<(Option<&MetricComparison>, f64)> = driver_ids
+            .iter()
+            .map(|(id, w)| (measured.get(id), *w))
+            .collect();
+        let cause = if !input_causes.is_empty() {
+            input_causes.join(" + ")
+        } else if same_testbed {
+            "performance".to_string()
+        } else {
+            "testbed".to_string()
         };
         type Getter = fn(&Figures) -> f64;
         let figures: [(&str, Getter); 3] = [
@@ -766,36 +986,50 @@ fn compare_costs(
         for (figure, get) in figures {
             let bv = b.as_ref().map(get).filter(|v| v.is_finite());
             let nv = n.as_ref().map(get).filter(|v| v.is_finite());
+            let mut interval = None;
+            let mut p_value = None;
             let (change, verdict) = match (bv, nv) {
                 (Some(x), Some(y)) => {
                     let (c, p) = exact_change(x, y);
-                    (
-                        Some(c.point),
-                        verdict(
-                            &c,
-                            p,
-                            Direction::SmallerIsBetter,
-                            settings.noise,
-                            settings.significance,
-                        ),
-                    )
+                    if c.point != 0.0 && measured_only {
+                        let (iv, p, v) = inherited_change(c.point, &drivers, settings);
+                        interval = iv;
+                        p_value = p;
+                        (Some(c.point), v)
+                    } else {
+                        p_value = p;
+                        (
+                            Some(c.point),
+                            verdict(
+                                &c,
+                                p,
+                                Direction::SmallerIsBetter,
+                                settings.noise,
+                                settings.significance,
+                            ),
+                        )
+                    }
                 }
                 (Some(_), None) => (None, Verdict::OnlyInBase),
                 (None, Some(_)) => (None, Verdict::OnlyInNew),
                 (None, None) => continue,
             };
+            let moved = change.is_some_and(|c| c != 0.0);
             out.push(CostComparison {
                 option: option.clone(),
                 figure: figure.to_string(),
                 base: bv,
                 new: nv,
                 change,
-                verdict,
-                cause: if change.is_some_and(|c| c != 0.0) {
-                    cause.clone()
+                interval,
+                p_value,
+                driven_by: if moved && measured_only {
+                    driver_ids.iter().map(|(id, _)| id.clone()).collect()
                 } else {
-                    String::new()
+                    Vec::new()
                 },
+                verdict,
+                cause: if moved { cause.clone() } else { String::new() },
             });
         }
     }

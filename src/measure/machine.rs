@@ -56,6 +56,12 @@ pub struct MachineContext {
     pub profile: String,
     /// Worker threads used for the measurements (rayon).
     pub threads: usize,
+    /// The cargo features of the build that choose code paths: `avx512` (the AVX-512 kernels of
+    /// the product library and the roofline probe, used where the CPU has AVX-512); empty for
+    /// the AVX2-only build (`--no-default-features`). Since report schema 1.6; `None` in older
+    /// reports, every one of which was built with `avx512` ([`MachineContext::build_features`]).
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
     /// Version of costbench that made the report.
     pub costbench_version: String,
     /// The source commit costbench itself was built from, embedded at build time (`None` when
@@ -135,6 +141,52 @@ pub struct GitState {
     pub dirty: bool,
 }
 
+/// The code-path feature of the AVX-512 kernels (`Cargo.toml`).
+pub const AVX512_FEATURE: &str = "avx512";
+
+/// The cargo features this binary was built with that choose code paths.
+pub fn compiled_features() -> Vec<String> {
+    let mut out = Vec::new();
+    if cfg!(feature = "avx512") {
+        out.push(AVX512_FEATURE.to_owned());
+    }
+    out
+}
+
+/// Where figures were measured, as `compare` and `history` tell reports apart: the user's label
+/// and the fingerprint of the machine, its setup and the build's code path. Two reports are on
+/// one testbed when both are equal; the same fingerprint under two labels is one machine named
+/// twice.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct Testbed {
+    /// `run --label`, if one was given.
+    pub label: Option<String>,
+    /// 16 hex digits of the SHA-256 of the fields [`MachineContext::differences`] compares:
+    /// equal exactly when there are no differences.
+    pub fingerprint: String,
+    /// For people: `<cpu model>, <threads> threads` (and `, AVX2-only build` for an AVX-512
+    /// CPU measured by a build without the `avx512` feature).
+    pub machine: String,
+}
+
+impl Testbed {
+    /// The fingerprint's first 8 hex digits: enough to tell testbeds apart in a table.
+    pub fn short_fingerprint(&self) -> String {
+        self.fingerprint.chars().take(8).collect()
+    }
+}
+
+impl std::fmt::Display for Testbed {
+    /// `<label>@<8 hex digits>`, or the digits alone without a label: the short form both
+    /// `compare` and `history` print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.label {
+            Some(l) => write!(f, "{l}@{}", self.short_fingerprint()),
+            None => write!(f, "{}", self.short_fingerprint()),
+        }
+    }
+}
+
 impl MachineContext {
     /// Detects the context of this process. Never panics; unknown fields become "unknown" or
     /// `None`.
@@ -204,6 +256,7 @@ impl MachineContext {
             target: build_target(),
             profile: env!("COSTBENCH_PROFILE").to_owned(),
             threads,
+            features: Some(compiled_features()),
             costbench_version: env!("CARGO_PKG_VERSION").to_owned(),
             costbench_commit: build_commit(),
             costbench_dirty: build_dirty(),
@@ -220,11 +273,12 @@ impl MachineContext {
     }
 
     /// Stable identity of the hardware and build, for caching the probe: the first 16 hex digits
-    /// of the SHA-256 of the CPU model, logical cores, ISA flags, memory rounded to GiB, target
-    /// and costbench version. Not the label, git state, thread count or time.
+    /// of the SHA-256 of the CPU model, logical cores, ISA flags, memory rounded to GiB, target,
+    /// code-path features and costbench version. Not the label, git state, thread count or time.
+    /// (A testbed, what `compare` and `history` match reports by, is [`MachineContext::testbed`].)
     pub fn fingerprint(&self) -> String {
         let isa = serde_json::to_string(&self.isa).unwrap_or_default();
-        let identity = format!(
+        let mut identity = format!(
             "cpu_model={}\nlogical_cores={}\nisa={}\nmemory_gib={}\ntarget={}\ncostbench={}\n",
             self.cpu_model,
             self.logical_cores,
@@ -233,6 +287,9 @@ impl MachineContext {
             self.target,
             self.costbench_version,
         );
+        // The AVX2-only build measures another roofline on the same CPU: it must not reuse the
+        // default build's cached probe (nor the reverse).
+        identity.push_str(&format!("features={}\n", self.build_features().join(",")));
         let digest = Sha256::digest(identity.as_bytes());
         digest
             .iter()
@@ -241,92 +298,121 @@ impl MachineContext {
             .collect()
     }
 
-    /// Human-readable differences in the machine and its setup between `self` and `other`, as
-    /// "field: self vs other"; empty when they match.
-    ///
-    /// Covers the hardware (CPU, cores, ISA, caches, memory rounded to GiB, hypervisor), the
-    /// clock policy, OS, kernel and thread count. Ignores the label, the git state, the
-    /// time-varying current clocks and the build (rustc, target, profile, costbench version),
-    /// which are what a comparison on one machine usually sets out to compare.
-    pub fn differences(&self, other: &MachineContext) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut field = |name: &str, a: String, b: String| {
-            if a != b {
-                out.push(format!("{name}: {a} vs {b}"));
-            }
-        };
-        field("cpu_model", self.cpu_model.clone(), other.cpu_model.clone());
-        field(
-            "cpu_vendor",
-            self.cpu_vendor.clone(),
-            other.cpu_vendor.clone(),
-        );
-        field(
-            "logical_cores",
-            self.logical_cores.to_string(),
-            other.logical_cores.to_string(),
-        );
-        field(
-            "physical_cores",
-            show_opt(&self.physical_cores),
-            show_opt(&other.physical_cores),
-        );
-        let isa_a = self.isa.as_map();
-        let isa_b = other.isa.as_map();
-        for (name, a) in &isa_a {
-            let b = isa_b.get(name).copied().unwrap_or(false);
-            if *a != b {
-                out.push(format!("isa.{name}: {a} vs {b}"));
-            }
+    /// The code-path features of the build that measured this context: the recorded ones, or
+    /// for a report before schema 1.6 (which did not record them) `avx512`, which every build
+    /// had then.
+    pub fn build_features(&self) -> Vec<String> {
+        self.features
+            .clone()
+            .unwrap_or_else(|| vec![AVX512_FEATURE.to_owned()])
+    }
+
+    /// The fields that make a testbed, as (name, value) in a fixed order: the hardware (CPU,
+    /// cores, each ISA flag, caches, memory rounded to GiB, hypervisor), the clock policy, OS,
+    /// kernel, thread count, and the build's code-path features (an AVX2-only build runs
+    /// other kernels on the same CPU, as an AVX2 host would). Not the label, the git state,
+    /// the time-varying current clocks, nor the rest of the build (rustc, target, profile,
+    /// costbench version and commit), which are what a comparison on one testbed usually sets
+    /// out to compare.
+    fn identity(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = vec![
+            ("cpu_model".into(), self.cpu_model.clone()),
+            ("cpu_vendor".into(), self.cpu_vendor.clone()),
+            ("logical_cores".into(), self.logical_cores.to_string()),
+            ("physical_cores".into(), show_opt(&self.physical_cores)),
+        ];
+        for (name, on) in self.isa.as_map() {
+            out.push((format!("isa.{name}"), on.to_string()));
         }
-        let mut field = |name: &str, a: String, b: String| {
-            if a != b {
-                out.push(format!("{name}: {a} vs {b}"));
-            }
-        };
-        field(
-            "caches",
-            describe_caches(&self.caches),
-            describe_caches(&other.caches),
-        );
-        field(
-            "memory",
-            format!("{} GiB", gib_rounded(self.memory_bytes)),
-            format!("{} GiB", gib_rounded(other.memory_bytes)),
-        );
-        field(
-            "virtualization",
-            self.virtualization
-                .clone()
-                .unwrap_or_else(|| "none".to_owned()),
-            other
-                .virtualization
-                .clone()
-                .unwrap_or_else(|| "none".to_owned()),
-        );
-        field(
-            "cpu_frequency.governor",
-            show_opt(&self.cpu_frequency.governor),
-            show_opt(&other.cpu_frequency.governor),
-        );
-        field(
-            "cpu_frequency.min_mhz",
-            show_opt(&self.cpu_frequency.min_mhz),
-            show_opt(&other.cpu_frequency.min_mhz),
-        );
-        field(
-            "cpu_frequency.max_mhz",
-            show_opt(&self.cpu_frequency.max_mhz),
-            show_opt(&other.cpu_frequency.max_mhz),
-        );
-        field("os", self.os.clone(), other.os.clone());
-        field("kernel", self.kernel.clone(), other.kernel.clone());
-        field(
-            "threads",
-            self.threads.to_string(),
-            other.threads.to_string(),
-        );
+        let features = self.build_features();
+        out.extend([
+            ("caches".into(), describe_caches(&self.caches)),
+            (
+                "memory".into(),
+                format!("{} GiB", gib_rounded(self.memory_bytes)),
+            ),
+            (
+                "virtualization".into(),
+                self.virtualization
+                    .clone()
+                    .unwrap_or_else(|| "none".to_owned()),
+            ),
+            (
+                "cpu_frequency.governor".into(),
+                show_opt(&self.cpu_frequency.governor),
+            ),
+            (
+                "cpu_frequency.min_mhz".into(),
+                show_opt(&self.cpu_frequency.min_mhz),
+            ),
+            (
+                "cpu_frequency.max_mhz".into(),
+                show_opt(&self.cpu_frequency.max_mhz),
+            ),
+            ("os".into(), self.os.clone()),
+            ("kernel".into(), self.kernel.clone()),
+            ("threads".into(), self.threads.to_string()),
+            (
+                "features".into(),
+                if features.is_empty() {
+                    "none".to_owned()
+                } else {
+                    features.join(",")
+                },
+            ),
+        ]);
         out
+    }
+
+    /// Human-readable differences in the machine and its setup between `self` and `other`, as
+    /// "field: self vs other"; empty when they match, which is exactly when their testbeds'
+    /// fingerprints are equal (both come from the same fields: [`MachineContext::testbed`]).
+    pub fn differences(&self, other: &MachineContext) -> Vec<String> {
+        let theirs: BTreeMap<String, String> = other.identity().into_iter().collect();
+        self.identity()
+            .into_iter()
+            .filter_map(|(name, a)| {
+                let b = theirs.get(&name).cloned().unwrap_or_else(|| "unknown".into());
+                (a != b).then(|| format!("{name}: {a} vs {b}"))
+            })
+            .collect()
+    }
+
+    /// The [`MachineContext::differences`] that change which instructions run: the ISA flags,
+    /// the caches (libraries size their blocks by them), the thread count and the build's
+    /// code-path features. Where there are none, counts of executed instructions are
+    /// comparable across the two testbeds.
+    pub fn code_path_differences(&self, other: &MachineContext) -> Vec<String> {
+        self.differences(other)
+            .into_iter()
+            .filter(|d| {
+                let name = d.split(':').next().unwrap_or_default();
+                name.starts_with("isa.") || matches!(name, "caches" | "threads" | "features")
+            })
+            .collect()
+    }
+
+    /// The testbed these figures were measured on: the user's label and the fingerprint of
+    /// the machine, its setup and the build's code path ([`MachineContext::differences`]'s
+    /// fields). `compare` matches reports by it and `history` splits series by it.
+    pub fn testbed(&self) -> Testbed {
+        let mut text = String::new();
+        for (name, value) in self.identity() {
+            text.push_str(&name);
+            text.push('=');
+            text.push_str(&value);
+            text.push('\n');
+        }
+        let digest = Sha256::digest(text.as_bytes());
+        let mut machine = format!("{}, {} threads", self.cpu_model, self.threads);
+        if !self.build_features().iter().any(|f| f == AVX512_FEATURE) && self.isa.avx512f {
+            machine.push_str(", AVX2-only build");
+        }
+        Testbed {
+            label: self.label.clone(),
+            fingerprint: digest.iter().take(8).map(|b| format!("{b:02x}")).collect(),
+            machine,
+        }
     }
 
     /// A one-line warning when the OS may change the CPU clock during measurements (a governor
@@ -813,6 +899,77 @@ mod tests {
             "{diffs:?}"
         );
         assert_eq!(diffs.len(), 2, "{diffs:?}");
+    }
+
+    #[test]
+    fn one_testbed_exactly_when_there_are_no_differences() {
+        let a = MachineContext::detect(Some("lab".to_owned()), 2);
+        let mut same = a.clone();
+        same.cpu_frequency.current_mhz = vec![1.0];
+        same.git = None;
+        same.costbench_version = "9.9.9".to_owned();
+        same.rustc = "another rustc".to_owned();
+        assert_eq!(a.testbed(), same.testbed());
+        assert!(a.differences(&same).is_empty());
+        let mutations: [fn(&mut MachineContext); 6] = [
+            |m| m.cpu_model.push('!'),
+            |m| m.threads += 1,
+            |m| m.kernel.push('+'),
+            |m| m.isa.avx512f = !m.isa.avx512f,
+            |m| m.features = Some(Vec::new()),
+            |m| m.memory_bytes += 4 << 30,
+        ];
+        for mutate in mutations {
+            let mut b = a.clone();
+            mutate(&mut b);
+            assert!(!a.differences(&b).is_empty());
+            assert_ne!(a.testbed().fingerprint, b.testbed().fingerprint);
+        }
+        // The label names the testbed but is not part of the machine's fingerprint.
+        let mut renamed = a.clone();
+        renamed.label = Some("elsewhere".to_owned());
+        assert!(a.differences(&renamed).is_empty());
+        assert_eq!(a.testbed().fingerprint, renamed.testbed().fingerprint);
+        assert_ne!(a.testbed(), renamed.testbed());
+        assert_eq!(
+            a.testbed().to_string(),
+            format!("lab@{}", &a.testbed().fingerprint[..8])
+        );
+        renamed.label = None;
+        assert_eq!(renamed.testbed().to_string(), &a.testbed().fingerprint[..8]);
+    }
+
+    #[test]
+    fn the_build_features_are_recorded_and_old_reports_had_avx512() {
+        let a = MachineContext::detect(None, 2);
+        assert_eq!(a.features, Some(compiled_features()));
+        assert_eq!(
+            compiled_features().contains(&AVX512_FEATURE.to_owned()),
+            cfg!(feature = "avx512")
+        );
+        // A report before schema 1.6 records none: every build then had the AVX-512 paths.
+        let mut old = a.clone();
+        old.features = None;
+        assert_eq!(old.build_features(), vec![AVX512_FEATURE.to_owned()]);
+        // The AVX2-only build is another testbed, another code path and another probe.
+        let mut avx2 = a.clone();
+        avx2.features = Some(Vec::new());
+        let mut native = a.clone();
+        native.features = Some(vec![AVX512_FEATURE.to_owned()]);
+        assert_eq!(
+            native.differences(&avx2),
+            vec!["features: avx512 vs none".to_owned()]
+        );
+        assert_eq!(native.code_path_differences(&avx2).len(), 1);
+        assert_ne!(native.fingerprint(), avx2.fingerprint());
+        assert_eq!(native.differences(&old), Vec::<String>::new());
+        if native.isa.avx512f {
+            assert!(avx2.testbed().machine.ends_with("AVX2-only build"));
+        }
+        // A different kernel is another testbed, but the same code path.
+        let mut kernel = native.clone();
+        kernel.kernel.push('+');
+        assert!(native.code_path_differences(&kernel).is_empty());
     }
 
     #[test]

@@ -630,6 +630,13 @@ enum Precision {
     F64,
 }
 
+/// Whether the probe's AVX-512 kernels may run: built with the `avx512` feature (on by default;
+/// the AVX2-only build leaves it out) and a CPU and OS that support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+fn avx512_usable() -> bool {
+    cfg!(feature = "avx512") && std::arch::is_x86_feature_detected!("avx512f")
+}
+
 /// Which FMA kernel this CPU runs, chosen at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FmaPath {
@@ -658,7 +665,7 @@ impl FmaPath {
     fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if avx512_usable() {
                 return FmaPath::Avx512;
             }
             if std::arch::is_x86_feature_detected!("avx2")
@@ -1065,7 +1072,7 @@ impl LineAligned {
 /// (wider accesses keep more of one core's memory requests in flight).
 fn triad(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if avx512_usable() {
         // SAFETY: the CPU and OS support AVX-512F.
         unsafe { x86::triad_avx512(a, b, c, s) };
         return;
@@ -1075,7 +1082,7 @@ fn triad(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
 
 fn triad_kernel_name() -> &'static str {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if avx512_usable() {
         return "512-bit loads and stores (AVX-512)";
     }
     "a loop vectorised by the compiler for the build target"

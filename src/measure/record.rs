@@ -94,8 +94,9 @@ pub struct OpClassMeasurement {
     pub time_s: Summary,
     /// GFLOP/s from the median time.
     pub gflops: Estimate,
-    /// Achieved GFLOP/s ÷ this machine's roofline at the class's arithmetic intensity
-    /// (machine-independent: what CI compares across machines). None without a probe.
+    /// Achieved GFLOP/s ÷ this machine's roofline at the class's arithmetic intensity. It moves
+    /// between machines (the kernels and the probe do not speed up together), so across
+    /// testbeds `compare` shows it and never gates on it (docs/ci.md). None without a probe.
     #[serde(default)]
     pub roofline_fraction: Option<Estimate>,
 }

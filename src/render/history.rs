@@ -42,6 +42,23 @@ fn change_text(s: &Series, c: &ChangePoint) -> String {
     )
 }
 
+/// `lab@5c1e0f3a (AMD EPYC, 2 threads)`: the series' testbed, as `compare` shows it.
+pub fn testbed_text(s: &Series) -> String {
+    format!("{} ({})", s.testbed, s.testbed.machine)
+}
+
+/// A series' chart title: its workload, metric, unit and testbed, so that no two panels share
+/// one (series differ by one of them).
+pub fn title(s: &Series) -> String {
+    format!(
+        "{} · {} ({}) · {}",
+        s.workload,
+        s.id,
+        s.unit,
+        testbed_text(s)
+    )
+}
+
 /// The history as a table: one row per series.
 pub fn table(h: &History) -> String {
     let mut out = String::new();
@@ -58,6 +75,7 @@ pub fn table(h: &History) -> String {
     let mut t = crate::render::table::ruled(
         &[
             "workload",
+            "testbed",
             "metric",
             "n",
             "first",
@@ -67,19 +85,13 @@ pub fn table(h: &History) -> String {
         ],
         false,
     );
-    let machines: std::collections::BTreeSet<&str> =
-        h.series.iter().map(|s| s.machine.as_str()).collect();
     for s in &h.series {
         let first = s.points.first().map_or(f64::NAN, |p| p.estimate.point);
         let last = s.points.last().map_or(f64::NAN, |p| p.estimate.point);
         let changes: Vec<String> = s.change_points.iter().map(|c| change_text(s, c)).collect();
-        let workload = if machines.len() > 1 {
-            format!("{} ({})", s.workload, s.machine)
-        } else {
-            s.workload.clone()
-        };
         t.add_row(vec![
-            term(&workload).into_owned(),
+            term(&s.workload).into_owned(),
+            term(&testbed_text(s)).into_owned(),
             term(&s.id).into_owned(),
             s.points.len().to_string(),
             units::in_unit(first, &s.unit),
@@ -118,7 +130,7 @@ pub fn svg(h: &History) -> String {
     let titles: Vec<String> = h
         .series
         .iter()
-        .map(|s| format!("{} · {} ({})", s.workload, s.id, s.unit))
+        .map(title)
         .collect();
     let indices: Vec<Vec<usize>> = h
         .series

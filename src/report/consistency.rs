@@ -481,10 +481,11 @@ fn metrics(r: &Report) -> Result<(), String> {
         if found.unit != expected.unit
             || found.direction != expected.direction
             || found.machine_independent != expected.machine_independent
+            || found.kind.is_some_and(|k| Some(k) != expected.kind)
         {
             return Err(format!(
-                "{mf} ({id}): unit, direction or machine_independent differ from the measurement's; expected {}, {:?}, {}",
-                expected.unit, expected.direction, expected.machine_independent
+                "{mf} ({id}): unit, direction, machine_independent or kind differ from the measurement's; expected {}, {:?}, {}, {}",
+                expected.unit, expected.direction, expected.machine_independent, expected.kind().as_str()
             ));
         }
         same_estimate(

@@ -183,6 +183,7 @@ fn metric(
     estimate: Estimate,
 ) -> Metric {
     Metric {
+        kind: Some(schema::MetricKind::of_id(&id, unit)),
         id,
         unit: unit.to_string(),
         direction,
@@ -431,6 +432,7 @@ fn cost_figures(report: &Report) -> Vec<Figure> {
             direction: Direction::SmallerIsBetter,
             machine_independent: true,
             estimate: exact(x),
+            kind: Some(schema::MetricKind::Modelled),
         },
         basis: Basis::Modelled(priced),
     };

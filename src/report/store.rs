@@ -178,6 +178,11 @@ pub fn parse(text: &str, origin: &str) -> Result<Report, LoadError> {
         path: origin.to_string(),
         detail: one_line(&detail),
     })?;
+    // A report before schema 1.6 has no metric kinds: each is its id's (what 1.6 writes).
+    let mut report = report;
+    for m in &mut report.metrics {
+        m.kind = Some(m.kind());
+    }
     Ok(report)
 }
 

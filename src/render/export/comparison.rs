@@ -15,11 +15,12 @@ pub(super) const METRIC_HEADER: [&str; 7] = [
 ];
 
 /// The header of a cost-figure row.
-pub(super) const COST_HEADER: [&str; 7] = [
+pub(super) const COST_HEADER: [&str; 8] = [
     "option",
     "USD base",
     "USD new",
     "change",
+    "interval",
     "wall-clock",
     "verdict",
     "cause",
@@ -33,24 +34,74 @@ fn interval(e: &Estimate) -> String {
     format!("[{}, {}]", units::change(e.lower), units::change(e.upper))
 }
 
-/// `20 regressed, 0 improved, … (noise band ±2%, α = 0.05, 95% intervals)`.
-pub(super) fn counts(c: &Comparison) -> String {
-    let mut n = [0usize; 4];
-    for m in c.pairs.iter().flat_map(|p| &p.metrics) {
-        match m.verdict {
-            Verdict::Regressed => n[0] += 1,
-            Verdict::Improved => n[1] += 1,
-            Verdict::Inconclusive => n[2] += 1,
-            Verdict::NoChange => n[3] += 1,
-            _ => {}
+/// Rows by verdict: regressed, improved, inconclusive, no change, only in base, only in new.
+fn tally<'a>(verdicts: impl Iterator<Item = Verdict> + 'a) -> [usize; 6] {
+    let mut n = [0usize; 6];
+    for v in verdicts {
+        n[match v {
+            Verdict::Regressed => 0,
+            Verdict::Improved => 1,
+            Verdict::Inconclusive => 2,
+            Verdict::NoChange => 3,
+            Verdict::OnlyInBase => 4,
+            Verdict::OnlyInNew => 5,
+        }] += 1;
+    }
+    n
+}
+
+/// `regressed, improved, inconclusive, no change`, and the one-sided rows when there are any.
+fn tally_text(n: [usize; 6]) -> String {
+    let mut text = format!(
+        "{} regressed, {} improved, {} inconclusive, {} no change",
+        n[0], n[1], n[2], n[3]
+    );
+    for (count, what) in [(n[4], "only in base"), (n[5], "only in new")] {
+        if count > 0 {
+            text.push_str(&format!(", {count} {what}"));
         }
     }
+    text
+}
+
+/// Every row counted: `44 metrics: 0 regressed, 1 improved, 3 inconclusive, 40 no change; 96
+/// cost figures: …; 12 measured metrics left out across testbeds (noise band ±2%, α = 0.05,
+/// 95% intervals)`. Cost figures moved by an input (price, catalog…) are counted by verdict
+/// and named as such: they never gate.
+pub(super) fn counts(c: &Comparison) -> String {
+    let metrics = c.pairs.iter().flat_map(|p| &p.metrics);
+    let costs = c.pairs.iter().flat_map(|p| &p.costs);
+    let n_metrics = metrics.clone().count();
+    let n_costs = costs.clone().count();
+    let mut text = format!(
+        "{n_metrics} metrics: {}",
+        tally_text(tally(metrics.map(|m| m.verdict)))
+    );
+    if n_costs > 0 {
+        let by_input = costs
+            .clone()
+            .filter(|x| {
+                !x.cause.is_empty() && x.cause != "performance" && x.cause != "testbed"
+            })
+            .count();
+        text.push_str(&format!(
+            "; {n_costs} cost figures: {}",
+            tally_text(tally(costs.map(|x| x.verdict)))
+        ));
+        if by_input > 0 {
+            text.push_str(&format!(
+                " ({by_input} moved by an input of the cost model, never gated)"
+            ));
+        }
+    }
+    let left_out: usize = c.pairs.iter().map(|p| p.not_compared.len()).sum();
+    if left_out > 0 {
+        text.push_str(&format!(
+            "; {left_out} measured metrics left out across testbeds"
+        ));
+    }
     format!(
-        "{} regressed, {} improved, {} inconclusive, {} no change (noise band ±{}%, α = {}, {} intervals)",
-        n[0],
-        n[1],
-        n[2],
-        n[3],
+        "{text} (noise band ±{}%, α = {}, {} intervals)",
         units::plain(c.settings.noise * 100.0),
         units::plain(c.settings.significance),
         units::percent_to(c.settings.confidence_level, 0)
@@ -65,16 +116,25 @@ pub(super) fn notices(c: &Comparison) -> Vec<String> {
         let workload = term(&p.workload);
         if !p.machine_differences.is_empty() {
             out.push(format!(
-                "{workload}: DIFFERENT MACHINES ({}); {}",
+                "{workload}: DIFFERENT TESTBEDS, base {} vs new {} ({}): only exact figures (FLOP counts) can gate, with --across-machines; roofline fractions are shown, never gated; {}",
+                term(&p.base_testbed.to_string()),
+                term(&p.new_testbed.to_string()),
                 term(&p.machine_differences.join("; ")),
                 if p.raw_times_compared {
-                    "raw times compared anyway (--raw-times)".to_string()
+                    "times and rates shown anyway (--raw-times), never gated".to_string()
                 } else {
                     format!(
-                        "comparing machine-independent figures only ({} machine-dependent metrics left out; --raw-times compares them)",
+                        "{} measured metrics (times, rates) left out (--raw-times shows them)",
                         p.not_compared.len()
                     )
                 }
+            ));
+        } else if p.base_testbed.label != p.new_testbed.label {
+            out.push(format!(
+                "{workload}: one machine under two labels (fingerprint {}): base {}, new {}; compared as one testbed",
+                term(&p.base_testbed.short_fingerprint()),
+                term(p.base_testbed.label.as_deref().unwrap_or("no label")),
+                term(p.new_testbed.label.as_deref().unwrap_or("no label"))
             ));
         }
         if p.base_samples.min(p.new_samples) < crate::compare::FEW_SAMPLES {
@@ -119,7 +179,12 @@ pub(super) fn notices(c: &Comparison) -> Vec<String> {
 pub fn gate_line(c: &Comparison) -> Option<String> {
     let g = c.gate.as_ref()?;
     let threshold = units::plain(g.threshold * 100.0);
-    Some(if g.triggered.is_empty() {
+    Some(if !g.refused.is_empty() {
+        format!(
+            "gate REFUSED: gating across machines needs --across-machines ({} measured on different testbeds; it gates only exact figures)",
+            term(&g.refused.join(", "))
+        )
+    } else if g.triggered.is_empty() {
         format!(
             "gate passed: no metric regressed by more than {threshold}% against {}",
             term(&c.base)
@@ -159,8 +224,17 @@ pub(super) fn metric_row(m: &MetricComparison) -> Vec<String> {
             .map_or(MISSING.to_string(), |c| units::change(c.point)),
         m.change.map_or(MISSING.to_string(), |c| interval(&c)),
         units::p_value(m.p_value),
-        m.verdict.as_str().to_string(),
+        verdict_text(m.verdict, m.gated),
     ]
+}
+
+/// The verdict, and `(not gated)` for a row the gate does not see (across testbeds).
+pub(super) fn verdict_text(v: Verdict, gated: bool) -> String {
+    if gated {
+        v.as_str().to_string()
+    } else {
+        format!("{} (not gated)", v.as_str())
+    }
 }
 
 /// The cost figures of a pair that moved beyond the noise band.
@@ -193,6 +267,13 @@ pub(super) fn cost_rows(costs: &[CostComparison]) -> Vec<Vec<String>> {
             show(usd.base, "USD"),
             show(usd.new, "USD"),
             usd.change.map_or(MISSING.to_string(), units::change),
+            match (&usd.interval, usd.change) {
+                (Some(e), _) => interval(e),
+                // Moved by the measurement, which cannot say how far.
+                (None, Some(c)) if c != 0.0 && !usd.driven_by.is_empty() => MISSING.to_string(),
+                (None, Some(_)) => "exact".to_string(),
+                (None, None) => MISSING.to_string(),
+            },
             days.map_or(MISSING.to_string(), |d| {
                 format!("{} → {}", show(d.base, "days"), show(d.new, "days"))
             }),
@@ -203,7 +284,23 @@ pub(super) fn cost_rows(costs: &[CostComparison]) -> Vec<Vec<String>> {
     rows
 }
 
-/// `workload` and the two files with their dates and commits.
+/// `testbed: lab@5c1e0f3a (AMD EPYC, 2 threads)`, or both when they differ.
+pub(super) fn testbed_line(p: &PairComparison) -> String {
+    let show = |t: &crate::measure::machine::Testbed| {
+        format!("{} ({})", term(&t.to_string()), term(&t.machine))
+    };
+    if p.base_testbed == p.new_testbed {
+        format!("testbed: {}", show(&p.base_testbed))
+    } else {
+        format!(
+            "testbeds: base {}, new {}",
+            show(&p.base_testbed),
+            show(&p.new_testbed)
+        )
+    }
+}
+
+/// `workload` and the two files with their dates and commits, and the testbed(s).
 pub(super) fn pair_header(p: &PairComparison) -> String {
     let commit = |c: &Option<String>| {
         c.as_deref()
@@ -211,13 +308,14 @@ pub(super) fn pair_header(p: &PairComparison) -> String {
             .unwrap_or_default()
     };
     format!(
-        "{}\n  base: {} ({}{})\n  new:  {} ({}{})",
+        "{}\n  base: {} ({}{})\n  new:  {} ({}{})\n  {}",
         term(&p.workload),
         term(&p.base_file),
         term(&p.base_created_at),
         commit(&p.base_commit),
         term(&p.new_file),
         term(&p.new_created_at),
-        commit(&p.new_commit)
+        commit(&p.new_commit),
+        testbed_line(p)
     )
 }

@@ -991,12 +991,12 @@ pub fn history_page(h: &History) -> String {
         }
         (figure("chart-history", history::svg(h), "Each metric over time with its interval; dashed lines mark detected change points."))
         table {
-            thead { tr { th { "workload" } th { "machine" } th { "metric" } th.num { "n" } th.num { "first" } th.num { "last" } th.num { "last/first" } th { "change points" } } }
+            thead { tr { th { "workload" } th { "testbed" } th { "metric" } th.num { "n" } th.num { "first" } th.num { "last" } th.num { "last/first" } th { "change points" } } }
             tbody { @for s in &h.series {
                 @let first = s.points.first().map_or(f64::NAN, |p| p.estimate.point);
                 @let last = s.points.last().map_or(f64::NAN, |p| p.estimate.point);
                 tr {
-                    td { (s.workload) } td { (s.machine) } td { code { (s.id) } } td.num { (s.points.len()) }
+                    td { (s.workload) } td { (history::testbed_text(s)) } td { code { (s.id) } } td.num { (s.points.len()) }
                     td.num { (units::in_unit(first, &s.unit)) } td.num { (units::in_unit(last, &s.unit)) }
                     td.num { (units::change(last / first - 1.0)) }
                     td { @for c in &s.change_points {

@@ -2,6 +2,7 @@
 
 use super::comparison::{
     COST_HEADER, METRIC_HEADER, cost_rows, counts, gate_line, metric_row, moved_costs, notices,
+    testbed_line,
 };
 use super::{Exporter, NamedReport, Output, sections};
 use crate::compare::{Comparison, MetricComparison, Verdict};
@@ -89,6 +90,7 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     }
     for p in &c.pairs {
         let _ = writeln!(out, "\n### {}\n", escape(&p.workload));
+        let _ = writeln!(out, "{}\n", escape(&testbed_line(p)));
         // The two files of this workload (under directories or a baseline, the title's paths
         // are not the files the rows come from).
         let side = |file: &str, created_at: &str, commit: &Option<String>| {
@@ -112,6 +114,9 @@ pub fn comparison_markdown(c: &Comparison) -> String {
             let mut r = escaped(metric_row(m));
             r[0] = code(&m.id);
             r[6] = verdict(m.verdict);
+            if !m.gated {
+                r[6].push_str(" (not gated)");
+            }
             r
         };
         let (moved, quiet): (Vec<_>, Vec<_>) = p
@@ -139,7 +144,12 @@ pub fn comparison_markdown(c: &Comparison) -> String {
         }
         let moved = moved_costs(p);
         if !moved.is_empty() {
-            let _ = writeln!(out, "\nModelled cost of the target where it moved:\n");
+            let _ = writeln!(
+                out,
+                "\nModelled cost of the target where it is not \"no change\" ({} other figures within ±{}%):\n",
+                p.costs.len() - moved.len(),
+                units::plain(c.settings.noise * 100.0)
+            );
             let rows: Vec<Vec<String>> = cost_rows(&moved).into_iter().map(escaped).collect();
             table(&COST_HEADER, &rows, &mut out);
         } else if !p.costs.is_empty() {

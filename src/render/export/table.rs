@@ -91,7 +91,8 @@ pub fn comparison_table(c: &Comparison, color: bool) -> String {
         }
         let _ = writeln!(
             out,
-            "  modelled cost of the target where it moved beyond ±{noise}% (others unchanged):\n{t}"
+            "  modelled cost of the target where it is not \"no change\" ({} other figures within ±{noise}%):\n{t}",
+            p.costs.len() - moved.len()
         );
     }
     let _ = writeln!(out, "\n{}", counts(c));
