@@ -19,6 +19,7 @@
 //! its own machine's roofline, FLOP counts, modelled costs) unless `raw_times` is set.
 
 pub mod history;
+pub mod select;
 pub mod sources;
 
 use crate::report::schema::{Direction, Metric, Report};
