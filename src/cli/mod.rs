@@ -11,6 +11,7 @@ mod check;
 mod color;
 mod compare;
 mod completions;
+mod count;
 mod estimate;
 mod history;
 mod interrupt;
@@ -84,6 +85,10 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to standard output: `costbench man > costbench.1`.
     Man,
+    /// Internal: build a workload's slice and run N steps on one thread (what `run --counts`
+    /// counts under Cachegrind).
+    #[command(name = count::COMMAND, hide = true)]
+    CountSteps(count::CountStepsArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -131,6 +136,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::History(args) => history::history(args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man => completions::man(),
+        Command::CountSteps(args) => count::count_steps(&args),
     }
     .map(|()| 0)
 }
