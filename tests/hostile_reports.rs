@@ -432,11 +432,14 @@ fn report_compare_and_history_print_names_escaped() {
             "--format",
             "markdown",
         ],
+        // The hostile report names another testbed (its label), so gating needs
+        // --across-machines (else exit 2, a message that shows the label escaped too).
         &[
             "compare",
             "good.json",
             "dir/evil.json",
             "--fail-on-regression=0",
+            "--across-machines",
         ],
         &["history", "dir"],
         &["history", "dir", "--metric", "cost."],
