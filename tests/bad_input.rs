@@ -391,7 +391,7 @@ fn the_unbroken_inputs_are_accepted() {
     for args in [
         &["check", "work.toml"][..],
         &["check", "sweep.toml"],
-        &["estimate", "work.toml", "-q"],
+        &["estimate", "work.toml"],
         &["catalog", "--catalog", "price.toml", "-q"],
         &["catalog", "--catalog", "chip.toml", "-q"],
         &["catalog", "--price", "p5.48xlarge:on_demand=40", "-q"],
@@ -876,7 +876,7 @@ fn catalog_cases() -> Vec<Case> {
         case(
             "price_negative",
             "catalog --price p5.48xlarge:on_demand=-1",
-            1,
+            2,
             &[
                 "--price 'p5.48xlarge:on_demand=-1'",
                 "usd",
@@ -886,13 +886,13 @@ fn catalog_cases() -> Vec<Case> {
         case(
             "price_zero_estimate",
             "estimate gpt2-124m --price p5.48xlarge:on_demand=0",
-            1,
+            2,
             &["--price", "usd", "expected a positive", "`0`"],
         ),
         case(
             "price_zero_run",
             "run work.toml --no-probe --results-dir results --price p5.48xlarge:on_demand=0",
-            1,
+            2,
             &["--price", "expected a positive"],
         )
         .file("work.toml", VALID)
@@ -900,19 +900,19 @@ fn catalog_cases() -> Vec<Case> {
         case(
             "price_nan",
             "catalog --price p5.48xlarge:on_demand=nan",
-            1,
+            2,
             &["--price", "expected a positive, finite", "nan"],
         ),
         case(
             "price_1e400",
             "catalog --price p5.48xlarge:spot=1e400",
-            1,
+            2,
             &["--price", "expected a positive, finite", "1e400"],
         ),
         case(
             "price_unknown_instance",
             "catalog --price p9.huge:on_demand=3",
-            1,
+            2,
             &[
                 "--price 'p9.huge:on_demand=3'",
                 "instance",
@@ -923,7 +923,7 @@ fn catalog_cases() -> Vec<Case> {
         case(
             "price_unknown_plan",
             "estimate gpt2-124m --price p5.48xlarge:hourly=3",
-            1,
+            2,
             &[
                 "--price",
                 "plan",
@@ -934,7 +934,7 @@ fn catalog_cases() -> Vec<Case> {
         case(
             "price_malformed",
             "catalog --price p5.48xlarge",
-            1,
+            2,
             &["--price 'p5.48xlarge'", "expected INSTANCE:PLAN=USD"],
         ),
     ]
@@ -1077,28 +1077,28 @@ fn report_cases() -> Vec<Case> {
         case(
             "report_gab_without_a_directory",
             "report good.json --format github-action-benchmark",
-            1,
+            2,
             &["github-action-benchmark", "-o DIR"],
         )
         .file("good.json", fixture_bytes()),
         case(
             "compare_one_path",
             "compare good.json",
-            1,
+            2,
             &["compare", "BASE and NEW"],
         )
         .file("good.json", fixture_bytes()),
         case(
             "compare_baseline_escaping_the_directory",
             "compare --baseline ../x",
-            1,
+            2,
             &["baseline name '../x'", "expected"],
         )
         .with_results(),
         case(
             "compare_baseline_escaping_with_new",
             "compare --baseline ../x good.json",
-            1,
+            2,
             &["baseline name '../x'", "expected"],
         )
         .file("good.json", fixture_bytes()),
@@ -1267,7 +1267,7 @@ fn flag_cases() -> Vec<Case> {
         .file("work.toml", VALID),
         case(
             "threads_not_a_number",
-            "--threads abc list",
+            "probe --threads abc",
             2,
             &["--threads", "abc"],
         ),
@@ -1317,7 +1317,7 @@ fn flag_cases() -> Vec<Case> {
             "plan_unknown",
             "estimate gpt2-124m --plan ondemand",
             2,
-            &["--plan", "unknown plan `ondemand`", "on_demand"],
+            &["--plan", "'ondemand'", "on_demand"],
         ),
         case(
             "chips_0",
@@ -1334,13 +1334,13 @@ fn flag_cases() -> Vec<Case> {
         case(
             "estimate_without_a_model",
             "estimate",
-            1,
+            2,
             &["estimate", "name a bundled workload", "--layers"],
         ),
         case(
             "estimate_flags_without_tokens",
             "estimate --layers 2 --d-model 64 --heads 4 --d-ff 256 --vocab 100 --seq-len 32",
-            1,
+            2,
             &["--tokens is required"],
         ),
         case(
@@ -1361,14 +1361,14 @@ fn flag_cases() -> Vec<Case> {
         case(
             "run_output_with_two_workloads",
             &run("gpt2-124m -o x.json"),
-            1,
+            2,
             &["--output takes one report", "2 workloads"],
         )
         .file("work.toml", VALID),
         case(
             "run_html_to_stdout",
             &run("--html -o -"),
-            1,
+            2,
             &["--html", "--output -"],
         )
         .file("work.toml", VALID),
@@ -1562,6 +1562,8 @@ fn regression_deadline_days_says_seconds() {
 #[test]
 fn regression_refused_run_creates_directories() {
     let mk = |name: &'static str, extra: &str, words: &[&str]| case(name, &run(extra), 1, words);
+    // A bad --price or baseline name is a usage error (exit 2), and leaves nothing behind too.
+    let mk2 = |name: &'static str, extra: &str, words: &[&str]| case(name, &run(extra), 2, words);
     check_all(&[
         mk(
             "run_bad_catalog_creates_results",
@@ -1576,13 +1578,13 @@ fn regression_refused_run_creates_directories() {
             &["missing.toml", "no such file"],
         )
         .file("work.toml", VALID),
-        mk(
+        mk2(
             "run_bad_price_creates_results",
             "--price p5.48xlarge:on_demand=0",
             &["--price", "expected a positive"],
         )
         .file("work.toml", VALID),
-        mk(
+        mk2(
             "run_bad_baseline_name_creates_results",
             "--save-baseline ../x",
             &["baseline name '../x'", "expected"],
@@ -1885,14 +1887,14 @@ fn regression_estimate_flags_reported_as_a_hidden_file() {
         case(
             "estimate_heads_not_dividing_d_model",
             &flags("--heads 5"),
-            1,
+            2,
             &["--heads", "expected a divisor of 64"],
         )
         .absent(&[":7:9"]),
         case(
             "estimate_kv_heads_not_dividing_heads",
             &flags("--heads 4 --kv-heads 3"),
-            1,
+            2,
             &["--kv-heads", "expected a divisor of 4"],
         ),
     ]);

@@ -130,9 +130,9 @@ fn fresh_report(dir: &Path) -> PathBuf {
         .unwrap()
         .current_dir(dir)
         .args([
+            "run",
             "--threads",
             "1",
-            "run",
             TINY_WORKLOAD,
             "--quick",
             "--no-probe",

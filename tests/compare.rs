@@ -202,7 +202,7 @@ fn the_gate_exits_3_on_a_planted_slowdown_and_0_on_a_rerun() {
     costbench(dir.path())
         .args(["compare", "base.json"])
         .assert()
-        .code(1);
+        .code(2);
 }
 
 #[test]
@@ -617,7 +617,7 @@ fn named_baselines_round_trip() {
             "--no-probe",
         ])
         .assert()
-        .code(1);
+        .code(2);
 }
 
 #[test]
@@ -679,12 +679,15 @@ fn the_cost_table_exports_as_csv_and_markdown() {
     let options = fixture().cost.unwrap().options;
     let csv = stdout(d, &["report", "tiny.json", "--format", "csv"]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("workload,scenario,instance,accelerator,plan,chips"));
+    assert!(lines[0].starts_with(
+        "report,workload,created_at,machine_label,scenario,instance,accelerator,plan,chips"
+    ));
     assert_eq!(lines.len(), options.len() + 1);
     // Unrounded figures that read back to the report's.
     let first: Vec<&str> = lines[1].split(',').collect();
-    assert_eq!(first[2], options[0].instance);
-    assert_eq!(first[9].parse::<f64>().unwrap(), options[0].usd);
+    assert_eq!(first[0], "tiny.json");
+    assert_eq!(first[5], options[0].instance);
+    assert_eq!(first[12].parse::<f64>().unwrap(), options[0].usd);
     let md = stdout(d, &["report", "tiny.json", "--format", "markdown"]);
     assert!(md.contains("### Cost of the target"), "{md}");
     assert!(md.contains(&format!("| {} ", options[0].instance)), "{md}");
@@ -692,7 +695,7 @@ fn the_cost_table_exports_as_csv_and_markdown() {
     costbench(d)
         .args(["report", "tiny.json", "tiny.json", "--format", "html"])
         .assert()
-        .code(1);
+        .code(2);
     for format in ["html", "csv"] {
         costbench(d)
             .args(["compare", "tiny.json", "tiny.json", "--format", format])
@@ -724,5 +727,151 @@ fn run_and_history_write_html_pages() {
     costbench(d)
         .args(["run", TINY_WORKLOAD, "--no-probe", "--html", "-o", "-"])
         .assert()
-        .code(1);
+        .code(2);
+}
+
+/// Two reports of the same workload, an hour apart: `base.json` and `runs/later.json` in a
+/// temporary directory (the second 1.5× slower, on the same machine).
+fn two_reports() -> (tempfile::TempDir, [&'static str; 2]) {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture();
+    let mut later = scaled(&base, 1.5);
+    later.created_at = "2026-11-26T19:46:40Z".into();
+    store::save_to(&base, &dir.path().join("base.json")).unwrap();
+    fs::create_dir(dir.path().join("runs")).unwrap();
+    store::save_to(&later, &dir.path().join("runs/later.json")).unwrap();
+    (dir, ["base.json", "./runs/later.json"])
+}
+
+#[test]
+fn csv_and_markdown_rows_of_several_reports_name_their_report() {
+    let (dir, files) = two_reports();
+    let d = dir.path();
+    let options = fixture().cost.unwrap().options.len();
+    // CSV: every row starts with the file as given, the workload, created_at and the label.
+    let csv = stdout(d, &["report", files[0], files[1], "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("report,workload,created_at,machine_label,scenario,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 1 + 2 * options);
+    let expected = [
+        "base.json,tiny,2026-11-26T18:46:40Z,fixture,",
+        "./runs/later.json,tiny,2026-11-26T19:46:40Z,fixture,",
+    ];
+    for (i, row) in lines[1..].iter().enumerate() {
+        let from = expected[i / options];
+        assert!(row.starts_with(from), "row {i}: {row}");
+    }
+    // Markdown: one section per report, the line under its heading names the file, and every row
+    // of its tables starts with that file.
+    let md = stdout(d, &["report", files[0], files[1], "--format", "markdown"]);
+    let mut section = None;
+    let mut header = false;
+    let mut rows = [0usize; 2];
+    for line in md.lines() {
+        if let Some(i) = files
+            .iter()
+            .position(|f| line.starts_with(&format!("`{f}`: ")))
+        {
+            section = Some(i);
+        }
+        if !line.starts_with('|') {
+            header = true;
+            continue;
+        }
+        let i = section.expect("a table under a section naming its report");
+        if header {
+            assert!(line.starts_with("| report "), "{line}");
+            header = false;
+        } else if !line.starts_with("|-") {
+            assert!(line.starts_with(&format!("| `{}` ", files[i])), "{line}");
+            rows[i] += 1;
+        }
+    }
+    let per_report = fixture().metrics.len() + 2 * (options + 1) + options;
+    assert_eq!(rows, [per_report, per_report], "{md}");
+}
+
+/// Every entry of the dashboards' formats, of `report` and of `compare` (the new side), says
+/// whether its figure was measured or modelled; the names are the same from run to run.
+#[test]
+fn every_bmf_and_gab_entry_is_marked_measured_or_modelled() {
+    let (dir, files) = two_reports();
+    let d = dir.path();
+    let report = fixture();
+    let modelled_per_report = 2 * (report.cost.as_ref().unwrap().options.len() + 1);
+    let measured_per_report = report.metrics.len();
+    // BMF: a measured figure's measure is one of the documented four, a modelled one's starts
+    // with `modelled-`, and only cost figures are modelled.
+    let bmf_measures = |args: &[&str]| {
+        let v: serde_json::Value = serde_json::from_str(&stdout(d, args)).unwrap();
+        let mut keys = Vec::new();
+        let (mut measured, mut modelled) = (0, 0);
+        for (bench, measures) in v.as_object().unwrap() {
+            for measure in measures.as_object().unwrap().keys() {
+                let cost = bench.starts_with("tiny/cost.");
+                if measure.starts_with("modelled-") {
+                    assert!(cost, "{bench}: {measure}");
+                    modelled += 1;
+                } else {
+                    assert!(
+                        ["latency", "gflops", "roofline-fraction", "flops"]
+                            .contains(&measure.as_str()),
+                        "{bench}: {measure} is neither a measured measure nor modelled-"
+                    );
+                    assert!(!cost, "{bench}: {measure}");
+                    measured += 1;
+                }
+                keys.push(format!("{bench} {measure}"));
+            }
+        }
+        (keys, measured, modelled)
+    };
+    let (first, measured, modelled) = bmf_measures(&["report", files[0], "--format", "bmf"]);
+    assert!(measured > 0 && modelled == modelled_per_report);
+    let (second, ..) = bmf_measures(&["report", files[1], "--format", "bmf"]);
+    assert_eq!(first, second, "BMF keys change from run to run");
+    let (both, ..) = bmf_measures(&["compare", files[0], files[1], "--format", "bmf"]);
+    assert_eq!(first, both);
+    // github-action-benchmark: a modelled figure's name ends in ` [modelled]` and its extra
+    // starts with `modelled: ` and names the catalog's date; a measured one's extra starts with
+    // `measured: `.
+    let gab_names = |args: &[&str], out: &str| {
+        stdout(d, &[args, &["--format", "gab", "-o", out, "-q"]].concat());
+        let mut names = Vec::new();
+        let (mut measured, mut modelled) = (0, 0);
+        for file in [
+            "costbench-smaller-is-better.json",
+            "costbench-bigger-is-better.json",
+        ] {
+            let text = fs::read_to_string(d.join(out).join(file)).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for e in v.as_array().unwrap() {
+                let name = e["name"].as_str().unwrap();
+                let extra = e["extra"].as_str().unwrap_or_default();
+                if name.ends_with(" [modelled]") {
+                    assert!(name.starts_with("tiny cost."), "{name}");
+                    assert!(extra.starts_with("modelled: "), "{name}: {extra}");
+                    assert!(extra.ends_with("; catalog as of 2026-08-01"), "{extra}");
+                    modelled += 1;
+                } else {
+                    assert!(!name.contains(" cost."), "{name} is a cost, not marked");
+                    assert!(extra.starts_with("measured: "), "{name}: {extra:?}");
+                    measured += 1;
+                }
+                names.push(name.to_string());
+            }
+        }
+        assert_eq!(
+            (measured, modelled),
+            (measured_per_report, modelled_per_report)
+        );
+        names
+    };
+    let first = gab_names(&["report", files[0]], "a");
+    assert_eq!(first, gab_names(&["report", files[1]], "b"));
+    assert_eq!(first, gab_names(&["compare", files[0], files[1]], "c"));
 }

@@ -97,7 +97,7 @@ fn bad_estimate_input_is_one_line_and_non_zero() {
     for (args, code, words) in [
         (
             vec!["estimate", "llama2-7b", "--scenario", "custom"],
-            1,
+            2,
             "needs --mfu",
         ),
         (
@@ -112,12 +112,12 @@ fn bad_estimate_input_is_one_line_and_non_zero() {
                 "--price",
                 "p5.48xlarge:on_demand=-1",
             ],
-            1,
+            2,
             "price",
         ),
         (
             vec!["estimate", "llama2-7b", "--price", "nope:on_demand=1"],
-            1,
+            2,
             "nope",
         ),
         (
@@ -125,8 +125,8 @@ fn bad_estimate_input_is_one_line_and_non_zero() {
             1,
             "not a transformer workload",
         ),
-        (vec!["estimate", "--layers", "2"], 1, "is required"),
-        (vec!["estimate"], 1, "name a bundled workload"),
+        (vec!["estimate", "--layers", "2"], 2, "is required"),
+        (vec!["estimate"], 2, "name a bundled workload"),
         (
             vec!["catalog", "--catalog", "/nonexistent/overlay.toml"],
             1,

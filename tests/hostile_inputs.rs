@@ -512,7 +512,7 @@ fn a_cache_directory_others_can_write_is_not_used() {
     ));
     roofline(&out);
     assert!(listing(&shared).is_empty(), "{:?}", listing(&shared));
-    let quiet = Run::new(root.path(), "-q probe --quick --json")
+    let quiet = Run::new(root.path(), "probe -q --quick --json")
         .env("COSTBENCH_CACHE_DIR", &shared)
         .go();
     roofline(&quiet);
@@ -691,7 +691,7 @@ fn an_unwritable_cache_is_a_warning() {
     assert_no_problems(failures);
 }
 
-/// Each thread count and each plan has its own cache file: `--threads 1 probe` and
+/// Each thread count and each plan has its own cache file: `probe --threads 1` and
 /// `probe --quick` never replace the probe `run` uses.
 #[test]
 fn other_thread_counts_and_quick_probes_do_not_replace_each_other() {
@@ -700,7 +700,7 @@ fn other_thread_counts_and_quick_probes_do_not_replace_each_other() {
     let probe = |threads: u32| {
         let out = Run::new(
             root.path(),
-            &format!("-q --threads {threads} probe --quick --json"),
+            &format!("probe -q --threads {threads} --quick --json"),
         )
         .env("COSTBENCH_CACHE_DIR", &cache)
         .go();
@@ -746,7 +746,7 @@ fn more_threads_than_cores_warns() {
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let n = logical_cores() + 1;
-    let out = Run::new(dir.path(), &format!("--threads {n} probe --quick --json"))
+    let out = Run::new(dir.path(), &format!("probe --threads {n} --quick --json"))
         .env("COSTBENCH_CACHE_DIR", cache.path())
         .go();
     assert_no_problems(the_warning(
@@ -759,7 +759,7 @@ fn more_threads_than_cores_warns() {
     assert_eq!(roofline(&out)["threads"], n);
     let quiet = Run::new(
         dir.path(),
-        &format!("-q --threads {n} probe --quick --json"),
+        &format!("probe -q --threads {n} --quick --json"),
     )
     .env("COSTBENCH_CACHE_DIR", cache.path())
     .go();
@@ -818,7 +818,7 @@ fn a_process_limit_is_an_error_not_a_panic() {
             "two threads under ulimit -u 2",
             Run::new(
                 dir.path(),
-                "--threads 2 run work.toml --no-probe --quick -o -",
+                "run --threads 2 work.toml --no-probe --quick -o -",
             )
             .nproc(2),
             1,
@@ -829,7 +829,7 @@ fn a_process_limit_is_an_error_not_a_panic() {
         ),
         (
             "RAYON_NUM_THREADS=1000 under ulimit -u 300",
-            Run::new(dir.path(), "-q probe --quick")
+            Run::new(dir.path(), "probe -q --quick")
                 .env("RAYON_NUM_THREADS", "1000")
                 .env("COSTBENCH_CACHE_DIR", "/proc/no-cache")
                 .nproc(300),

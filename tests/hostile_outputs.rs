@@ -8,7 +8,8 @@
 //! error must contain. One checker asserts for every row:
 //!
 //! - exit code 1 within a few seconds (no case may start a measurement, or wait on a FIFO, or
-//!   read a device without end);
+//!   read a device without end), or 2 for the few the command line alone decides (one path
+//!   named for two outputs: a usage error);
 //! - every key word, case-insensitively, in the error, and none of the row's `absent` words;
 //! - exactly one stderr line starting with `error`, with no control character in it, without a
 //!   panic;
@@ -83,6 +84,8 @@ struct Case {
     args: Vec<String>,
     words: Vec<String>,
     absent: Vec<String>,
+    /// The exit code: 1, or 2 for a usage error ([`Case::usage`]).
+    code: i32,
 }
 
 /// A refusal: `args` (split on spaces) run in a temporary directory must exit 1 with an error
@@ -94,6 +97,7 @@ fn case(name: &'static str, args: &str, words: &[&str]) -> Case {
         args: args.split_whitespace().map(str::to_string).collect(),
         words: words.iter().map(|s| s.to_string()).collect(),
         absent: Vec::new(),
+        code: 1,
     }
 }
 
@@ -136,6 +140,12 @@ impl Case {
     }
     fn absent(mut self, words: &[&str]) -> Self {
         self.absent.extend(words.iter().map(|s| s.to_string()));
+        self
+    }
+    /// A refusal the command line alone decides (one path named for two outputs): a usage
+    /// error, exit 2.
+    fn usage(mut self) -> Self {
+        self.code = 2;
         self
     }
 }
@@ -337,8 +347,8 @@ fn check_case(case: &Case) -> Vec<String> {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let mut problems = Vec::new();
     match out.status.code() {
-        Some(1) => {}
-        Some(code) => problems.push(format!("exit code {code}, expected 1")),
+        Some(code) if code == case.code => {}
+        Some(code) => problems.push(format!("exit code {code}, expected {}", case.code)),
         None => problems.push(format!(
             "no exit code after {elapsed:.1?} (the {TIMEOUT:?} timeout or a signal)"
         )),
@@ -562,13 +572,15 @@ fn regression_two_outputs_in_one_file() {
             "history reports --svg x.svg --html x.svg",
             &["--html and --svg", same, "x.svg"],
         )
-        .reports(),
+        .reports()
+        .usage(),
         case(
             "history_svg_and_html_same_file_two_spellings",
             "history reports --svg ./x.svg --html x.svg",
             &["--html and --svg", same],
         )
-        .reports(),
+        .reports()
+        .usage(),
         case(
             "history_svg_and_html_same_file_through_a_link",
             "history reports --svg x.svg --html link.svg",
@@ -582,7 +594,8 @@ fn regression_two_outputs_in_one_file() {
             &run("-o out.html --html"),
             &["--html", "'out.html'", ".json name"],
         )
-        .workload(),
+        .workload()
+        .usage(),
         case(
             "run_output_is_the_baseline",
             &run("-o results/baselines/main/tiny.json --save-baseline main"),

@@ -432,7 +432,8 @@ fn report_compare_and_history_print_names_escaped() {
             "--format",
             "markdown",
         ],
-        // Another CPU model, so another testbed: the gate is refused (exit 2)…
+        // Another CPU model (and label), so another testbed: the gate is refused (exit 2, a
+        // message that shows the names escaped too)…
         &[
             "compare",
             "good.json",
@@ -500,7 +501,9 @@ fn csv_cells_that_spreadsheets_would_run_are_neutralised() {
     assert!(!rows.is_empty());
     for row in &rows {
         assert!(
-            row.starts_with("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\","),
+            row.starts_with(
+                "evil.json,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\","
+            ),
             "{row}"
         );
     }

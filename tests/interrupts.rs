@@ -247,9 +247,9 @@ fn an_interrupt_the_work_does_not_check_quits_after_the_grace_period_and_a_secon
         let dir = tempfile::tempdir().unwrap();
         let child = start(
             &[
+                "run",
                 "--threads",
                 "16",
-                "run",
                 TINY_WORKLOAD,
                 "-q",
                 "--results-dir",

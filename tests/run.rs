@@ -37,12 +37,12 @@ fn tiny(dir: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// A fast, probe-free run.
-fn costbench(dir: &Path) -> Command {
+/// `costbench run` on one thread (the arguments follow).
+fn run_in(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("costbench").unwrap();
     cmd.current_dir(dir)
         .env("CI", "true")
-        .args(["--threads", "1"]);
+        .args(["run", "--threads", "1"]);
     cmd
 }
 
@@ -60,8 +60,7 @@ fn run_writes_one_loadable_report_into_the_results_directory() {
     let dir = tempfile::tempdir().unwrap();
     let file = tiny(dir.path());
     let results = dir.path().join("out");
-    costbench(dir.path())
-        .arg("run")
+    run_in(dir.path())
         .arg(&file)
         .args(FAST)
         .arg("--results-dir")
@@ -133,8 +132,7 @@ fn run_writes_one_loadable_report_into_the_results_directory() {
 fn output_dash_prints_the_report_and_moves_the_summary_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let file = tiny(dir.path());
-    let out = costbench(dir.path())
-        .arg("run")
+    let out = run_in(dir.path())
         .arg(&file)
         .args(FAST)
         .args(["--output", "-", "--label", "ci-box", "--seed", "7"])
@@ -157,8 +155,7 @@ fn an_unusable_results_directory_fails_before_measuring() {
     let file = tiny(dir.path());
     let blocker = dir.path().join("a-file");
     fs::write(&blocker, "not a directory").unwrap();
-    costbench(dir.path())
-        .arg("run")
+    run_in(dir.path())
         .arg(&file)
         .args(FAST)
         .arg("--results-dir")
@@ -175,8 +172,7 @@ fn an_unusable_results_directory_fails_before_measuring() {
 fn output_that_is_a_directory_or_with_several_workloads_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = tiny(dir.path());
-    costbench(dir.path())
-        .arg("run")
+    run_in(dir.path())
         .arg(&file)
         .args(FAST)
         .arg("--output")
@@ -184,10 +180,11 @@ fn output_that_is_a_directory_or_with_several_workloads_is_refused() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("is a directory"));
-    costbench(dir.path())
-        .args(["run", &file, &file, "--output", "x.json"])
+    // A usage error: one --output, several workloads.
+    run_in(dir.path())
+        .args([&file, &file, "--output", "x.json"])
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("--output takes one report"));
 }
 
@@ -201,8 +198,7 @@ fn bad_sampling_flags_are_usage_errors() {
         ["--min-samples", "1"],
         ["--warmup", "soon"],
     ] {
-        costbench(dir.path())
-            .arg("run")
+        run_in(dir.path())
             .args(args)
             .assert()
             .code(2)
@@ -214,8 +210,7 @@ fn bad_sampling_flags_are_usage_errors() {
 fn scaling_check_fits_three_or_more_sizes() {
     let dir = tempfile::tempdir().unwrap();
     let file = tiny(dir.path());
-    let out = costbench(dir.path())
-        .arg("run")
+    let out = run_in(dir.path())
         .arg(&file)
         .args(FAST)
         .args(["--scaling", "--output", "-"])
@@ -243,8 +238,7 @@ fn reports_record_costbench_build_commit_and_the_working_directory_only_on_reque
     let workload = tiny(dir.path());
     let load = |args: &[&str]| {
         let out = dir.path().join(format!("{}.json", args.len()));
-        costbench(dir.path())
-            .arg("run")
+        run_in(dir.path())
             .args(FAST)
             .arg(&workload)
             .args(args)
@@ -298,8 +292,7 @@ fn reports_record_costbench_build_commit_and_the_working_directory_only_on_reque
         ])
     {
         let out = repo.path().join("r.json");
-        costbench(repo.path())
-            .arg("run")
+        run_in(repo.path())
             .args(FAST)
             .arg(&workload)
             .args(["--record-git", "-o"])

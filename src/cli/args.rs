@@ -5,6 +5,34 @@ use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 
+/// `--threads`, on the commands that start the kernels' thread pool (`run`, `probe`): the others
+/// never start threads, so they do not take it.
+#[derive(Args, Debug, Default, Clone, Copy)]
+pub struct ThreadsArg {
+    /// Worker threads for the kernels (default: RAYON_NUM_THREADS if set, else one per logical
+    /// core; more than the cores is allowed, with a warning).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=super::MAX_THREADS))]
+    pub threads: Option<u32>,
+}
+
+/// `--quiet`, on the commands that write progress bars, warnings or notes to standard error
+/// (`run`, `probe`, `catalog`, `compare`, `report`, `history`); the others write nothing there
+/// but errors.
+#[derive(Args, Debug, Default, Clone, Copy)]
+pub struct QuietArg {
+    /// No progress bars, warnings or notes on stderr (errors are still shown).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--color`, on the commands whose terminal table has colour (`compare`, `report`).
+#[derive(Args, Debug, Default, Clone, Copy)]
+pub struct ColorArg {
+    /// Colour in the terminal table (default: auto).
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<super::color::ColorWhen>,
+}
+
 /// Where an export goes (each command has its own `--format` enum).
 #[derive(Args, Debug)]
 pub struct OutputArgs {
@@ -31,8 +59,11 @@ impl CatalogArgs {
             let overlay = Catalog::load_overlay(path)?;
             c.overlay(overlay)?;
         }
+        // A --price that cannot apply is a usage error (a value of the command line); an
+        // overlay file that cannot be read or holds invalid figures, a runtime error.
         for spec in &self.price {
-            c.set_price(spec)?;
+            c.set_price(spec)
+                .map_err(|e| super::usage::usage(e.to_string()))?;
         }
         Ok(c)
     }

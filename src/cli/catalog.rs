@@ -14,6 +14,8 @@ pub struct CatalogCommand {
     /// The same as `--format json` (kept for scripts written before --format).
     #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
 }
 
 pub fn catalog(args: &CatalogCommand, quiet: bool) -> Result<()> {

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ColorWhen {
-    /// Colour on a terminal, honouring NO_COLOR, CLICOLOR_FORCE and TERM=dumb.
+    /// The default: colour on a terminal, honouring NO_COLOR, CLICOLOR_FORCE and TERM=dumb.
     #[default]
     Auto,
     /// Always colour, even into a file or a pipe.

@@ -3,6 +3,7 @@
 use super::args::{OutputArgs, non_negative_percent, unit_fraction};
 use super::output::{colour, emit};
 use super::report::ReportFormat;
+use super::usage::usage;
 use super::{EXIT_REGRESSION, EXIT_USAGE};
 use crate::render::export;
 use anyhow::Result;
@@ -48,13 +49,12 @@ impl TypedValueParser for CompareFormatParser {
         let parsed =
             clap::builder::EnumValueParser::<CompareFormat>::new().parse_ref(cmd, arg, value);
         parsed.map_err(|e| match value.to_str() {
-            Some(v @ ("html" | "csv")) => clap::Error::raw(
+            Some(v @ ("html" | "csv")) => cmd.clone().error(
                 clap::error::ErrorKind::InvalidValue,
                 format!(
-                    "compare: --format {v} exports single reports; use `costbench report FILE --format {v}` (compare writes table, markdown, json, bmf or github-action-benchmark)\n"
+                    "compare: --format {v} exports single reports; use `costbench report FILE --format {v}` (compare writes table, markdown, json, bmf or github-action-benchmark)"
                 ),
-            )
-            .with_cmd(cmd),
+            ),
             _ => e,
         })
     }
@@ -107,24 +107,35 @@ pub struct CompareArgs {
     pub format: CompareFormat,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
+    #[command(flatten)]
+    pub color: super::args::ColorArg,
 }
 
 pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
     use crate::compare::{self as cmp, Side};
+    // Usage errors first: the format's output, the paths' count and the baseline's name
+    // (`baseline_dir` only checks the name).
+    super::report::check_output(args.format.0, args.output.output.as_deref())?;
+    let baseline_dir = |name: &str| {
+        cmp::baseline_dir(&args.results_dir, name).map_err(|e| usage(format!("--baseline: {e}")))
+    };
     let (base_path, new_path) = match (&args.baseline, args.paths.as_slice()) {
-        (Some(name), []) => (
-            cmp::baseline_dir(&args.results_dir, name)?,
-            args.results_dir.clone(),
-        ),
-        (Some(name), [new]) => (cmp::baseline_dir(&args.results_dir, name)?, new.clone()),
-        (Some(_), _) => anyhow::bail!(
-            "compare: with --baseline give at most one path, the NEW report or directory (default {})",
-            args.results_dir.display()
-        ),
+        (Some(name), []) => (baseline_dir(name)?, args.results_dir.clone()),
+        (Some(name), [new]) => (baseline_dir(name)?, new.clone()),
+        (Some(_), _) => {
+            return Err(usage(format!(
+                "compare: with --baseline give at most one path, the NEW report or directory (default {})",
+                args.results_dir.display()
+            )));
+        }
         (None, [base, new]) => (base.clone(), new.clone()),
-        (None, _) => anyhow::bail!(
-            "compare: give BASE and NEW (report files or directories), or --baseline NAME [NEW]"
-        ),
+        (None, _) => {
+            return Err(usage(
+                "compare: give BASE and NEW (report files or directories), or --baseline NAME [NEW]",
+            ));
+        }
     };
     if let Some(name) = &args.baseline {
         anyhow::ensure!(

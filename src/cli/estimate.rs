@@ -2,6 +2,7 @@
 
 use super::args::{CatalogArgs, non_negative_days, positive_count, positive_days, unit_fraction};
 use super::output::{guard_output, write_file};
+use super::usage::{self, usage};
 use crate::catalog::Plan;
 use crate::diag::read;
 use crate::diag::show::short;
@@ -58,20 +59,27 @@ pub struct ModelFlags {
 }
 
 impl ModelFlags {
+    /// Whether any flag of the model's shape is given (`--seq-len` and `--batch` also go with
+    /// `--hf-config`).
     pub fn given(&self) -> bool {
         self.layers.is_some()
             || self.d_model.is_some()
             || self.heads.is_some()
+            || self.kv_heads.is_some()
             || self.d_ff.is_some()
+            || self.vocab.is_some()
+            || self.activation.is_some()
+            || self.tied_embeddings
     }
 
-    /// The workload these flags describe, validated by the same rules as a workload file.
+    /// The workload these flags describe, validated by the same rules as a workload file. Every
+    /// error is a usage error: the flags alone are wrong.
     pub fn workload(&self, tokens: Option<f64>) -> Result<Workload> {
         let need = |v: Option<u32>, flag: &str| {
-            v.ok_or_else(|| anyhow::anyhow!("estimate: {flag} is required when the model is given as flags (also needed: --layers, --d-model, --heads, --d-ff, --vocab, --seq-len, --tokens)"))
+            v.ok_or_else(|| usage(format!("estimate: {flag} is required when the model is given as flags (also needed: --layers, --d-model, --heads, --d-ff, --vocab, --seq-len, --tokens)")))
         };
         let tokens = tokens.ok_or_else(|| {
-            anyhow::anyhow!("estimate: --tokens is required when the model is given as flags")
+            usage("estimate: --tokens is required when the model is given as flags")
         })?;
         let swiglu = self.activation.as_deref() != Some("gelu");
         let toml = format!(
@@ -93,7 +101,7 @@ impl ModelFlags {
         );
         // Nothing is run for an estimate: the slice is a placeholder, one head-width wide.
         crate::workload::parse::parse_workload(&toml, "command-line flags")
-            .map_err(|e| anyhow::anyhow!(flag_error(&e.to_string())))
+            .map_err(|e| usage(flag_error(&e.to_string())))
     }
 }
 
@@ -138,9 +146,8 @@ pub struct EstimateArgs {
     /// The fewest whole instances that finish within this many days (default 30).
     #[arg(long, value_parser = positive_days, conflicts_with = "chips", allow_negative_numbers = true)]
     pub deadline_days: Option<f64>,
-    /// Only these pricing plans (on_demand, reserved_1yr, reserved_3yr, capacity_block, spot);
-    /// repeatable. Default: all.
-    #[arg(long, value_name = "PLAN")]
+    /// Only these pricing plans; repeatable. Default: all.
+    #[arg(long, value_name = "PLAN", value_parser = plan_value())]
     pub plan: Vec<Plan>,
     /// Print the model's validation instead: every calibration run's predicted and published
     /// step time at its published layout (docs/validation.md) and the median absolute error,
@@ -219,6 +226,13 @@ pub enum EstimateFormat {
     Html,
 }
 
+/// `--plan`: the catalog's plan names, listed in help as clap's possible values.
+fn plan_value() -> impl clap::builder::TypedValueParser<Value = Plan> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Plan::ALL.map(Plan::as_str))
+        .map(|name| name.parse::<Plan>().expect("a possible value is a plan"))
+}
+
 fn pue_value(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && (1.0..=3.0).contains(&v) => Ok(v),
@@ -235,9 +249,62 @@ fn grid_value(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Where `estimate`'s model comes from.
+enum Source<'a> {
+    /// A bundled workload name or a workload file.
+    Workload(&'a str),
+    /// A Hugging Face config.json.
+    HfConfig(&'a std::path::Path),
+    /// `--layers`, `--d-model`, … (checked already).
+    Flags(Box<Workload>),
+}
+
+/// Where the model comes from, and the usage errors of the flags that say so: one source, and
+/// what it needs.
+fn source(args: &EstimateArgs) -> Result<Source<'_>> {
+    let source = match (&args.workload, args.model.given(), &args.hf_config) {
+        (_, true, Some(_)) => {
+            return Err(usage(
+                "estimate: give either --hf-config or the model as flags (--seq-len and --batch may go with --hf-config), not both",
+            ));
+        }
+        (Some(_), _, Some(_)) => {
+            return Err(usage(
+                "estimate: give either a workload or --hf-config, not both",
+            ));
+        }
+        (Some(_), true, None) => {
+            return Err(usage(
+                "estimate: give either a workload or the model as flags, not both",
+            ));
+        }
+        (None, false, None) => {
+            return Err(usage(
+                "estimate: name a bundled workload or a workload file (e.g. `costbench estimate llama2-7b`), or give the model as flags (--layers --d-model --heads --d-ff --vocab --seq-len --tokens)",
+            ));
+        }
+        (Some(name), false, None) => Source::Workload(name),
+        (None, false, Some(path)) => Source::HfConfig(path),
+        (None, true, None) => Source::Flags(Box::new(args.model.workload(args.tokens)?)),
+    };
+    match &source {
+        Source::Workload(_) => usage::ensure(
+            args.model.seq_len.is_none() && args.model.batch.is_none(),
+            || {
+                "estimate: --seq-len and --batch go with --hf-config or the model as flags; a workload sets its own (edit its [target])".into()
+            },
+        )?,
+        Source::HfConfig(_) => usage::ensure(args.tokens.is_some(), || {
+            "estimate: --tokens is required with --hf-config".into()
+        })?,
+        Source::Flags(_) => {}
+    }
+    Ok(source)
+}
+
 pub fn estimate(args: EstimateArgs) -> Result<()> {
-    let catalog = args.catalog.load()?;
     if args.validate {
+        let catalog = args.catalog.load()?;
         print!(
             "{}\n{}",
             validation::calibration_markdown(&validation::calibration(&catalog)),
@@ -245,11 +312,16 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let w = match (&args.workload, args.model.given(), &args.hf_config) {
-        (_, true, Some(_)) => anyhow::bail!(
-            "estimate: give either --hf-config or the model as flags (--seq-len and --batch may go with --hf-config), not both"
-        ),
-        (None, _, Some(path)) => {
+    // Usage errors first, before any file is read.
+    let source = source(&args)?;
+    let scenario = match (args.scenario.as_str(), args.mfu) {
+        (_, Some(mfu)) => Scenario::Custom { mfu },
+        ("custom", None) => return Err(usage("--scenario custom needs --mfu FRACTION")),
+        _ => Scenario::Published,
+    };
+    let catalog = args.catalog.load()?;
+    let w = match source {
+        Source::HfConfig(path) => {
             let origin = path.display().to_string();
             let bytes = read::bounded(path, MAX_HF_CONFIG_BYTES, "Hugging Face config.json")
                 .map_err(|e| anyhow::anyhow!("estimate: --hf-config: {e}"))?;
@@ -259,31 +331,20 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
                     short(&origin)
                 )
             })?;
-            let tokens = args.tokens.ok_or_else(|| {
-                anyhow::anyhow!("estimate: --tokens is required with --hf-config")
-            })?;
             crate::workload::hf::workload_from_hf_config(
                 &text,
                 &origin,
                 crate::workload::hf::HfRun {
-                    tokens,
+                    // Checked by `source`.
+                    tokens: args.tokens.unwrap_or_default(),
                     seq_len: args.model.seq_len,
                     batch: args.model.batch,
                 },
             )
             .map_err(|e| anyhow::anyhow!("estimate: {e}"))?
         }
-        (Some(_), _, Some(_)) => {
-            anyhow::bail!("estimate: give either a workload or --hf-config, not both")
-        }
-        (Some(_), true, None) => {
-            anyhow::bail!("estimate: give either a workload or the model as flags, not both")
-        }
-        (Some(name), false, None) => bundled::resolve(name)?,
-        (None, true, None) => args.model.workload(args.tokens)?,
-        (None, false, None) => anyhow::bail!(
-            "estimate: name a bundled workload or a workload file (e.g. `costbench estimate llama2-7b`), or give the model as flags (--layers --d-model --heads --d-ff --vocab --seq-len --tokens)"
-        ),
+        Source::Workload(name) => bundled::resolve(name)?,
+        Source::Flags(w) => *w,
     };
     let w = match args.tokens {
         // The header describes what is priced.
@@ -295,11 +356,6 @@ pub fn estimate(args: EstimateArgs) -> Result<()> {
             "estimate: '{}' is not a transformer workload; the cost model prices transformer training",
             w.name
         );
-    };
-    let scenario = match (args.scenario.as_str(), args.mfu) {
-        (_, Some(mfu)) => Scenario::Custom { mfu },
-        ("custom", None) => anyhow::bail!("--scenario custom needs --mfu FRACTION"),
-        _ => Scenario::Published,
     };
     let size = match (args.chips, args.deadline_days) {
         (Some(n), _) => ClusterSize::Chips(n),

@@ -33,9 +33,25 @@ pub struct HistoryArgs {
     /// Significance level of the change-point permutation test.
     #[arg(long, default_value_t = 0.05, value_parser = unit_fraction, allow_negative_numbers = true)]
     pub significance: f64,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
 }
 
-pub fn history(args: HistoryArgs) -> Result<()> {
+pub fn history(args: HistoryArgs, quiet: bool) -> Result<()> {
+    // One path named for both outputs is a usage error; two paths that meet through a link are
+    // found by `guard_outputs` below, a runtime error.
+    if let (Some(html), Some(svg)) = (&args.html, &args.svg) {
+        let absolute = |p: &std::path::Path| std::path::absolute(p).ok();
+        super::usage::ensure(
+            absolute(html).is_none() || absolute(html) != absolute(svg),
+            || {
+                format!(
+                    "--html and --svg name the same file '{}'; expected a different path for each output",
+                    short(&svg.display().to_string())
+                )
+            },
+        )?;
+    }
     let json = args.json || args.format == super::list::DocFormat::Json;
     use crate::compare::history;
     use crate::stats::changepoint;
@@ -58,10 +74,12 @@ pub fn history(args: HistoryArgs) -> Result<()> {
         None => crate::compare::load_dir(&dir)?,
     };
     if reports.is_empty() && skipped.is_empty() {
-        eprintln!(
-            "note: history: '{}' holds no costbench report yet; nothing to show (run `costbench run` to add one)",
-            short(&dir.display().to_string())
-        );
+        if !quiet {
+            eprintln!(
+                "note: history: '{}' holds no costbench report yet; nothing to show (run `costbench run` to add one)",
+                short(&dir.display().to_string())
+            );
+        }
         if json {
             let empty = history::build(
                 &dir.display().to_string(),

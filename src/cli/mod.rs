@@ -2,9 +2,10 @@
 //! library and printed. Nothing here computes a figure: parsing arguments, choosing where output
 //! goes (`output`), progress bars (`progress`) and Ctrl-C wiring (`interrupt`) are all it owns.
 //!
-//! Exit codes: 0 success, 1 error, 2 usage error (clap), 3 a comparison's CI gate fired,
-//! 130 interrupted.
+//! Exit codes: [`EXIT_CODES`], printed by `costbench --help` and tabled in README.md. Usage
+//! errors found after clap's parsing go through [`usage::UsageError`] and are printed by clap.
 
+mod ab;
 mod args;
 mod catalog;
 mod check;
@@ -12,6 +13,8 @@ mod color;
 mod compare;
 mod completions;
 mod estimate;
+#[cfg(test)]
+mod help_tests;
 mod history;
 mod interrupt;
 mod list;
@@ -20,39 +23,158 @@ mod probe;
 mod progress;
 mod report;
 mod run;
+mod usage;
 
 use crate::diag::show::{one_line, short};
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use args::{ColorArg, QuietArg, ThreadsArg};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Exit code of a comparison whose CI gate fired (errors are 1, usage errors 2).
-pub const EXIT_REGRESSION: u8 = 3;
-/// Exit code of a usage error (clap's own, and a gate asked for where it cannot hold).
+/// Exit code of a usage error: clap's own, and [`usage::UsageError`].
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code of a comparison whose CI gate fired.
+pub const EXIT_REGRESSION: u8 = 3;
 /// Exit code of an interrupted run (128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Every exit code and what it means, as `costbench --help` prints them; README.md's table has
+/// the same rows (tests/exit_codes.rs).
+const EXIT_CODES: [(u8, &str); 5] = [
+    (0, "success"),
+    (
+        1,
+        "runtime error: a file missing, unreadable or invalid, an output that cannot be written, \
+         a measurement that failed",
+    ),
+    (
+        EXIT_USAGE,
+        "usage error: an unknown flag, a bad value, or arguments that cannot go together",
+    ),
+    (
+        EXIT_REGRESSION,
+        "a comparison's gate fired: `compare` or `ab` with `--fail-on-regression` found a \
+         regression beyond the threshold",
+    ),
+    (
+        EXIT_INTERRUPTED,
+        "interrupted (Ctrl-C or SIGTERM); any report already written is named",
+    ),
+];
+
+/// The exit codes as a section of `costbench --help`, headed like clap's own sections.
+fn exit_code_help() -> clap::builder::StyledStr {
+    use std::fmt::Write as _;
+    let header = clap::builder::Styles::default().get_header().to_owned();
+    let mut s = clap::builder::StyledStr::new();
+    let _ = writeln!(s, "{header}Exit codes:{header:#}");
+    for (code, meaning) in EXIT_CODES {
+        let _ = writeln!(s, "  {code:<5}{meaning}");
+    }
+    s
+}
 
 #[derive(Parser, Debug)]
 #[command(
     name = "costbench",
     version,
-    about = "Measure training-step workloads on this CPU and estimate what training would cost on accelerators"
+    about = "Measure training-step workloads on this CPU and estimate what training would cost on accelerators",
+    after_help = exit_code_help()
 )]
 pub struct Cli {
-    /// Worker threads for the kernels (default: RAYON_NUM_THREADS if set, else one per logical
-    /// core; more than the cores is allowed, with a warning).
-    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS))]
-    threads: Option<u32>,
-    /// No progress bars or warnings on stderr.
-    #[arg(long, short, global = true)]
-    quiet: bool,
-    /// Colour in terminal tables: auto (a terminal, unless NO_COLOR or TERM=dumb;
-    /// CLICOLOR_FORCE forces it), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = color::ColorWhen::Auto)]
-    color: color::ColorWhen,
+    #[command(flatten)]
+    before: BeforeCommand,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--threads`, `--quiet` and `--color` in their old place, before the command
+/// (`costbench --threads 1 run`), from when they were global. Each now belongs to the commands
+/// it acts on (`ThreadsArg`, `QuietArg`, `ColorArg`), so that no command's help lists a flag
+/// that does nothing there. The old place is still accepted, hidden from help, for those
+/// commands; for any other it is a usage error ([`BeforeCommand::move_into`]), as the flag
+/// after that command is.
+#[derive(Args, Debug, Default)]
+struct BeforeCommand {
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS))]
+    threads: Option<u32>,
+    #[arg(long, short, hide = true)]
+    quiet: bool,
+    #[arg(long, hide = true, value_enum, value_name = "WHEN")]
+    color: Option<color::ColorWhen>,
+}
+
+/// The shared flags a command takes (`None`: it does not take that one).
+#[derive(Default)]
+struct Shared<'a> {
+    threads: Option<&'a mut ThreadsArg>,
+    quiet: Option<&'a mut QuietArg>,
+    color: Option<&'a mut ColorArg>,
+}
+
+impl BeforeCommand {
+    /// Moves each flag given before the command into the command's own; a usage error when the
+    /// command does not take it, or when it was given after the command too.
+    fn move_into(self, shared: &mut Shared, command: &str) -> Result<()> {
+        let refused = |flag: &str| {
+            usage::usage(format!(
+                "{flag} does nothing on `{command}`: it acts only on {}",
+                takers(flag)
+            ))
+        };
+        let twice = |flag: &str| {
+            usage::usage(format!(
+                "{flag} was given both before and after the command; give it once, after the \
+                 command"
+            ))
+        };
+        if let Some(n) = self.threads {
+            let t = shared
+                .threads
+                .as_deref_mut()
+                .ok_or_else(|| refused("--threads"))?;
+            if t.threads.is_some() {
+                return Err(twice("--threads"));
+            }
+            t.threads = Some(n);
+        }
+        if self.quiet {
+            let q = shared
+                .quiet
+                .as_deref_mut()
+                .ok_or_else(|| refused("--quiet"))?;
+            if q.quiet {
+                return Err(twice("--quiet"));
+            }
+            q.quiet = true;
+        }
+        if let Some(when) = self.color {
+            let c = shared
+                .color
+                .as_deref_mut()
+                .ok_or_else(|| refused("--color"))?;
+            if c.color.is_some() {
+                return Err(twice("--color"));
+            }
+            c.color = Some(when);
+        }
+        Ok(())
+    }
+}
+
+/// The commands that take `flag` (`--threads`), from the clap definitions: "`run` and `probe`".
+fn takers(flag: &str) -> String {
+    let id = flag.trim_start_matches('-');
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|s| s.get_arguments().any(|a| a.get_id() == id))
+        .map(|s| format!("`{}`", s.get_name()))
+        .collect();
+    match names.as_slice() {
+        [] => "no command".into(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,16 +190,27 @@ pub enum Command {
     Catalog(catalog::CatalogCommand),
     /// The cost model alone, without measuring: what training a model on N tokens costs on
     /// every catalog option.
+    ///
+    /// Formats (--format): table, json, csv, markdown or html.
     Estimate(estimate::EstimateArgs),
     /// Measure this machine's roofline: peak GFLOP/s (f32, f64; one thread and all) and memory
     /// bandwidth. Cached per machine and reused by `run`.
     Probe(probe::ProbeArgs),
+    /// Same-runner A/B: run a base build and a head build of costbench back to back in
+    /// interleaved rounds, and compare (and gate) on the paired per-round differences. The CI
+    /// recipe for shared runners (docs/ci.md). Exits 3 with --fail-on-regression when a gated
+    /// metric regressed beyond the threshold.
+    Ab(ab::AbArgs),
     /// Compare two reports, or two directories of reports, metric by metric: the relative change
     /// with a bootstrap interval and a verdict (improved, regressed, no change, inconclusive).
     /// Exits 3 with --fail-on-regression when a metric regressed beyond the threshold.
+    ///
+    /// Formats (--format): table, markdown, json, bmf (Bencher Metric Format) or
+    /// github-action-benchmark.
     Compare(compare::CompareArgs),
-    /// Export one report's figures as a table, Markdown, JSON, Bencher Metric Format or
-    /// github-action-benchmark files.
+    /// Export saved reports as a table, Markdown, JSON, BMF (Bencher Metric Format),
+    /// github-action-benchmark files, CSV (the cost table) or HTML (a page with charts, of one
+    /// report).
     Report(report::ReportArgs),
     /// The reports of a directory in time order: each metric's series, with change points
     /// detected by E-divisive means (docs/ci.md); a table, and an SVG chart with --svg.
@@ -88,14 +221,63 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// The shared flags this command takes.
+    fn shared(&mut self) -> Shared<'_> {
+        match self {
+            Command::Run(a) => Shared {
+                threads: Some(&mut a.threads),
+                quiet: Some(&mut a.quiet),
+                color: None,
+            },
+            Command::Probe(a) => Shared {
+                threads: Some(&mut a.threads),
+                quiet: Some(&mut a.quiet),
+                color: None,
+            },
+            Command::Catalog(a) => Shared {
+                quiet: Some(&mut a.quiet),
+                ..Shared::default()
+            },
+            Command::History(a) => Shared {
+                quiet: Some(&mut a.quiet),
+                ..Shared::default()
+            },
+            Command::Compare(a) => Shared {
+                threads: None,
+                quiet: Some(&mut a.quiet),
+                color: Some(&mut a.color),
+            },
+            Command::Report(a) => Shared {
+                threads: None,
+                quiet: Some(&mut a.quiet),
+                color: Some(&mut a.color),
+            },
+            Command::Ab(a) => Shared {
+                threads: None,
+                quiet: Some(&mut a.quiet),
+                color: Some(&mut a.color),
+            },
+            Command::List(_)
+            | Command::Check(_)
+            | Command::Estimate(_)
+            | Command::Completions(_)
+            | Command::Man => Shared::default(),
+        }
+    }
+}
+
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if matches!(cli.command, Command::Run(_)) {
+    let mut cmd = Cli::command();
+    let matches = cmd.get_matches_mut();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit());
+    let name = matches.subcommand_name().unwrap_or_default().to_string();
+    if matches!(cli.command, Command::Run(_) | Command::Ab(_)) {
         // Before the thread pool starts: its threads leave Ctrl-C to the handler's thread.
         interrupt::install();
     }
-    let outcome = dispatch(cli);
+    let outcome = dispatch(cli, &name);
     // From here one line says how the run ended: a late Ctrl-C no longer quits (cli/interrupt.rs).
     crate::measure::interrupt::ending();
     match outcome {
@@ -103,6 +285,17 @@ pub fn main() -> ExitCode {
         Err(e) if e.is::<crate::measure::interrupt::Interrupted>() => {
             eprintln!("error: {}", one_line(&e.to_string()));
             ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Err(e) if usage::is_usage(&e) => {
+            // As clap prints its own: the message, the command's usage, a pointer to --help.
+            let message = one_line(&format!("{e:#}"));
+            let sub = cmd.find_subcommand_mut(&name);
+            let error = match sub {
+                Some(sub) => sub.error(clap::error::ErrorKind::ArgumentConflict, message),
+                None => cmd.error(clap::error::ErrorKind::ArgumentConflict, message),
+            };
+            let _ = error.print();
+            ExitCode::from(EXIT_USAGE)
         }
         Err(e) => {
             // One line, whatever the error carries: control characters from a file name or a
@@ -113,15 +306,24 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<u8> {
-    // Only the commands that compute start threads, so the others still work where threads
-    // cannot be created.
-    if matches!(cli.command, Command::Run(_) | Command::Probe(_)) {
-        start_thread_pool(cli.threads, cli.quiet)?;
+fn dispatch(cli: Cli, name: &str) -> Result<u8> {
+    let Cli {
+        before,
+        mut command,
+    } = cli;
+    let mut shared = command.shared();
+    before.move_into(&mut shared, name)?;
+    let threads = shared.threads.map(|t| t.threads);
+    let quiet = shared.quiet.is_some_and(|q| q.quiet);
+    if let Some(c) = shared.color {
+        color::set(c.color.unwrap_or_default());
     }
-    let quiet = cli.quiet;
-    color::set(cli.color);
-    match cli.command {
+    // Only the commands that compute start threads (those that take --threads), so the others
+    // still work where threads cannot be created.
+    if let Some(flag) = threads {
+        start_thread_pool(flag, quiet)?;
+    }
+    match command {
         Command::List(args) => list::list(&args),
         Command::Check(args) => check::check(&args),
         Command::Probe(args) => probe::probe(&args, quiet),
@@ -129,8 +331,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Catalog(args) => catalog::catalog(&args, quiet),
         Command::Estimate(args) => estimate::estimate(args),
         Command::Compare(args) => return compare::compare(args, quiet),
+        Command::Ab(args) => return ab::ab(args, quiet),
         Command::Report(args) => report::report(args, quiet),
-        Command::History(args) => history::history(args),
+        Command::History(args) => history::history(args, quiet),
         Command::Completions(args) => completions::completions(&args),
         Command::Man => completions::man(),
     }

@@ -165,13 +165,15 @@ pub fn emit(
             terminal()?;
         }
         (Output::Files(files), None) => {
+            // Checked before reading the inputs (`report::check_output`); kept for any format
+            // that writes files.
             let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
-            anyhow::bail!(
+            return Err(super::usage::usage(format!(
                 "--format {} writes {} files ({}): give the directory with -o DIR",
                 chosen.name(),
                 files.len(),
                 names.join(" and ")
-            );
+            )));
         }
         (Output::Files(files), Some(dir)) => {
             let p = shown(dir);

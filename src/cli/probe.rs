@@ -22,6 +22,10 @@ pub struct ProbeArgs {
     /// The same as `--format json` (kept for scripts written before --format).
     #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
+    #[command(flatten)]
+    pub threads: super::args::ThreadsArg,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
 }
 
 /// Measures (or reads from the cache) and prints the roofline; a cache that cannot be used is a

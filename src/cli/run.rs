@@ -5,6 +5,7 @@ use super::args::{
 };
 use super::output::{Target, guard_outputs, shown, write_file};
 use super::progress::{sampling_bar, show_progress, spinner, update_bar};
+use super::usage::{self, usage};
 use crate::diag::show::{one_line, printable};
 use crate::diag::write;
 use crate::measure::execute::{self, SamplingChoice};
@@ -25,7 +26,14 @@ use std::path::PathBuf;
 pub struct RunArgs {
     /// Bundled workload names or workload files (default: the bundled default, gpt2-124m).
     pub workloads: Vec<String>,
-    /// A short run: 0.5 s warm-up, ±3% target, 5 s budget per workload.
+    /// A shorter measurement, not a time limit: 0.5 s warm-up, then sampling until ±3% or 5 s,
+    /// but at least 5 samples (so at least 7 steps); --max-time bounds the time.
+    ///
+    /// The step (or each product of a sweep) warms up for 0.5 s (a step: its first two runs at
+    /// least), then is sampled until its median is within ±3% or its share of 5 s of sampling
+    /// has passed, but never fewer than 5 times. So a workload takes at least 7 steps (over a
+    /// minute at 10 s a step), a sweep at least 0.5 s per product. --max-time bounds the whole
+    /// measurement instead (with --quick too).
     #[arg(long)]
     pub quick: bool,
     /// Samples to take before the precision target may stop sampling.
@@ -92,6 +100,10 @@ pub struct RunArgs {
     pub spot_max_days: f64,
     #[command(flatten)]
     pub catalog: CatalogArgs,
+    #[command(flatten)]
+    pub threads: super::args::ThreadsArg,
+    #[command(flatten)]
+    pub quiet: super::args::QuietArg,
 }
 
 /// Measures each workload, prices its target, composes its report once and saves it.
@@ -102,30 +114,47 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     } else {
         args.workloads.clone()
     };
-    anyhow::ensure!(
-        args.output.is_none() || names.len() == 1,
-        "--output takes one report; {} workloads were named (leave --output out to save one file per workload in {})",
-        names.len(),
-        args.results_dir.display()
-    );
+    // Usage errors first, before any workload, catalog or output is looked at.
+    usage::ensure(args.output.is_none() || names.len() == 1, || {
+        format!(
+            "--output takes one report; {} workloads were named (leave --output out to save one file per workload in {})",
+            names.len(),
+            args.results_dir.display()
+        )
+    })?;
+    // `baseline_dir` only checks the name.
+    let baseline = match &args.save_baseline {
+        Some(name) => Some(
+            crate::compare::baseline_dir(&args.results_dir, name)
+                .map_err(|e| usage(format!("--save-baseline: {e}")))?,
+        ),
+        None => None,
+    };
+    let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    usage::ensure(!(args.html && to_stdout), || {
+        "--html writes a page beside the report file; it cannot go with --output -".into()
+    })?;
+    let report_path = args.output.as_deref().filter(|_| !to_stdout);
+    let page_path = report_path
+        .filter(|_| args.html)
+        .map(|p| p.with_extension("html"));
+    if let (Some(report), Some(page)) = (report_path, &page_path) {
+        usage::ensure(report.file_name() != page.file_name(), || {
+            format!(
+                "--html writes the page beside the report as '<report>.html', which is the report '{}' itself; give --output a .json name",
+                shown(report)
+            )
+        })?;
+    }
     // Validate every workload, and the destination, before measuring anything.
     let available = crate::workload::available_memory_bytes();
     let parsed = names
         .iter()
         .map(|n| bundled::resolve_for_run(n, available).map(|w| (n.clone(), w)))
         .collect::<Result<Vec<_>, _>>()?;
-    // Every input (catalog, prices, baseline name) is validated before any directory is
-    // created, so a refused run leaves nothing behind.
+    // Every input (catalog, prices) is validated before any directory is created, so a refused
+    // run leaves nothing behind.
     let catalog = args.catalog.load()?;
-    let baseline = match &args.save_baseline {
-        Some(name) => Some(crate::compare::baseline_dir(&args.results_dir, name)?),
-        None => None,
-    };
-    let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    anyhow::ensure!(
-        !(args.html && to_stdout),
-        "--html writes a page beside the report file; it cannot go with --output -"
-    );
     let choice = SamplingChoice {
         quick: args.quick,
         min_samples: args.min_samples.map(|n| n as usize),
@@ -143,10 +172,6 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         .chain(args.catalog.catalog.iter().cloned())
         .filter(|p| !matches!(write::what_is_at(p), Ok(write::Found::Nothing) | Err(_)))
         .collect();
-    let report_path = args.output.as_deref().filter(|_| !to_stdout);
-    let page_path = report_path
-        .filter(|_| args.html)
-        .map(|p| p.with_extension("html"));
     let baseline_paths: Vec<PathBuf> = match &baseline {
         Some(dir) => parsed
             .iter()
@@ -154,13 +179,6 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
             .collect(),
         None => Vec::new(),
     };
-    if let (Some(report), Some(page)) = (report_path, &page_path) {
-        anyhow::ensure!(
-            report.file_name() != page.file_name(),
-            "--html writes the page beside the report as '<report>.html', which is the report '{}' itself; give --output a .json name",
-            shown(report)
-        );
-    }
     let mut targets = Vec::new();
     if let Some(p) = report_path {
         targets.push(Target {

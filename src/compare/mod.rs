@@ -27,6 +27,7 @@
 //! its interval is the measured rates' intervals carried through the cost's dependence on them
 //! ([`cost_drivers`]), and it is never more conclusive than they are.
 
+pub mod ab;
 pub mod history;
 pub mod sources;
 

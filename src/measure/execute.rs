@@ -27,7 +27,8 @@ pub const ACCOUNTING_TOLERANCE: f64 = 0.005;
 /// How to choose the sampling settings of each unit of work.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SamplingChoice {
-    /// `--quick`: short warm-up, ±3%, 5 s budget.
+    /// `--quick`: [`SamplingSettings::quick`] (0.5 s warm-up, ±3%, a 5 s sampling budget that
+    /// waits for at least 5 samples).
     pub quick: bool,
     /// `--min-samples`.
     pub min_samples: Option<usize>,
@@ -226,7 +227,8 @@ fn measure_unchecked(
     if set.runs.len() < 2 {
         return Err(too_few_samples(&w.name, choice, &set.warmup));
     }
-    let warnings = set.warnings(&settings, &w.name);
+    let mut warnings = set.warnings(&settings, &w.name);
+    warnings.extend(planted_warning());
     let step = step_measurement(w, &plan, &set, &settings, roofline);
     Ok(Measured {
         measurement: Measurement::Step(Box::new(step)),
@@ -239,11 +241,55 @@ fn time_step(slice: &mut dyn TrainingStep) -> Run {
     let mut tally = Tally::new();
     let start = Instant::now();
     let loss = slice.step(&mut tally);
+    if let Some(fraction) = planted_slowdown() {
+        // Test-only: lengthen the timed step by `fraction` of itself, spinning (a real
+        // slowdown of the work, not an edit of the figure).
+        let until = start + start.elapsed().mul_f64(1.0 + fraction);
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
     Run {
         seconds: start.elapsed().as_secs_f64(),
         tally: Some(tally),
         loss: Some(loss),
     }
+}
+
+/// The environment variable of the planted slowdown (test-only; `docs/ci.md`).
+pub const PLANTED_SLOWDOWN_VAR: &str = "COSTBENCH_TEST_PLANTED_SLOWDOWN";
+
+/// A slowdown planted in every timed training step, as a fraction: `COSTBENCH_TEST_PLANTED_SLOWDOWN`
+/// given in percent (e.g. `5` for 5%), above 0 and at most 1000. Test-only: it exists to measure what
+/// `costbench ab` detects (`docs/ci.md`), is off unless the variable is set, and a report
+/// measured with it says so in its warnings. Any other value is ignored with a warning.
+pub fn planted_slowdown() -> Option<f64> {
+    static PLANTED: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
+    *PLANTED.get_or_init(|| {
+        parse_planted(std::env::var_os(PLANTED_SLOWDOWN_VAR)?.to_str().unwrap_or("?"))
+    })
+}
+
+fn parse_planted(text: &str) -> Option<f64> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && p > 0.0 && p <= 1000.0 => Some(p / 100.0),
+        _ => None,
+    }
+}
+
+/// The warning a report measured with a planted slowdown carries.
+fn planted_warning() -> Option<String> {
+    let value = std::env::var_os(PLANTED_SLOWDOWN_VAR)?;
+    Some(match planted_slowdown() {
+        Some(f) => format!(
+            "a planted slowdown of {}% was active ({PLANTED_SLOWDOWN_VAR}, test-only): every timed step was lengthened on purpose",
+            f * 100.0
+        ),
+        None => format!(
+            "{PLANTED_SLOWDOWN_VAR}='{}' ignored: expected a percentage in (0, 1000]",
+            crate::diag::show::short(&value.to_string_lossy())
+        ),
+    })
 }
 
 /// GFLOP/s from a time estimate in seconds: the interval bounds swap (a longer time is a lower
@@ -572,4 +618,19 @@ pub fn scaling_check(
     let mut check = ScalingCheck::fit(points);
     check.left_out = left_out;
     Ok(check)
+}
+
+#[cfg(test)]
+mod planted_tests {
+    use super::parse_planted;
+
+    #[test]
+    fn a_planted_slowdown_is_a_percentage_in_0_to_1000() {
+        assert_eq!(parse_planted("5"), Some(0.05));
+        assert_eq!(parse_planted(" 2.5 "), Some(0.025));
+        assert_eq!(parse_planted("1000"), Some(10.0));
+        for ignored in ["0", "-3", "1001", "nan", "inf", "", "5%", "?"] {
+            assert_eq!(parse_planted(ignored), None, "{ignored:?}");
+        }
+    }
 }

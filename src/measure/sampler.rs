@@ -67,7 +67,8 @@ impl SamplingSettings {
         }
     }
 
-    /// `--quick`: 0.5 s warm-up, ±3%, at least 5 samples, a 5 s budget.
+    /// `--quick`: 0.5 s warm-up, ±3%, at least 5 samples, a 5 s budget. The budget waits for
+    /// the 5 samples (without `--max-time`), so it bounds nothing for a step over 1 s.
     pub fn quick(seed: u64) -> Self {
         Self {
             warmup_s: 0.5,

@@ -98,6 +98,10 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
             "history-schema.json",
             pretty(schemars::schema_for!(HistoryDocument)),
         ),
+        (
+            "ab-schema.json",
+            pretty(schemars::schema_for!(crate::compare::ab::AbComparison)),
+        ),
     ]
 }
 

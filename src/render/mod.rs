@@ -6,6 +6,7 @@
 //! Text from files and arguments is placed in each kind of output by [`escape`]'s rule for it
 //! (terminal, Markdown, CSV, XML).
 
+pub mod ab;
 pub mod catalog;
 pub mod chart;
 pub mod cost_rows;

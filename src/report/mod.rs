@@ -194,61 +194,90 @@ fn metric(
 
 /// The flat list of comparable figures of a measurement. Ids are stable across versions.
 pub fn metrics(m: &Measurement) -> Vec<Metric> {
+    measured_figures(m).into_iter().map(|(m, _)| m).collect()
+}
+
+/// [`metrics`], each with the number of timed samples behind it (None for a FLOP count, which
+/// the kernels counted exactly).
+fn measured_figures(m: &Measurement) -> Vec<(Metric, Option<usize>)> {
     use Direction::*;
     let mut out = Vec::new();
     match m {
         Measurement::Step(s) => {
-            out.push(metric(
-                "step_time".into(),
-                "s",
-                SmallerIsBetter,
-                false,
-                s.step_time_s.median,
-            ));
-            out.push(metric(
-                "step_gflops".into(),
-                "GFLOP/s",
-                BiggerIsBetter,
-                false,
-                s.gflops,
-            ));
-            out.push(metric(
-                "step_flops".into(),
-                "FLOP",
-                SmallerIsBetter,
-                true,
-                exact(s.flops.executed_per_step as f64),
-            ));
-            for c in &s.op_classes {
-                let name = c.class.name();
-                out.push(metric(
-                    format!("op.{name}.time"),
+            let n = Some(s.samples_s.len());
+            out.push((
+                metric(
+                    "step_time".into(),
                     "s",
                     SmallerIsBetter,
                     false,
-                    c.time_s.median,
-                ));
-                out.push(metric(
-                    format!("op.{name}.gflops"),
+                    s.step_time_s.median,
+                ),
+                n,
+            ));
+            out.push((
+                metric(
+                    "step_gflops".into(),
                     "GFLOP/s",
                     BiggerIsBetter,
                     false,
-                    c.gflops,
-                ));
-                out.push(metric(
-                    format!("op.{name}.flops"),
+                    s.gflops,
+                ),
+                n,
+            ));
+            out.push((
+                metric(
+                    "step_flops".into(),
                     "FLOP",
                     SmallerIsBetter,
                     true,
-                    exact(c.flops as f64),
+                    exact(s.flops.executed_per_step as f64),
+                ),
+                None,
+            ));
+            for c in &s.op_classes {
+                let name = c.class.name();
+                let n = Some(c.samples_s.len());
+                out.push((
+                    metric(
+                        format!("op.{name}.time"),
+                        "s",
+                        SmallerIsBetter,
+                        false,
+                        c.time_s.median,
+                    ),
+                    n,
+                ));
+                out.push((
+                    metric(
+                        format!("op.{name}.gflops"),
+                        "GFLOP/s",
+                        BiggerIsBetter,
+                        false,
+                        c.gflops,
+                    ),
+                    n,
+                ));
+                out.push((
+                    metric(
+                        format!("op.{name}.flops"),
+                        "FLOP",
+                        SmallerIsBetter,
+                        true,
+                        exact(c.flops as f64),
+                    ),
+                    None,
                 ));
                 if let Some(f) = c.roofline_fraction {
-                    out.push(metric(
-                        format!("op.{name}.roofline_fraction"),
-                        "fraction",
-                        BiggerIsBetter,
-                        true,
-                        f,
+                    out.push((
+                        metric(
+                            format!("op.{name}.roofline_fraction"),
+                            "fraction",
+                            BiggerIsBetter,
+                            true,
+                            f,
+                        ),
+                        n,
                     ));
                 }
             }
@@ -256,27 +285,37 @@ pub fn metrics(m: &Measurement) -> Vec<Metric> {
         Measurement::Sweep(s) => {
             for c in &s.cases {
                 let id = format!("case.{}", c.label);
-                out.push(metric(
-                    format!("{id}.time"),
-                    "s",
-                    SmallerIsBetter,
-                    false,
-                    c.time_s.median,
+                let n = Some(c.samples_s.len());
+                out.push((
+                    metric(
+                        format!("{id}.time"),
+                        "s",
+                        SmallerIsBetter,
+                        false,
+                        c.time_s.median,
+                    ),
+                    n,
                 ));
-                out.push(metric(
-                    format!("{id}.gflops"),
-                    "GFLOP/s",
-                    BiggerIsBetter,
-                    false,
-                    c.gflops,
+                out.push((
+                    metric(
+                        format!("{id}.gflops"),
+                        "GFLOP/s",
+                        BiggerIsBetter,
+                        false,
+                        c.gflops,
+                    ),
+                    n,
                 ));
                 if let Some(f) = c.roofline_fraction {
-                    out.push(metric(
-                        format!("{id}.roofline_fraction"),
-                        "fraction",
-                        BiggerIsBetter,
-                        true,
-                        f,
+                    out.push((
+                        metric(
+                            format!("{id}.roofline_fraction"),
+                            "fraction",
+                            BiggerIsBetter,
+                            true,
+                            f,
+                        ),
+                        n,
                     ));
                 }
             }
@@ -337,9 +376,45 @@ pub fn map_times(report: &Report, f: impl Fn(&[f64]) -> Vec<f64>) -> Report {
     out
 }
 
-/// A report's modelled cost figures as metrics: `cost.<instance>.<plan>.usd` and `.wall_days`
-/// (and `cost.cpu.<instance>.*` for the CPU baseline). Exact: no interval.
-pub fn cost_metrics(report: &Report) -> Vec<Metric> {
+/// How a figure of a report was obtained: what the exports for dashboards (BMF,
+/// github-action-benchmark) mark on every entry, since a dashboard shows a measured time and a
+/// modelled dollar figure side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// Measured by the run on its machine: from `samples` timed samples (a time, or a rate or
+    /// roofline fraction computed from them), or, when `samples` is None, counted exactly by
+    /// the kernels while they ran (a FLOP count).
+    Measured { samples: Option<usize> },
+    /// Computed by the cost model from the run's measurement and the catalog's figures: one of
+    /// the cost record's options or its CPU baseline.
+    Modelled(Priced),
+}
+
+/// Which priced entry of a report's [`CostRecord`] a modelled figure is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priced {
+    /// `cost.options[i]`.
+    Option(usize),
+    /// `cost.cpu_baseline`.
+    CpuBaseline,
+}
+
+impl Basis {
+    pub fn is_modelled(self) -> bool {
+        matches!(self, Basis::Modelled(_))
+    }
+}
+
+/// A comparable figure with how it was obtained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub metric: Metric,
+    pub basis: Basis,
+}
+
+/// A report's modelled cost figures: `cost.<instance>.<plan>.usd` and `.wall_days` (and
+/// `cost.cpu.<instance>.*` for the CPU baseline). Exact: no interval.
+fn cost_figures(report: &Report) -> Vec<Figure> {
     let Some(cost) = &report.cost else {
         return Vec::new();
     };
@@ -350,33 +425,70 @@ pub fn cost_metrics(report: &Report) -> Vec<Metric> {
         confidence_level: 1.0,
         standard_error: 0.0,
     };
-    let metric = |id: String, unit: &str, x: f64| Metric {
-        id,
-        unit: unit.to_string(),
-        direction: Direction::SmallerIsBetter,
-        machine_independent: true,
-        estimate: exact(x),
-        kind: Some(schema::MetricKind::Modelled),
+    let figure = |id: String, unit: &str, x: f64, priced: Priced| Figure {
+        metric: Metric {
+            id,
+            unit: unit.to_string(),
+            direction: Direction::SmallerIsBetter,
+            machine_independent: true,
+            estimate: exact(x),
+            kind: Some(schema::MetricKind::Modelled),
+        },
+        basis: Basis::Modelled(priced),
     };
     let mut out = Vec::new();
-    for o in &cost.options {
+    for (i, o) in cost.options.iter().enumerate() {
         let id = format!("cost.{}.{}", o.instance, o.plan.as_str());
-        out.push(metric(format!("{id}.usd"), "USD", o.usd));
-        out.push(metric(
+        let p = Priced::Option(i);
+        out.push(figure(format!("{id}.usd"), "USD", o.usd, p));
+        out.push(figure(
             format!("{id}.wall_days"),
             "days",
             o.wall_hours / 24.0,
+            p,
         ));
     }
     if let Some(b) = &cost.cpu_baseline {
         let id = format!("cost.cpu.{}", b.instance);
-        out.push(metric(format!("{id}.usd"), "USD", b.usd));
-        out.push(metric(
+        let p = Priced::CpuBaseline;
+        out.push(figure(format!("{id}.usd"), "USD", b.usd, p));
+        out.push(figure(
             format!("{id}.wall_days"),
             "days",
             b.wall_hours / 24.0,
+            p,
         ));
     }
+    out
+}
+
+/// A report's modelled cost figures as metrics: `cost.<instance>.<plan>.usd` and `.wall_days`
+/// (and `cost.cpu.<instance>.*` for the CPU baseline). Exact: no interval.
+pub fn cost_metrics(report: &Report) -> Vec<Metric> {
+    cost_figures(report).into_iter().map(|f| f.metric).collect()
+}
+
+/// Every figure of a report with its [`Basis`], in [`all_metrics`]' order: the report's
+/// `metrics` (measured), then the modelled cost figures. A measured metric's sample count is
+/// looked up by id in the measurement (a loaded report's `metrics` are exactly the ones its
+/// measurement gives: `consistency` refuses any other).
+pub fn figures(report: &Report) -> Vec<Figure> {
+    let samples: std::collections::HashMap<String, Option<usize>> =
+        measured_figures(&report.measurement)
+            .into_iter()
+            .map(|(m, n)| (m.id, n))
+            .collect();
+    let mut out: Vec<Figure> = report
+        .metrics
+        .iter()
+        .map(|m| Figure {
+            metric: m.clone(),
+            basis: Basis::Measured {
+                samples: samples.get(&m.id).copied().flatten(),
+            },
+        })
+        .collect();
+    out.extend(cost_figures(report));
     out
 }
 
@@ -385,4 +497,55 @@ pub fn all_metrics(report: &Report) -> Vec<Metric> {
     let mut m = report.metrics.clone();
     m.extend(cost_metrics(report));
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Report {
+        serde_json::from_str(include_str!("../../tests/fixtures/reports/tiny.json"))
+            .expect("the fixture parses")
+    }
+
+    #[test]
+    fn every_figure_says_whether_it_was_measured_or_modelled() {
+        let r = fixture();
+        let figures = figures(&r);
+        let ids: Vec<&str> = figures.iter().map(|f| f.metric.id.as_str()).collect();
+        let all: Vec<String> = all_metrics(&r).into_iter().map(|m| m.id).collect();
+        assert_eq!(ids, all, "the same figures as all_metrics, in its order");
+        let Measurement::Step(step) = &r.measurement else {
+            panic!("the fixture is a step")
+        };
+        for f in &figures {
+            let id = f.metric.id.as_str();
+            match f.basis {
+                Basis::Modelled(_) => assert!(id.starts_with("cost."), "{id}"),
+                Basis::Measured { samples: None } => assert!(id.ends_with("flops"), "{id}"),
+                Basis::Measured { samples: Some(n) } => {
+                    assert!(!id.starts_with("cost.") && n >= 2, "{id}: {n}")
+                }
+            }
+        }
+        let basis = |id: &str| figures.iter().find(|f| f.metric.id == id).unwrap().basis;
+        assert_eq!(
+            basis("step_time"),
+            Basis::Measured {
+                samples: Some(step.samples_s.len())
+            }
+        );
+        assert_eq!(basis("step_flops"), Basis::Measured { samples: None });
+        let cost = r.cost.as_ref().unwrap();
+        let first = &cost.options[0];
+        let id = format!("cost.{}.{}.usd", first.instance, first.plan.as_str());
+        assert_eq!(basis(&id), Basis::Modelled(Priced::Option(0)));
+        let cpu = cost.cpu_baseline.as_ref().unwrap();
+        let id = format!("cost.cpu.{}.wall_days", cpu.instance);
+        assert_eq!(basis(&id), Basis::Modelled(Priced::CpuBaseline));
+        assert_eq!(
+            figures.iter().filter(|f| f.basis.is_modelled()).count(),
+            cost_metrics(&r).len()
+        );
+    }
 }

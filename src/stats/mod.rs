@@ -12,6 +12,8 @@
 //!   relative change;
 //! - [`summary`]: [`Summary`] of one sample, as [`summarize`] computes it;
 //! - [`rank_test`]: the Mann–Whitney U test;
+//! - [`paired`](mod@paired): the paired change of two builds measured in interleaved rounds
+//!   (log ratios, Student t), and t quantiles;
 //! - [`student_t`]: Student's t distribution (regularised incomplete beta, ln Γ);
 //! - [`rng`]: the seeded ChaCha8 generator and unbiased index draws shared by the bootstrap and
 //!   the change-point permutations;
@@ -31,6 +33,7 @@ pub mod changepoint;
 pub mod descriptive;
 pub mod estimate;
 pub(crate) mod nan_as_null;
+pub mod paired;
 pub mod rank_test;
 pub(crate) mod rng;
 pub mod student_t;
@@ -41,6 +44,7 @@ pub use descriptive::{
     MAD_NORMAL_CONSISTENCY, Outliers, mad, mean, median, quantile_sorted, std_dev, tukey,
 };
 pub use estimate::Estimate;
+pub use paired::{PairedChange, paired_log_ratio};
 pub use rank_test::mann_whitney_u;
 pub use student_t::{student_t_cdf, student_t_two_sided_p};
 pub use summary::{Summary, summarize};

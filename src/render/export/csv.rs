@@ -1,11 +1,17 @@
 //! `--format csv`: the reports' cost tables (RFC 4180, a header row, one row per priced option,
 //! figures unrounded) for spreadsheets. Reports only: a comparison has no cost table.
 //!
+//! Every row says which report it came from: `report` (the file as the command line named it),
+//! then the report's `workload`, `created_at` and `machine_label` (`run --label`; empty
+//! without one). A single report's rows carry them too, so the columns never depend on how many
+//! files were given: a script that concatenates the CSVs of several runs, or reads one by
+//! column position, sees one layout.
+//!
 //! Every field is written by [`csv_record`]: a text taken from a report or a catalog that a
 //! spreadsheet would run as a formula (`=HYPERLINK(…)`, `+…`, `@…`, `-…` that is not a number)
 //! is neutralised with a leading `'` and quoted; costbench's own negative numbers stay numbers.
 
-use super::{Exporter, Output, reports_only};
+use super::{Exporter, NamedReport, Output, reports_only};
 use crate::compare::Comparison;
 use crate::render::cost_rows::{Column, ENERGY, RUN, report_rows};
 use crate::render::escape::csv_record;
@@ -21,7 +27,7 @@ impl Exporter for Csv {
         "csv"
     }
 
-    fn report(&self, reports: &[Report]) -> Result<Output> {
+    fn report(&self, reports: &[NamedReport]) -> Result<Output> {
         Ok(Output::Text(cost_csv(reports)?))
     }
 
@@ -30,7 +36,7 @@ impl Exporter for Csv {
     }
 }
 
-/// The cost columns, between the report's `workload, scenario` and `catalog_as_of`.
+/// The cost columns, between the report's `scenario` and `catalog_as_of`.
 fn columns() -> Vec<Column> {
     [
         &[Column::Instance, Column::Accelerator, Column::Plan][..],
@@ -41,17 +47,27 @@ fn columns() -> Vec<Column> {
     .concat()
 }
 
-fn cost_csv(reports: &[Report]) -> Result<String> {
+/// The columns that say which report a row came from, before `scenario`.
+const WHICH_REPORT: [&str; 4] = ["report", "workload", "created_at", "machine_label"];
+
+fn cost_csv(reports: &[NamedReport]) -> Result<String> {
     let mut w = String::new();
     let columns = columns();
-    let mut header = vec!["workload", "scenario"];
+    let mut header = WHICH_REPORT.to_vec();
+    header.push("scenario");
     header.extend(columns.iter().map(|c| c.key()));
     header.extend(["catalog_as_of", "efficiency", "vendor"]);
     csv_record(&mut w, &header);
-    for r in reports {
+    for NamedReport { file, report: r } in reports {
         let Some(c) = &r.cost else { continue };
         for row in report_rows(&c.options) {
-            let mut record = vec![r.workload.name.clone(), c.scenario.clone()];
+            let mut record = vec![
+                file.clone(),
+                r.workload.name.clone(),
+                r.created_at.clone(),
+                r.machine.label.clone().unwrap_or_default(),
+                c.scenario.clone(),
+            ];
             record.extend(columns.iter().map(|&col| row.raw(col)));
             record.extend([
                 c.catalog_as_of.clone(),
@@ -114,4 +130,50 @@ pub fn estimate_csv(e: &crate::report::estimate::EstimateDocument) -> Result<Str
         csv_record(&mut w, &record);
     }
     Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Report {
+        serde_json::from_str(include_str!("../../../tests/fixtures/reports/tiny.json")).unwrap()
+    }
+
+    fn named(file: &str, report: Report) -> NamedReport {
+        NamedReport::new(std::path::Path::new(file), report)
+    }
+
+    #[test]
+    fn every_row_names_its_report_and_one_report_has_the_same_columns() {
+        let a = fixture();
+        let mut b = fixture();
+        b.created_at = "2026-12-01T00:00:00Z".into();
+        b.machine.label = None;
+        let options = a.cost.as_ref().unwrap().options.len();
+        let both = cost_csv(&[named("runs/a.json", a.clone()), named("=b,1.json", b)]).unwrap();
+        let lines: Vec<&str> = both.lines().collect();
+        assert!(
+            lines[0].starts_with("report,workload,created_at,machine_label,scenario,instance,"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(lines.len(), 1 + 2 * options);
+        for l in &lines[1..=options] {
+            assert!(
+                l.starts_with("runs/a.json,tiny,2026-11-26T18:46:40Z,fixture,measured,"),
+                "{l}"
+            );
+        }
+        // The file name is a text cell like any other: neutralised, quoted.
+        for l in &lines[options + 1..] {
+            assert!(
+                l.starts_with("\"'=b,1.json\",tiny,2026-12-01T00:00:00Z,,measured,"),
+                "{l}"
+            );
+        }
+        let one = cost_csv(&[named("runs/a.json", a)]).unwrap();
+        assert_eq!(one.lines().next(), Some(lines[0]));
+        assert_eq!(one.lines().nth(1), Some(lines[1]));
+    }
 }

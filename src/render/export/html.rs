@@ -7,7 +7,7 @@
 //! or a catalog note from a user's file can never become markup. Only the SVG charts are inserted
 //! as markup (`PreEscaped`); plotters escapes the text inside them.
 
-use super::{Exporter, Output, reports_only};
+use super::{Exporter, NamedReport, Output, reports_only};
 use crate::catalog::{Catalog, Plan, STALE_PRICE_MONTHS};
 use crate::compare::Comparison;
 use crate::compare::history::History;
@@ -37,9 +37,9 @@ impl Exporter for Html {
         "html"
     }
 
-    fn report(&self, reports: &[Report]) -> Result<Output> {
+    fn report(&self, reports: &[NamedReport]) -> Result<Output> {
         match reports {
-            [r] => Ok(Output::Text(report_page(r))),
+            [r] => Ok(Output::Text(report_page(&r.report))),
             _ => anyhow::bail!(
                 "report --format html makes one page per report; give one FILE ({} given)",
                 reports.len()

@@ -1,6 +1,6 @@
 //! `--format json`: a comparison in full (schema: docs/ci.md), or reports' metrics.
 
-use super::{Exporter, Output, pretty};
+use super::{Exporter, NamedReport, Output, pretty};
 use crate::compare::Comparison;
 use crate::report::schema::Report;
 use anyhow::Result;
@@ -15,8 +15,9 @@ impl Exporter for Json {
         "json"
     }
 
-    fn report(&self, reports: &[Report]) -> Result<Output> {
-        Ok(Output::Text(report_json(reports)))
+    fn report(&self, reports: &[NamedReport]) -> Result<Output> {
+        let reports: Vec<&Report> = reports.iter().map(|n| &n.report).collect();
+        Ok(Output::Text(report_json(&reports)))
     }
 
     fn comparison(&self, c: &Comparison, _new: &[Report]) -> Result<Output> {
@@ -26,7 +27,7 @@ impl Exporter for Json {
 
 /// Reports' figures: `{schema_version, reports: [{workload, created_at, commit,
 /// report_schema_version, metrics}]}` (every metric, measured and modelled).
-fn report_json(reports: &[Report]) -> String {
+fn report_json(reports: &[&Report]) -> String {
     let list: Vec<Value> = reports
         .iter()
         .map(|r| {

@@ -4,7 +4,7 @@ use super::comparison::{
     COST_HEADER, METRIC_HEADER, cost_rows, counts, gate_line, metric_row, moved_costs, notices,
     testbed_line,
 };
-use super::{Exporter, Output, sections};
+use super::{Exporter, NamedReport, Output, sections};
 use crate::compare::{Comparison, MetricComparison, Verdict};
 use crate::render::cost_rows::{Column, report_rows};
 // Every inserted string, ours or a file's, goes through one of these two: text, or inline code.
@@ -23,8 +23,11 @@ impl Exporter for Markdown {
         "markdown"
     }
 
-    fn report(&self, reports: &[Report]) -> Result<Output> {
-        Ok(Output::Text(sections(reports.iter().map(report_markdown))))
+    fn report(&self, reports: &[NamedReport]) -> Result<Output> {
+        let several = reports.len() > 1;
+        Ok(Output::Text(sections(
+            reports.iter().map(|r| report_markdown(r, several)),
+        )))
     }
 
     fn comparison(&self, c: &Comparison, _new: &[Report]) -> Result<Output> {
@@ -88,6 +91,25 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     for p in &c.pairs {
         let _ = writeln!(out, "\n### {}\n", escape(&p.workload));
         let _ = writeln!(out, "{}\n", escape(&testbed_line(p)));
+        // The two files of this workload (under directories or a baseline, the title's paths
+        // are not the files the rows come from).
+        let side = |file: &str, created_at: &str, commit: &Option<String>| {
+            format!(
+                "{} ({}{})",
+                code(file),
+                escape(created_at),
+                commit
+                    .as_deref()
+                    .map(|c| format!(", commit {}", code(&first_chars(c, 10))))
+                    .unwrap_or_default()
+            )
+        };
+        let _ = writeln!(
+            out,
+            "base {} → new {}\n",
+            side(&p.base_file, &p.base_created_at, &p.base_commit),
+            side(&p.new_file, &p.new_created_at, &p.new_commit)
+        );
         let row = |m: &MetricComparison| {
             let mut r = escaped(metric_row(m));
             r[0] = code(&m.id);
@@ -147,28 +169,56 @@ pub fn comparison_markdown(c: &Comparison) -> String {
     out
 }
 
-/// One report's figures, then its cost table.
-pub fn report_markdown(report: &Report) -> String {
+/// One report's figures, then its cost table, under a heading naming the report's workload and
+/// the line naming its file, time, machine (and label) and commit.
+///
+/// With `several` reports every table row also starts with a `report` column, the file's name,
+/// so a row copied out of the comment still says which report it came from. A single report's
+/// tables leave it out: Markdown is read by people, and the line under the heading names the
+/// one file. (The CSV, read by scripts, always has the column.)
+pub fn report_markdown(named: &NamedReport, several: bool) -> String {
+    let report = &named.report;
+    let file = code(&named.file);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## costbench: {}\n\n{} on {} ({} threads){}\n",
+        "## costbench: {}\n\n{file}: {} on {} ({} threads){}{}\n",
         escape(&report.workload.name),
         escape(&report.created_at),
         escape(&report.machine.cpu_model),
         report.machine.threads,
         report
             .machine
+            .label
+            .as_ref()
+            .map(|l| format!(", label {}", escape(l)))
+            .unwrap_or_default(),
+        report
+            .machine
             .commit()
             .map(|c| format!(", commit {}", code(&first_chars(c, 10))))
             .unwrap_or_default()
     );
+    // The report column, first in every row and header when there are several reports.
+    let which = |mut cells: Vec<String>| {
+        if several {
+            cells.insert(0, file.clone());
+        }
+        cells
+    };
+    let header = |cells: &[&'static str]| {
+        let mut h = cells.to_vec();
+        if several {
+            h.insert(0, "report");
+        }
+        h
+    };
     let rows: Vec<Vec<String>> = crate::report::all_metrics(report)
         .iter()
         .map(|m| {
             let e = m.estimate;
             let show = |x: f64| units::in_unit(x, &m.unit);
-            vec![
+            which(vec![
                 code(&m.id),
                 escape(&show(e.point)),
                 escape(&if e.lower == e.upper {
@@ -176,10 +226,14 @@ pub fn report_markdown(report: &Report) -> String {
                 } else {
                     format!("[{}, {}]", show(e.lower), show(e.upper))
                 }),
-            ]
+            ])
         })
         .collect();
-    table(&["metric", "value", "95% interval"], &rows, &mut out);
+    table(
+        &header(&["metric", "value", "95% interval"]),
+        &rows,
+        &mut out,
+    );
     if let Some(c) = &report.cost {
         let _ = writeln!(
             out,
@@ -191,14 +245,16 @@ pub fn report_markdown(report: &Report) -> String {
         let rows: Vec<Vec<String>> = report_rows(&c.options)
             .iter()
             .map(|r| {
-                COST_COLUMNS
-                    .iter()
-                    .map(|&col| escape(&r.text(col)))
-                    .collect()
+                which(
+                    COST_COLUMNS
+                        .iter()
+                        .map(|&col| escape(&r.text(col)))
+                        .collect(),
+                )
             })
             .collect();
-        let header: Vec<&str> = COST_COLUMNS.iter().map(|c| c.header()).collect();
-        table(&header, &rows, &mut out);
+        let columns: Vec<&str> = COST_COLUMNS.iter().map(|c| c.header()).collect();
+        table(&header(&columns), &rows, &mut out);
     }
     out
 }
@@ -243,4 +299,63 @@ pub fn estimate_markdown(e: &crate::report::estimate::EstimateDocument) -> Strin
         out.push_str("\n\\* changed by `--price` or a catalog overlay\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Report {
+        serde_json::from_str(include_str!("../../../tests/fixtures/reports/tiny.json")).unwrap()
+    }
+
+    /// The data rows of the Markdown tables of `md` (not headers, not separators).
+    fn data_rows(md: &str) -> Vec<&str> {
+        let mut rows = Vec::new();
+        let mut in_table = false;
+        let mut header = true;
+        for line in md.lines() {
+            if !line.starts_with('|') {
+                in_table = false;
+                continue;
+            }
+            if !in_table {
+                in_table = true;
+                header = true;
+                continue;
+            }
+            if header && line.starts_with("|-") {
+                header = false;
+                continue;
+            }
+            rows.push(line);
+        }
+        rows
+    }
+
+    #[test]
+    fn several_reports_name_their_file_in_every_row() {
+        let a = NamedReport::new("a|<b>.json".as_ref(), fixture());
+        let b = NamedReport::new("b.json".as_ref(), fixture());
+        let Output::Text(md) = Markdown.report(&[a.clone(), b]).unwrap() else {
+            panic!("text")
+        };
+        let (first, second) = md.split_at(md.find("\n## costbench").unwrap());
+        for (section, file) in [(first, "`a\\|<b>.json`"), (second, "`b.json`")] {
+            assert!(section.contains(&format!("\n{file}: 2026-11-26T18:46:40Z on ")));
+            let rows = data_rows(section);
+            assert!(rows.len() > 10);
+            for row in rows {
+                assert!(row.starts_with(&format!("| {file} ")), "{row}");
+            }
+            assert!(section.contains("| report "), "{section}");
+        }
+        // One report: the line under the heading names its file, the rows do not.
+        let Output::Text(one) = Markdown.report(&[a]).unwrap() else {
+            panic!("text")
+        };
+        assert!(one.contains("\n`a\\|<b>.json`: 2026-11-26T18:46:40Z on "));
+        assert!(!one.contains("| report "));
+        assert!(data_rows(&one).iter().all(|r| !r.contains("a\\|<b>")));
+    }
 }

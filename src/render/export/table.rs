@@ -4,7 +4,7 @@ use super::comparison::{
     COST_HEADER, METRIC_HEADER, cost_rows, counts, gate_line, metric_row, moved_costs, notices,
     pair_header,
 };
-use super::{Exporter, Output, sections};
+use super::{Exporter, NamedReport, Output, sections};
 use crate::compare::{Comparison, Verdict};
 use crate::render::escape::term;
 use crate::render::table::ruled;
@@ -25,8 +25,10 @@ impl Exporter for Table {
         "table"
     }
 
-    fn report(&self, reports: &[Report]) -> Result<Output> {
-        Ok(Output::Text(sections(reports.iter().map(report_table))))
+    fn report(&self, reports: &[NamedReport]) -> Result<Output> {
+        Ok(Output::Text(sections(
+            reports.iter().map(|n| report_table(&n.report)),
+        )))
     }
 
     fn comparison(&self, c: &Comparison, _new: &[Report]) -> Result<Output> {
