@@ -307,20 +307,23 @@ impl Estimate {
         self.cost
             .options
             .iter()
-            .map(|o| PricedOption {
-                instance: o.instance.clone(),
-                accelerator: o.accelerator.clone(),
-                vendor: o.vendor.clone(),
-                plan: o.plan.as_str().to_string(),
-                chips: o.chips,
-                instances: o.instances,
-                usd: o.usd,
-                usd_interval: spread(o).map(|s| interval(&s.usd)),
-                wall_hours_interval: spread(o).map(|s| interval(&s.wall_hours)),
-                wall_hours: o.wall_hours,
-                chip_hours: o.chip_hours,
-                energy_kwh: o.energy_kwh,
-                price_source: o.price_source.clone(),
+            .map(|o| {
+                let spread = spread(o);
+                PricedOption {
+                    instance: o.instance.clone(),
+                    accelerator: o.accelerator.clone(),
+                    vendor: o.vendor.clone(),
+                    plan: o.plan.as_str().to_string(),
+                    chips: o.chips,
+                    instances: o.instances,
+                    usd: o.usd,
+                    usd_interval: spread.map(|s| interval(&s.usd)),
+                    wall_hours_interval: spread.map(|s| interval(&s.wall_hours)),
+                    wall_hours: o.wall_hours,
+                    chip_hours: o.chip_hours,
+                    energy_kwh: o.energy_kwh,
+                    price_source: o.price_source.clone(),
+                }
             })
             .collect()
     }

@@ -177,7 +177,7 @@ fn the_delta_method_agrees_with_the_bootstrap_roughly() {
 
 /// The committed fixture: a real quick run of `tests/fixtures/tiny.toml` with 58 step samples
 /// (a freshly measured report could have too few samples for any test to be significant).
-fn template() -> Report {
+pub(super) fn template() -> Report {
     crate::report::store::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/reports/tiny.json"
