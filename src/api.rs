@@ -535,6 +535,7 @@ pub fn measure(workload: &Workload, options: &MeasureOptions) -> Result<Report> 
             created_at: chrono::Utc::now(),
             machine_warnings,
             scaling: None,
+            counts: None,
             cost: pricing.map(|p| p.record(&catalog, &assumptions)),
         }),
     })

@@ -433,8 +433,8 @@ pub fn intensity(x: f64) -> String {
     decimal(x, 2)
 }
 
-/// `x` in a report metric's `unit` (`s`, `GFLOP/s`, `fraction`, `FLOP`, `USD`, `days`,
-/// `hours`; any other unit is written after the number).
+/// `x` in a report metric's `unit` (`s`, `GFLOP/s`, `fraction`, `FLOP`, `instructions`,
+/// `references`, `misses`, `USD`, `days`, `hours`; any other unit is written after the number).
 pub fn in_unit(x: f64, unit: &str) -> String {
     if !x.is_finite() {
         return MISSING.to_string();
@@ -444,6 +444,8 @@ pub fn in_unit(x: f64, unit: &str) -> String {
         "GFLOP/s" => gflops(x),
         "fraction" => percent(x),
         "FLOP" => format!("{} FLOP", si(x)),
+        // Counts of a step (`count.*` metrics).
+        "instructions" | "references" | "misses" => format!("{} {unit}", si(x)),
         "USD" => usd(x),
         "days" => days(x),
         "hours" => hours(x),

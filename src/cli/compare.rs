@@ -102,6 +102,10 @@ pub struct CompareArgs {
     /// Against a report from another testbed it needs --across-machines (else exit 2).
     #[arg(long, value_name = "PERCENT", num_args = 0..=1, value_parser = non_negative_percent, allow_negative_numbers = true)]
     pub fail_on_regression: Option<Option<f64>>,
+    /// Compare (and gate on) only the metrics whose id contains TEXT; repeatable. E.g.
+    /// `--metric count.` for the instruction and cache counts of `run --counts`.
+    #[arg(long, value_name = "TEXT")]
+    pub metric: Vec<String>,
     /// Output format.
     #[arg(long, default_value = "table", value_parser = CompareFormatParser)]
     pub format: CompareFormat,
@@ -148,7 +152,9 @@ pub fn compare(args: CompareArgs, quiet: bool) -> Result<u8> {
     if let Some(name) = &args.baseline {
         base.shown = format!("baseline {name}");
     }
-    let new = Side::load(&new_path)?;
+    let mut new = Side::load(&new_path)?;
+    cmp::select::retain_metrics(&mut base, &args.metric);
+    cmp::select::retain_metrics(&mut new, &args.metric);
     let settings = cmp::Settings {
         noise: args.noise / 100.0,
         significance: args.significance,

@@ -12,6 +12,7 @@ mod check;
 mod color;
 mod compare;
 mod completions;
+mod count;
 mod estimate;
 #[cfg(test)]
 mod help_tests;
@@ -219,6 +220,10 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to standard output: `costbench man > costbench.1`.
     Man,
+    /// Internal: build a workload's slice and run N steps on one thread (what `run --counts`
+    /// counts under Cachegrind).
+    #[command(name = count::COMMAND, hide = true)]
+    CountSteps(count::CountStepsArgs),
 }
 
 impl Command {
@@ -262,7 +267,8 @@ impl Command {
             | Command::Check(_)
             | Command::Estimate(_)
             | Command::Completions(_)
-            | Command::Man => Shared::default(),
+            | Command::Man
+            | Command::CountSteps(_) => Shared::default(),
         }
     }
 }
@@ -336,6 +342,7 @@ fn dispatch(cli: Cli, name: &str) -> Result<u8> {
         Command::History(args) => history::history(args, quiet),
         Command::Completions(args) => completions::completions(&args),
         Command::Man => completions::man(),
+        Command::CountSteps(args) => count::count_steps(&args),
     }
     .map(|()| 0)
 }

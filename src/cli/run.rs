@@ -91,6 +91,12 @@ pub struct RunArgs {
     /// fractions to every accelerator (it moves with this machine's load).
     #[arg(long, default_value = "published", value_parser = ["published", "measured"])]
     pub scenario: String,
+    /// Also count one training step's instructions, cache references and misses under
+    /// valgrind's Cachegrind: exact for this binary, whatever the machine's load, so CI can gate
+    /// on them at 0.1%. Runs costbench itself twice under valgrind, on one thread; hundreds of
+    /// times slower than the step itself (docs/ci.md, "Counts").
+    #[arg(long)]
+    pub counts: bool,
     /// Every instance × plan, what was not priced, every assumption with its source.
     #[arg(long, short)]
     pub verbose: bool,
@@ -155,6 +161,11 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
     // Every input (catalog, prices) is validated before any directory is created, so a refused
     // run leaves nothing behind.
     let catalog = args.catalog.load()?;
+    // Counting needs valgrind and a training step: checked before anything is measured.
+    if args.counts {
+        let workloads: Vec<_> = parsed.iter().map(|(_, w)| w).collect();
+        super::count::preflight(&workloads)?;
+    }
     let choice = SamplingChoice {
         quick: args.quick,
         min_samples: args.min_samples.map(|n| n as usize),
@@ -305,6 +316,19 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
         } else {
             None
         };
+        let counts = if args.counts {
+            let bar = spinner(
+                show_progress(quiet),
+                "counting a step under Cachegrind (two runs of costbench under valgrind)",
+            );
+            let counted = super::count::count(source, w, args.seed, quiet);
+            bar.finish_and_clear();
+            // An interrupt reached the counted processes too: say so, not their failure.
+            interrupt::check()?;
+            Some(counted?)
+        } else {
+            None
+        };
         let pricing = report::price_run(
             w,
             &measured.measurement,
@@ -327,6 +351,7 @@ pub fn run(args: RunArgs, quiet: bool) -> Result<()> {
             machine_warnings: machine_warnings.clone(),
             scaling,
             cost: pricing.as_ref().map(|p| p.record(&catalog, &assumptions)),
+            counts,
         });
         // The answer first (the verdict and the best options), then what was measured.
         if let Some(p) = &pricing {

@@ -29,6 +29,7 @@
 
 pub mod ab;
 pub mod history;
+pub mod select;
 pub mod sources;
 
 use crate::measure::machine::Testbed;

@@ -199,6 +199,28 @@ fn roofline_text(f: Option<&Estimate>) -> String {
     f.map_or(MISSING.to_string(), |f| units::percent(f.point))
 }
 
+/// The counted step (`run --counts`): the per-step figures, and how they were counted.
+fn counts(c: &crate::measure::counts::Counts) -> String {
+    let p = &c.per_step;
+    let mut figures = vec![format!("{} instructions", si(p.instructions))];
+    if let (Some(refs), Some(d1), Some(ll)) = (p.cache_refs, p.d1_misses, p.ll_misses) {
+        figures.push(format!("{} cache references", si(refs)));
+        figures.push(format!("{} D1 misses", si(d1)));
+        figures.push(format!("{} LL misses", si(ll)));
+    }
+    let steps: Vec<String> = c.runs.iter().map(|r| r.steps.to_string()).collect();
+    let seconds: Vec<String> = c.runs.iter().map(|r| units::seconds(r.seconds)).collect();
+    format!(
+        "  step counts ({}, {} path, 1 thread): {} per step (the difference of runs of {} steps, \
+         which took {} under the tool)\n",
+        term(&c.tool_version),
+        term(&c.isa),
+        figures.join(", "),
+        steps.join(" and "),
+        seconds.join(" and ")
+    )
+}
+
 /// What a run measured, read from its report: step time with its interval, executed FLOPs by op
 /// class with time, throughput and roofline fraction, and the FLOP accounting check.
 pub fn measured(report: &Report) -> String {
@@ -329,6 +351,9 @@ pub fn measured(report: &Report) -> String {
             align_right(&mut t, &[1, 2, 3, 4, 5]);
             out.push_str(&indented(&t, "  "));
         }
+    }
+    if let Some(c) = &report.counts {
+        out.push_str(&counts(c));
     }
     if let Some(sc) = &report.scaling {
         let _ = writeln!(

@@ -17,8 +17,11 @@
 //! - rates (`gflops`) from the FLOPs and the median time, roofline fractions from the report's
 //!   roofline, the FLOP accounting's relative difference and the op classes' FLOPs adding up to
 //!   the step's, a product's FLOPs and bytes from its shape;
-//! - the flat `metrics` list, which must be exactly the one the measurement gives
-//!   (`report::metrics`);
+//! - the flat `metrics` list, which must be exactly the one the measurement and the counts give
+//!   (`report::report_metrics`);
+//! - the counts' per-step figures from their runs' raw totals (`measure::counts::per_step`), and
+//!   what the runs must hold (two, fewer steps first; the cache events exactly when the caches
+//!   were simulated);
 //! - each roofline rate's median from its samples, the scaling fit from its points.
 //!
 //! Not recomputed: the modelled `cost` (it needs the catalog the report was priced with; its
@@ -80,6 +83,9 @@ pub fn check(r: &Report) -> Result<(), String> {
     match &r.measurement {
         Measurement::Step(m) => step(&ck, m, r.roofline.as_ref())?,
         Measurement::Sweep(sw) => sweep(&ck, sw, r.roofline.as_ref())?,
+    }
+    if let Some(c) = &r.counts {
+        counts(c)?;
     }
     metrics(r)?;
     if let Some(sc) = &r.scaling {
@@ -465,9 +471,82 @@ fn sweep(ck: &Checker, sw: &SweepMeasurement, roof: Option<&Roofline>) -> Result
     Ok(())
 }
 
-/// The metrics must be exactly those the measurement gives.
+/// The counts' per-step figures must be those their raw totals give, from runs counted the way
+/// `measure::counts` counts.
+fn counts(c: &crate::measure::counts::Counts) -> Result<(), String> {
+    use crate::measure::counts::{CACHES, FIGURES, TOOL, per_step};
+    if c.tool != TOOL {
+        return Err(format!(
+            "counts.tool: found '{}', expected '{TOOL}'",
+            crate::diag::show::short(&c.tool)
+        ));
+    }
+    if c.threads != 1 {
+        return Err(format!(
+            "counts.threads: found {}, expected 1 (counts are of a step on one thread)",
+            c.threads
+        ));
+    }
+    match (c.cache_sim, &c.caches) {
+        (true, Some(g)) if *g == CACHES => {}
+        (true, _) => {
+            return Err(
+                "counts.caches: expected the fixed geometry costbench simulates (measure::counts::CACHES) when cache_sim is true"
+                    .into(),
+            );
+        }
+        (false, None) => {}
+        (false, Some(_)) => {
+            return Err("counts.caches: present, expected null when cache_sim is false".into());
+        }
+    }
+    let cache_events: Vec<&str> = FIGURES
+        .iter()
+        .filter(|f| f.cache)
+        .flat_map(|f| f.events.iter().copied())
+        .filter(|e| *e != "Ir")
+        .collect();
+    for (i, run) in c.runs.iter().enumerate() {
+        for e in &cache_events {
+            if run.events.contains_key(*e) != c.cache_sim {
+                return Err(format!(
+                    "counts.runs[{i}].events: {e} is {}, expected it {} (cache_sim is {})",
+                    if c.cache_sim { "missing" } else { "present" },
+                    if c.cache_sim { "present" } else { "absent" },
+                    c.cache_sim
+                ));
+            }
+        }
+    }
+    let expected = per_step(&c.runs).map_err(|e| format!("counts.{e}"))?;
+    for f in &FIGURES {
+        let field = format!("counts.per_step.{}", f.name);
+        match (c.per_step.get(f.name), expected.get(f.name)) {
+            (Some(found), Some(e)) => same(
+                &field,
+                found,
+                e,
+                "(total of the longer run − total of the shorter) ÷ the difference in steps",
+            )?,
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err(format!(
+                    "{field}: present, expected null (the runs do not hold its events)"
+                ));
+            }
+            (None, Some(e)) => {
+                return Err(format!(
+                    "{field}: null, expected {e} (from the runs' totals)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The metrics must be exactly those the measurement and the counts give.
 fn metrics(r: &Report) -> Result<(), String> {
-    let derived = super::metrics(&r.measurement);
+    let derived = super::report_metrics(&r.measurement, r.counts.as_ref());
     for (i, (found, expected)) in r.metrics.iter().zip(&derived).enumerate() {
         let mf = format!("metrics[{i}]");
         if found.id != expected.id {
@@ -655,6 +734,133 @@ mod tests {
         e.lower = e.upper + 1e-6;
         let err = check(&off).unwrap_err();
         assert!(err.contains("above upper"), "{err}");
+    }
+
+    /// The fixture with counts of two runs (1 and 2 steps) attached, its metrics rederived.
+    fn with_counts(cache_sim: bool) -> Report {
+        use crate::measure::counts::{CACHES, CountRun, Counts, per_step};
+        let events = |k: u64| {
+            let mut e = vec![("Ir", 32_000_000 + 20_000_000 * k)];
+            if cache_sim {
+                e.extend([
+                    ("I1mr", 14_000 + 4_000 * k),
+                    ("ILmr", 9_756),
+                    ("Dr", 7_784_522 + 5_000_000 * k),
+                    ("D1mr", 570_048 + 500_000 * k),
+                    ("DLmr", 8_210 + k),
+                    ("Dw", 4_499_170 + 800_000 * k),
+                    ("D1mw", 138_137 + 87_000 * k),
+                    ("DLmw", 60_084 + 3 * k),
+                ]);
+            }
+            e.into_iter().map(|(n, v)| (n.to_string(), v)).collect()
+        };
+        let runs: Vec<CountRun> = [1, 2]
+            .into_iter()
+            .map(|steps| CountRun {
+                steps,
+                events: events(steps),
+                seconds: 10.0,
+            })
+            .collect();
+        let mut r = fixture();
+        r.counts = Some(Counts {
+            tool: "cachegrind".into(),
+            tool_version: "valgrind-3.19.0".into(),
+            cache_sim,
+            caches: cache_sim.then_some(CACHES),
+            threads: 1,
+            seed: 0,
+            isa: "avx2+fma".into(),
+            executable_sha256: "0".repeat(64),
+            per_step: per_step(&runs).unwrap(),
+            runs,
+        });
+        r.metrics = crate::report::report_metrics(&r.measurement, r.counts.as_ref());
+        r
+    }
+
+    #[test]
+    fn counts_agree_with_their_raw_totals() {
+        for cache_sim in [false, true] {
+            let r = with_counts(cache_sim);
+            assert_eq!(check(&r), Ok(()));
+            let ids: Vec<&str> = r
+                .metrics
+                .iter()
+                .filter(|m| m.id.starts_with("count."))
+                .map(|m| m.id.as_str())
+                .collect();
+            if cache_sim {
+                assert_eq!(
+                    ids,
+                    [
+                        "count.instructions",
+                        "count.cache_refs",
+                        "count.d1_misses",
+                        "count.ll_misses"
+                    ]
+                );
+            } else {
+                assert_eq!(ids, ["count.instructions"]);
+            }
+            let m = &r.metrics[r.metrics.len() - ids.len()];
+            assert_eq!(m.estimate.point, 20_000_000.0);
+            assert_eq!((m.estimate.lower, m.estimate.upper), (m.estimate.point, m.estimate.point));
+            // Saved and loaded back, the counts are the same.
+            let back = crate::report::store::parse(&crate::report::store::to_json(&r), "r.json")
+                .unwrap();
+            assert_eq!(back, r);
+        }
+        // Without counts, the report has no `counts` key at all (files before 1.6 load as such).
+        assert!(!crate::report::store::to_json(&fixture()).contains("\"counts\""));
+    }
+
+    #[test]
+    fn counts_that_disagree_with_their_totals_are_refused_by_field() {
+        let edit = |f: &dyn Fn(&mut crate::measure::counts::Counts)| {
+            let mut r = with_counts(true);
+            f(r.counts.as_mut().unwrap());
+            check(&r).unwrap_err()
+        };
+        let e = edit(&|c| c.per_step.instructions += 1.0);
+        assert!(
+            e.starts_with("counts.per_step.instructions: found 20000001, expected 20000000"),
+            "{e}"
+        );
+        let e = edit(&|c| *c.runs[1].events.get_mut("D1mw").unwrap() += 10);
+        assert!(e.starts_with("counts.per_step.d1_misses: found"), "{e}");
+        let e = edit(&|c| *c.runs[1].events.get_mut("Ir").unwrap() = 1);
+        assert!(
+            e.starts_with("counts.runs[1].events: instructions (Ir) is 1 after 2 steps"),
+            "{e}"
+        );
+        let e = edit(&|c| c.runs.truncate(1));
+        assert!(e.starts_with("counts.runs: expected two counted runs"), "{e}");
+        let e = edit(&|c| c.cache_sim = false);
+        assert!(e.starts_with("counts.caches: present"), "{e}");
+        let e = edit(&|c| {
+            c.cache_sim = false;
+            c.caches = None;
+        });
+        assert!(e.starts_with("counts.runs[0].events: D"), "{e}");
+        let e = edit(&|c| c.per_step.ll_misses = None);
+        assert!(e.starts_with("counts.per_step.ll_misses: null"), "{e}");
+        let e = edit(&|c| c.threads = 2);
+        assert!(e.starts_with("counts.threads"), "{e}");
+        // A count metric the counts do not support, or one missing.
+        let mut r = with_counts(false);
+        r.metrics.pop();
+        let e = check(&r).unwrap_err();
+        assert!(e.contains("'count.instructions' is missing"), "{e}");
+        let mut r = with_counts(false);
+        r.metrics.last_mut().unwrap().estimate.point *= 0.99;
+        let e = check(&r).unwrap_err();
+        assert!(e.contains("(count.instructions).estimate.point"), "{e}");
+        let mut r = with_counts(false);
+        r.counts = None;
+        let e = check(&r).unwrap_err();
+        assert!(e.contains("'count.instructions' is not a figure"), "{e}");
     }
 
     #[test]

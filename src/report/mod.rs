@@ -15,7 +15,7 @@ use crate::model::pricing::MeasuredRates;
 use crate::stats::Estimate;
 use crate::workload::{Workload, WorkloadKind};
 use chrono::{DateTime, SecondsFormat, Utc};
-use schema::{CostRecord, Direction, Measurement, Metric, Report, WorkloadRecord};
+use schema::{CostRecord, Counts, Direction, Measurement, Metric, Report, WorkloadRecord};
 use sha2::{Digest, Sha256};
 
 /// The workload as recorded in a report, with the hash of its validated form.
@@ -56,6 +56,8 @@ pub struct Parts {
     pub scaling: Option<ScalingCheck>,
     /// The target priced on every option (transformer workloads).
     pub cost: Option<CostRecord>,
+    /// The step counted under Cachegrind (`run --counts`).
+    pub counts: Option<Counts>,
 }
 
 /// Composes the report of one measured workload, once: nothing reads it back to change it.
@@ -69,8 +71,9 @@ pub fn compose(parts: Parts) -> Report {
         machine_warnings,
         scaling,
         cost,
+        counts,
     } = parts;
-    let metrics = metrics(&measured.measurement);
+    let metrics = report_metrics(&measured.measurement, counts.as_ref());
     let mut warnings = machine_warnings;
     warnings.extend(measured.warnings);
     warnings.extend(scaling.as_ref().and_then(ScalingCheck::warning));
@@ -87,6 +90,7 @@ pub fn compose(parts: Parts) -> Report {
         warnings,
         scaling,
         cost,
+        counts,
     }
 }
 
@@ -324,6 +328,35 @@ fn measured_figures(m: &Measurement) -> Vec<(Metric, Option<usize>)> {
     out
 }
 
+/// The per-step counts as metrics, `count.<figure>` (`count.instructions`, and with cache
+/// simulation `count.cache_refs`, `count.d1_misses`, `count.ll_misses`): smaller is better,
+/// exact (no interval; `compare` compares them exactly), and machine-independent in the sense
+/// that they are exact for one binary on one instruction-set path (`counts.isa`), whatever the
+/// machine's load or clock.
+pub fn count_metrics(c: &Counts) -> Vec<Metric> {
+    crate::measure::counts::FIGURES
+        .iter()
+        .filter_map(|f| {
+            let value = c.per_step.get(f.name)?;
+            Some(metric(
+                format!("count.{}", f.name),
+                f.unit,
+                Direction::SmallerIsBetter,
+                true,
+                exact(value),
+            ))
+        })
+        .collect()
+}
+
+/// Every measured metric of a report: the measurement's ([`metrics`]), then the counts'
+/// ([`count_metrics`]). What `compose` stores and `consistency` expects.
+pub fn report_metrics(m: &Measurement, counts: Option<&Counts>) -> Vec<Metric> {
+    let mut out = metrics(m);
+    out.extend(counts.map(count_metrics).unwrap_or_default());
+    out
+}
+
 /// The JSON Schema (draft 2020-12) of [`Report`], pretty-printed with a trailing newline: the
 /// content of `docs/report-schema.json`.
 pub fn json_schema() -> String {
@@ -372,7 +405,7 @@ pub fn map_times(report: &Report, f: impl Fn(&[f64]) -> Vec<f64>) -> Report {
             }
         }
     }
-    out.metrics = metrics(&out.measurement);
+    out.metrics = report_metrics(&out.measurement, out.counts.as_ref());
     out
 }
 
@@ -522,7 +555,9 @@ mod tests {
             let id = f.metric.id.as_str();
             match f.basis {
                 Basis::Modelled(_) => assert!(id.starts_with("cost."), "{id}"),
-                Basis::Measured { samples: None } => assert!(id.ends_with("flops"), "{id}"),
+                Basis::Measured { samples: None } => {
+                    assert!(id.ends_with("flops") || id.starts_with("count."), "{id}")
+                }
                 Basis::Measured { samples: Some(n) } => {
                     assert!(!id.starts_with("cost.") && n >= 2, "{id}: {n}")
                 }

@@ -5,6 +5,7 @@
 //! Compatibility rules: readers ignore unknown keys; a field added in a later minor version is
 //! optional (`#[serde(default)]`) so older files still load; a new major version is refused.
 
+pub use crate::measure::counts::Counts;
 use crate::measure::machine::MachineContext;
 use crate::measure::probe::Roofline;
 pub use crate::measure::record::{
@@ -55,6 +56,10 @@ pub struct Report {
     /// The target's training cost on every catalog option (transformer workloads; since 1.1).
     #[serde(default)]
     pub cost: Option<CostRecord>,
+    /// Instructions (and cache references and misses) of one step counted under Cachegrind,
+    /// with the raw totals they come from (`run --counts`; since 1.6, absent without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
 }
 
 /// The workload as it was run.

@@ -675,6 +675,7 @@ seq_len = 8
             created_at: Utc::now(),
             machine_warnings: Vec::new(),
             scaling: None,
+            counts: None,
             cost: None,
         })
     }

@@ -14,9 +14,19 @@ use crate::report::schema::Report;
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
-/// The measures of measured figures: times (ns), rates, roofline fractions and the FLOP counts
-/// the kernels counted.
-pub const MEASURED: [&str; 4] = ["latency", "gflops", "roofline-fraction", "flops"];
+/// The measures of measured figures: times (ns), rates, roofline fractions, the FLOP counts
+/// the kernels counted, and a step's instruction and cache counts under Cachegrind (`run
+/// --counts`).
+pub const MEASURED: [&str; 8] = [
+    "latency",
+    "gflops",
+    "roofline-fraction",
+    "flops",
+    "instructions",
+    "cache-refs",
+    "d1-misses",
+    "ll-misses",
+];
 
 /// The start of every modelled figure's measure.
 pub const MODELLED_PREFIX: &str = "modelled-";
@@ -99,7 +109,15 @@ mod tests {
         );
         assert_eq!(measure("usd", "USD", true).0, "modelled-cost-usd");
         assert_eq!(measure("wall_days", "days", true).0, "modelled-wall-days");
-        for (q, u) in [("time", "s"), ("gflops", "GFLOP/s"), ("flops", "FLOP")] {
+        for (q, u) in [
+            ("time", "s"),
+            ("gflops", "GFLOP/s"),
+            ("flops", "FLOP"),
+            ("instructions", "instructions"),
+            ("cache_refs", "references"),
+            ("d1_misses", "misses"),
+            ("ll_misses", "misses"),
+        ] {
             assert!(MEASURED.contains(&measure(q, u, false).0.as_str()), "{q}");
         }
     }

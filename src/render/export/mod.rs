@@ -85,6 +85,9 @@ impl Entry<'_> {
     fn provenance(&self) -> String {
         let e = self.figure.metric.estimate;
         match self.figure.basis {
+            Basis::Measured { samples: None } if self.figure.metric.id.starts_with("count.") => {
+                "measured: one step counted under valgrind's Cachegrind (run --counts), exact for this binary".to_string()
+            }
             Basis::Measured { samples: None } => {
                 "measured: counted by the kernels while they ran, exact".to_string()
             }
