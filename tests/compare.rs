@@ -518,6 +518,66 @@ fn named_baselines_round_trip() {
     run(&[]);
     let text = stdout(d, &["compare", "--baseline", "main"]);
     assert!(text.contains("baseline main → results"), "{text}");
+    // The baseline carries its testbed: the same one here, so the gate may run.
+    let testbed = store::load(&d.join("results/baselines/main/tiny.json"))
+        .unwrap()
+        .machine
+        .testbed();
+    assert!(
+        text.contains(&format!("testbed: {testbed} (")),
+        "{testbed}: {text}"
+    );
+    // (Passed or failed on the timings, which load may move; never refused.)
+    let out = costbench(d)
+        .args(["compare", "--baseline", "main", "--fail-on-regression"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A run with another thread count is another testbed: gating against the baseline needs
+    // --across-machines.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let other = d.join("other");
+    fs::create_dir_all(&other).unwrap();
+    costbench(d)
+        .args([
+            "run",
+            TINY_WORKLOAD,
+            "--quick",
+            "--max-time",
+            "0.3",
+            "--no-probe",
+            "-q",
+        ])
+        .args([
+            "--threads",
+            &(cores + 1).to_string(),
+            "--results-dir",
+            "other",
+        ])
+        .assert()
+        .success();
+    let gate = [
+        "compare",
+        "--baseline",
+        "main",
+        "other",
+        "--fail-on-regression",
+        "99",
+    ];
+    costbench(d)
+        .args(gate)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("needs --across-machines"));
+    costbench(d)
+        .args(gate)
+        .arg("--across-machines")
+        .assert()
+        .code(0);
     let md = stdout(
         d,
         &[

@@ -432,8 +432,15 @@ fn report_compare_and_history_print_names_escaped() {
             "--format",
             "markdown",
         ],
-        // The hostile report names another testbed (its label), so gating needs
-        // --across-machines (else exit 2, a message that shows the label escaped too).
+        // Another CPU model (and label), so another testbed: the gate is refused (exit 2, a
+        // message that shows the names escaped too)…
+        &[
+            "compare",
+            "good.json",
+            "dir/evil.json",
+            "--fail-on-regression=0",
+        ],
+        // …unless asked to gate across machines.
         &[
             "compare",
             "good.json",
@@ -446,8 +453,14 @@ fn report_compare_and_history_print_names_escaped() {
     ];
     for args in runs {
         let out = run(d.path(), args);
+        let refused =
+            args.contains(&"--fail-on-regression=0") && !args.contains(&"--across-machines");
         assert!(
-            matches!(out.status.code(), Some(0 | 3)),
+            if refused {
+                out.status.code() == Some(2)
+            } else {
+                matches!(out.status.code(), Some(0 | 3))
+            },
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
