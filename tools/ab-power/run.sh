@@ -8,6 +8,8 @@
 #
 # Usage: tools/ab-power/run.sh [TRIALS] [ROUNDS] [WORKLOAD] [MAX_TIME_S] > results/ab-power.md
 # Defaults: 20 trials, 6 rounds, the bundled default workload, runs bounded to 2 s of sampling.
+# PLANTED="0 3 5 10" (the default) chooses the rows; TRIALS_TSV=FILE appends one line per
+# comparison (planted, rounds, workload, verdict, exit code, change, lower, upper, p, seconds).
 # Not part of cargo test or .ci/run: it takes about TRIALS × 4 × ROUNDS × 2 runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,7 +30,7 @@ echo "$trials comparisons per row. Command: \`tools/ab-power/run.sh $trials $rou
 echo
 echo "| planted slowdown | comparisons | said regressed | gate fired | median measured change | seconds per comparison (median) |"
 echo "|---|---|---|---|---|---|"
-for planted in 0 3 5 10; do
+for planted in ${PLANTED:-0 3 5 10}; do
   head="$work/head-$planted"
   if [ "$planted" = 0 ]; then
     head=$bin
@@ -48,11 +50,16 @@ for planted in 0 3 5 10; do
     end=$(date +%s.%N)
     [ "$code" = 3 ] && fired=$((fired + 1))
     if [ "$code" != 0 ] && [ "$code" != 3 ]; then echo "ab failed with $code" >&2; exit 1; fi
-    read -r verdict change < <(python3 -c '
+    read -r verdict change lower upper p < <(python3 -c '
 import json,sys
 d=json.load(open(sys.argv[1]))
 m=[m for m in d["metrics"] if m["gated"]][0]
-print(m["verdict"], m["change"]["point"])' "$work/ab.json")
+c=m["change"]
+print(m["verdict"], c["point"], c["lower"], c["upper"], m["p_value"])' "$work/ab.json")
+    if [ -n "${TRIALS_TSV:-}" ]; then
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$planted" "$rounds" "$workload" \
+        "$verdict" "$code" "$change" "$lower" "$upper" "$p" "$(echo "$end - $start" | bc)" >> "$TRIALS_TSV"
+    fi
     [ "$verdict" = regressed ] && regressed=$((regressed + 1))
     changes+=("$change"); secs+=("$(echo "$end - $start" | bc)")
     rm -rf "$work/r"
