@@ -62,9 +62,9 @@ if [ ! -e "$venv/.complete" ]; then
     mkdir -p "$cache"
     rm -rf "$venv.partial"
     "$python" -m venv "$venv.partial"
-    # --no-deps: the requirements file lists every package torch needs on the CPU; PyPI's
-    # Linux torch wheel would otherwise pull several GB of CUDA libraries (README.md, "PyTorch").
-    "$venv.partial/bin/python" -m pip install --quiet --no-deps --no-cache-dir -r "$requirements"
+    # PyPI's Linux torch wheel needs its CUDA libraries even to import on a CPU (about 5.3 GB
+    # in all); requirements.txt says why --no-deps does not work.
+    "$venv.partial/bin/python" -m pip install --quiet --no-cache-dir -r "$requirements"
     "$venv.partial/bin/python" -c 'import torch; torch.ones(2).sum()' ||
         die "PyTorch was installed in $venv.partial but does not import (see above)"
     rm -rf "$venv"

@@ -161,7 +161,7 @@ def main(argv: list[str]) -> int:
         t1 = time.perf_counter()
         (warmup_s if i < args.warmup else samples_s).append(t1 - t0)
         if i >= args.warmup:
-            losses.append(float(loss))
+            losses.append(loss.item())
 
     out = {
         "program": f"torch-{args.optimizer}",
