@@ -50,6 +50,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--repo", required=True, help=argparse.SUPPRESS)
     p.add_argument("--python", default=sys.executable, help=argparse.SUPPRESS)
     p.add_argument("--command", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--validate-only", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true",
                    help="check the script: 3 timed steps, 1 round (unless given)")
     p.add_argument("--steps", type=int, help="timed steps per program per round (default 10)")
@@ -308,6 +309,8 @@ def markdown(result: dict) -> str:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.validate_only:
+        return 0
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="costbench-peers-"))
     workdir.mkdir(parents=True, exist_ok=True)
     gate = Gate(args)

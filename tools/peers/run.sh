@@ -36,7 +36,7 @@ for a in "$@"; do
     case "$a" in
         --setup-only) setup_only=1 ;;
         -h | --help)
-            sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
             echo
             exec "$python" "$here/peers.py" --costbench x --repo x --help
             ;;
@@ -52,6 +52,9 @@ if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     die "'$python -m venv' cannot create an environment with pip: on Debian or Ubuntu install the
 python3-venv package (as root: apt-get install python3-venv), or set PYTHON to another Python 3.11+"
 fi
+
+# Options are checked before anything is built or installed.
+"$python" "$here/peers.py" --costbench x --repo x --validate-only ${args[@]+"${args[@]}"}
 
 key="$(sha256sum "$requirements" | cut -c1-12)"
 pyver="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
