@@ -395,7 +395,7 @@ mod tests {
                 let gain: Vec<f32> = (0..width).map(|i| 0.5 + (i % 5) as f32 * 0.3).collect();
                 let bias: Vec<f32> = (0..width).map(|i| (i % 3) as f32 * 0.1 - 0.1).collect();
                 let dy: Vec<f32> = (0..rows * width)
-                    .map(|i| ((i * 104_729 % 997) as f32 / 500.0 - 1.0))
+                    .map(|i| (i * 104_729 % 997) as f32 / 500.0 - 1.0)
                     .collect();
                 let ln = kind == Norm::Layernorm;
                 let mut t = Tally::new();
