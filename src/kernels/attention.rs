@@ -172,7 +172,13 @@ impl Shared {
 /// Forward with the block side of [`block_size`]: `ctx` (tokens × h) receives softmax(Q·Kᵀ/√d
 /// + causal mask)·V per head, `lse` (batch · heads · s, pair-major) the log-sum-exp of each
 /// query row's scaled scores.
-pub fn forward(tally: &mut Tally, a: AttentionShape, qkv: &[f32], lse: &mut [f32], ctx: &mut [f32]) {
+pub fn forward(
+    tally: &mut Tally,
+    a: AttentionShape,
+    qkv: &[f32],
+    lse: &mut [f32],
+    ctx: &mut [f32],
+) {
     forward_blocked(tally, a, block_size(a.head_dim), qkv, lse, ctx);
 }
 
@@ -211,6 +217,7 @@ fn pack_transposed(src: &[f32], stride: usize, col: usize, d: usize, s: usize, d
 
 /// [`forward`] with block side `bs` (tests use small blocks to exercise many of them on tiny
 /// shapes).
+#[allow(clippy::needless_range_loop)]
 pub(crate) fn forward_blocked(
     tally: &mut Tally,
     a: AttentionShape,
@@ -284,7 +291,16 @@ pub(crate) fn forward_blocked(
                             false,
                         );
                     }
-                    online_softmax(path, &mut scores, bs, (r0, c0, bc), &mut m, &mut l, &mut acc, d);
+                    online_softmax(
+                        path,
+                        &mut scores,
+                        bs,
+                        (r0, c0, bc),
+                        &mut m,
+                        &mut l,
+                        &mut acc,
+                        d,
+                    );
                     // SAFETY: scores br × bc (stride bs), V rows c0..c1 (d wide), acc br × d.
                     unsafe {
                         mm(
@@ -371,7 +387,7 @@ unsafe fn online_softmax_avx2(
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn online_softmax_body(
     scores: &mut [f32],
     ld: usize,
@@ -751,7 +767,9 @@ unsafe fn mm_portable(
             for p in 0..k {
                 let av = *a.add(i * ars + p * acs);
                 let brow = std::slice::from_raw_parts(b.add(p * ldb), n);
-                crow.iter_mut().zip(brow).for_each(|(cv, &bv)| *cv += av * bv);
+                crow.iter_mut()
+                    .zip(brow)
+                    .for_each(|(cv, &bv)| *cv += av * bv);
             }
         }
     }
@@ -761,6 +779,9 @@ unsafe fn mm_portable(
 /// each tile's accumulators stay in registers over the whole k loop (one broadcast of A and NV
 /// loads of B per step, MR·NV fused multiply-adds).
 #[cfg(target_arch = "x86_64")]
+// Index loops over the register arrays read best as written (and unroll fully: R, NV are
+// constants).
+#[allow(clippy::needless_range_loop)]
 mod x86 {
     use std::arch::x86_64::*;
 
@@ -819,8 +840,12 @@ mod x86 {
                     match nv {
                         4 => rows_dispatch!(tile512, rows, 4, k, at, bt, ct, width, accumulate),
                         3 => rows_dispatch!(tile512, rows, 3, k, at, bt, ct, width, accumulate),
-                        2 => rows_dispatch!(wide tile512, rows, 2, k, at, bt, ct, width, accumulate),
-                        _ => rows_dispatch!(wide tile512, rows, 1, k, at, bt, ct, width, accumulate),
+                        2 => {
+                            rows_dispatch!(wide tile512, rows, 2, k, at, bt, ct, width, accumulate)
+                        }
+                        _ => {
+                            rows_dispatch!(wide tile512, rows, 1, k, at, bt, ct, width, accumulate)
+                        }
                     }
                 }
                 i += rows;
@@ -842,7 +867,11 @@ mod x86 {
     ) {
         let mut masks = [0xffffu16; NV];
         let tail = width - 16 * (NV - 1);
-        masks[NV - 1] = if tail >= 16 { 0xffff } else { (1u16 << tail) - 1 };
+        masks[NV - 1] = if tail >= 16 {
+            0xffff
+        } else {
+            (1u16 << tail) - 1
+        };
         let mut acc = [[_mm512_setzero_ps(); NV]; R];
         // SAFETY: rows of A, B and C within the tile, loads and stores masked to its width.
         unsafe {
@@ -901,7 +930,9 @@ mod x86 {
                     match nv {
                         3 => rows_dispatch!(tile256, rows, 3, k, at, bt, ct, width, accumulate),
                         2 => rows_dispatch!(tile256, rows, 2, k, at, bt, ct, width, accumulate),
-                        _ => rows_dispatch!(wide tile256, rows, 1, k, at, bt, ct, width, accumulate),
+                        _ => {
+                            rows_dispatch!(wide tile256, rows, 1, k, at, bt, ct, width, accumulate)
+                        }
                     }
                 }
                 i += rows;
@@ -964,10 +995,14 @@ mod tests {
     use super::*;
 
     fn random(n: usize, seed: u64, scale: f32) -> Vec<f32> {
-        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..n)
             .map(|_| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
             })
             .collect()
@@ -989,7 +1024,12 @@ mod tests {
                 let mut p = vec![vec![0.0f64; s]; s];
                 for r in 0..s {
                     let sc: Vec<f64> = (0..=r)
-                        .map(|c| (0..d).map(|t| x(b * s + r, qc + t) * x(b * s + c, kc + t)).sum::<f64>() * scale)
+                        .map(|c| {
+                            (0..d)
+                                .map(|t| x(b * s + r, qc + t) * x(b * s + c, kc + t))
+                                .sum::<f64>()
+                                * scale
+                        })
                         .collect();
                     let mx = sc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                     let sum: f64 = sc.iter().map(|v| (v - mx).exp()).sum();
@@ -1045,7 +1085,13 @@ mod tests {
             (1, 40, 2, 2, 20),
         ];
         for (batch, seq, heads, kv_heads, head_dim) in shapes {
-            let a = AttentionShape { batch, seq, heads, kv_heads, head_dim };
+            let a = AttentionShape {
+                batch,
+                seq,
+                heads,
+                kv_heads,
+                head_dim,
+            };
             let qkv = random(batch * seq * a.qkv_width(), seq as u64, 1.5);
             let dctx = random(batch * seq * a.d_model(), 7 + seq as u64, 1.0);
             let (ctx_ref, lse_ref, dqkv_ref) = reference(a, &qkv, &dctx);
@@ -1070,25 +1116,51 @@ mod tests {
     /// Every micro-kernel path gives the portable loop's product, on edge-sized tiles.
     #[test]
     fn every_path_computes_the_same_block_products() {
-        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (9, 64, 64), (7, 80, 13), (4, 24, 9), (13, 33, 2)] {
+        for (m, n, k) in [
+            (1, 1, 1),
+            (5, 17, 3),
+            (9, 64, 64),
+            (7, 80, 13),
+            (4, 24, 9),
+            (13, 33, 2),
+        ] {
             let a = random(m * k, 1, 1.0);
             let b = random(k * n, 2, 1.0);
             let c0 = random(m * n, 3, 1.0);
             let mut want = c0.clone();
             // SAFETY: row-major buffers of the stated shapes.
             unsafe {
-                mm_portable(m, n, k, (a.as_ptr(), k, 1), (b.as_ptr(), n), (want.as_mut_ptr(), n), true);
+                mm_portable(
+                    m,
+                    n,
+                    k,
+                    (a.as_ptr(), k, 1),
+                    (b.as_ptr(), n),
+                    (want.as_mut_ptr(), n),
+                    true,
+                );
             }
             for path in Simd::available() {
                 for (accumulate, start) in [(true, &c0), (false, &vec![f32::NAN; m * n])] {
                     let mut got = start.clone();
                     // SAFETY: as above.
                     unsafe {
-                        mm(path, (m, n, k), (a.as_ptr(), k, 1), (b.as_ptr(), n), (got.as_mut_ptr(), n), accumulate);
+                        mm(
+                            path,
+                            (m, n, k),
+                            (a.as_ptr(), k, 1),
+                            (b.as_ptr(), n),
+                            (got.as_mut_ptr(), n),
+                            accumulate,
+                        );
                     }
                     for x in 0..m * n {
                         let w = if accumulate { want[x] } else { want[x] - c0[x] };
-                        assert!((got[x] - w).abs() < 1e-4, "{path:?} {m}×{n}×{k} [{x}]: {} vs {w}", got[x]);
+                        assert!(
+                            (got[x] - w).abs() < 1e-4,
+                            "{path:?} {m}×{n}×{k} [{x}]: {} vs {w}",
+                            got[x]
+                        );
                     }
                 }
             }

@@ -246,7 +246,11 @@ fn attention_is_causal() {
     later[3 * w..].iter_mut().for_each(|x| *x += 0.5);
     let after = run(&later);
     let h = a.d_model();
-    assert_eq!(before[..3 * h], after[..3 * h], "rows 0..3 attend to the future");
+    assert_eq!(
+        before[..3 * h],
+        after[..3 * h],
+        "rows 0..3 attend to the future"
+    );
     assert_ne!(before[3 * h..], after[3 * h..]);
 }
 

@@ -851,7 +851,10 @@ mod tests {
     #[test]
     fn executed_attention_is_the_fused_kernels_blocks() {
         let shape = gpt(2, 256, 4, 1024);
-        let (fused, model) = (transformer_step(&shape, 3), transformer_model_step(&shape, 3));
+        let (fused, model) = (
+            transformer_step(&shape, 3),
+            transformer_model_step(&shape, 3),
+        );
         let (f, m) = (fused.by_class(), model.by_class());
         for class in OpClass::ALL {
             if !matches!(class, OpClass::Attention | OpClass::Softmax) {
@@ -869,6 +872,11 @@ mod tests {
         // Memory is linear in the sequence length: doubling s about doubles it (s² would
         // quadruple the attention's share).
         let long = |s| transformer_memory_bytes(&gpt(2, 256, 4, s), 1) as f64;
-        assert!(long(8192) < 2.2 * long(4096), "{} {}", long(8192), long(4096));
+        assert!(
+            long(8192) < 2.2 * long(4096),
+            "{} {}",
+            long(8192),
+            long(4096)
+        );
     }
 }
