@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(
             e,
             "unknown workload 'gpt5': not a bundled name (gemm-sweep, mlp-small, gpt2-124m, \
-             llama2-7b, llama3-8b, mixtral-8x7b) nor a file"
+             llama2-7b, llama3-8b, llama3-8b-long, mixtral-8x7b) nor a file"
         );
         let e = resolve("gpt2-124m.toml").unwrap_err().to_string();
         assert!(
