@@ -32,7 +32,9 @@ fn products(c: &mut Criterion) {
 }
 
 /// Every other kernel, forward and backward, at the shapes of the gpt2-124m slice (1024 tokens,
-/// d_model 768, 12 heads, d_ff 3072, vocabulary 50257).
+/// d_model 768, 12 heads, d_ff 3072, vocabulary 50257). The memory-bound kernels report bytes/s:
+/// criterion's throughput is the minimum bytes each call moves (what the kernel charges to its
+/// tally, `docs/flops.md`), so it compares directly with the probe's triad bandwidth.
 fn other_kernels(c: &mut Criterion) {
     let (tokens, h, f, vocab) = (1024usize, 768usize, 3072usize, 50257usize);
     let fill = |n: usize, scale: f32| -> Vec<f32> {
@@ -66,6 +68,12 @@ fn other_kernels(c: &mut Criterion) {
         b.iter(|| attention::backward(&mut t, a, &qkv, &probs, &dctx, &mut dprobs, &mut dqkv))
     });
 
+    // Bytes one call charges, read from a fresh tally around one untimed call.
+    fn charged(f: impl FnOnce(&mut Tally)) -> Throughput {
+        let mut t = Tally::new();
+        f(&mut t);
+        Throughput::Bytes(t.total_bytes())
+    }
     let x = fill(tokens * h, 2.0);
     let gain = vec![1.0f32; 2 * h];
     let mut y = vec![0.0; tokens * h];
@@ -73,9 +81,17 @@ fn other_kernels(c: &mut Criterion) {
     let mut dgain = vec![0.0; 2 * h];
     for kind in [Norm::Layernorm, Norm::Rmsnorm] {
         let bias = (kind == Norm::Layernorm).then(|| &gain[h..]);
+        group.throughput(charged(|t| {
+            norm::forward(t, kind, &x, h, &gain[..h], bias, &mut y, &mut stats)
+        }));
         group.bench_function(format!("{kind:?} forward"), |b| {
             b.iter(|| norm::forward(&mut t, kind, &x, h, &gain[..h], bias, &mut y, &mut stats))
         });
+        group.throughput(charged(|t| {
+            let (dg, db) = dgain.split_at_mut(h);
+            let db = (kind == Norm::Layernorm).then_some(db);
+            norm::backward(t, kind, &x, h, &gain[..h], &stats, &dctx, &mut y, dg, db)
+        }));
         group.bench_function(format!("{kind:?} backward"), |b| {
             b.iter(|| {
                 let (dg, db) = dgain.split_at_mut(h);
@@ -100,17 +116,27 @@ fn other_kernels(c: &mut Criterion) {
     let mut act = vec![0.0; tokens * f];
     let mut dup = vec![0.0; tokens * 2 * f];
     let dact = fill(tokens * f, 0.1);
+    group.throughput(charged(|t| {
+        activation::gelu_forward(t, &up[..tokens * f], &mut act)
+    }));
     group.bench_function("gelu forward", |b| {
         b.iter(|| activation::gelu_forward(&mut t, &up[..tokens * f], &mut act))
     });
+    group.throughput(charged(|t| {
+        activation::gelu_backward(t, &up[..tokens * f], &dact, &mut dup[..tokens * f])
+    }));
     group.bench_function("gelu backward", |b| {
         b.iter(|| {
             activation::gelu_backward(&mut t, &up[..tokens * f], &dact, &mut dup[..tokens * f])
         })
     });
+    group.throughput(charged(|t| activation::swiglu_forward(t, &up, f, &mut act)));
     group.bench_function("swiglu forward", |b| {
         b.iter(|| activation::swiglu_forward(&mut t, &up, f, &mut act))
     });
+    group.throughput(charged(|t| {
+        activation::swiglu_backward(t, &up, f, &dact, &mut dup)
+    }));
     group.bench_function("swiglu backward", |b| {
         b.iter(|| activation::swiglu_backward(&mut t, &up, f, &dact, &mut dup))
     });
@@ -119,19 +145,41 @@ fn other_kernels(c: &mut Criterion) {
     let targets: Vec<u32> = (0..tokens as u32).map(|i| i * 13 % vocab as u32).collect();
     let mut lse = vec![0.0; tokens];
     let mut grad = logits.clone();
+    group.throughput(charged(|t| {
+        loss::forward(t, &logits, vocab, &targets, &mut lse);
+    }));
     group.bench_function("cross-entropy forward", |b| {
         b.iter(|| loss::forward(&mut t, &logits, vocab, &targets, &mut lse))
     });
+    group.throughput(charged(|t| {
+        loss::backward(t, &mut grad, vocab, &targets, &lse)
+    }));
     group.bench_function("cross-entropy backward", |b| {
         b.iter(|| loss::backward(&mut t, &mut grad, vocab, &targets, &lse))
+    });
+    // What a training step runs: both in one kernel. Like the backward above it works in
+    // place, so after the first iteration it runs on gradients (finite, of order 1/rows; the
+    // exponentials cost the same on any input).
+    grad.copy_from_slice(&logits);
+    group.throughput(charged(|t| {
+        loss::forward_backward(t, &mut grad, vocab, &targets);
+    }));
+    group.bench_function("cross-entropy forward and backward (fused)", |b| {
+        b.iter(|| loss::forward_backward(&mut t, &mut grad, vocab, &targets))
     });
 
     let table = fill(vocab * h, 0.02);
     let mut xe = vec![0.0; tokens * h];
     let mut dtable = vec![0.0; vocab * h];
+    group.throughput(charged(|t| {
+        embedding::forward(t, &targets, &table, None, 256, h, &mut xe)
+    }));
     group.bench_function("embedding forward", |b| {
         b.iter(|| embedding::forward(&mut t, &targets, &table, None, 256, h, &mut xe))
     });
+    group.throughput(charged(|t| {
+        embedding::backward(t, &targets, &dctx, 256, h, &mut dtable, None)
+    }));
     group.bench_function("embedding backward", |b| {
         b.iter(|| embedding::backward(&mut t, &targets, &dctx, 256, h, &mut dtable, None))
     });
@@ -139,9 +187,13 @@ fn other_kernels(c: &mut Criterion) {
     let mut slot = Slot::new(fill(7_000_000, 0.02), true);
     slot.g = fill(7_000_000, 0.001);
     let opt = AdamW::default();
+    group.throughput(charged(|t| {
+        adamw::update(t, &opt, 1, std::iter::once(&mut slot))
+    }));
     group.bench_function("adamw 7M parameters", |b| {
         b.iter(|| adamw::update(&mut t, &opt, 1, std::iter::once(&mut slot)))
     });
+    group.throughput(Throughput::Elements(1 << 20));
     group.bench_function("exp of 1Mi values, fastmath", |b| {
         let xs = fill(1 << 20, 10.0);
         b.iter(|| fastmath::sum_exp(&xs, 0.0))

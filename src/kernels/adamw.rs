@@ -1,5 +1,6 @@
 //! The AdamW update (Loshchilov & Hutter 2019: Adam with decoupled weight decay).
 
+use super::fastmath::multiversion;
 use super::flops::ADAMW;
 use super::memory::zeroed;
 use super::{OpClass, Tally};
@@ -79,16 +80,32 @@ pub fn update<'a>(
                 .zip(g.par_chunks(CHUNK))
                 .zip(m.par_chunks_mut(CHUNK))
                 .zip(v.par_chunks_mut(CHUNK))
-                .for_each(|(((w, g), m), v)| {
-                    for i in 0..w.len() {
-                        m[i] = opt.beta1 * m[i] + (1.0 - opt.beta1) * g[i];
-                        v[i] = opt.beta2 * v[i] + (1.0 - opt.beta2) * g[i] * g[i];
-                        let mh = m[i] * c1;
-                        let vh = v[i] * c2;
-                        let step = mh / (vh.sqrt() + opt.eps) + wd * w[i];
-                        w[i] -= opt.lr * step;
-                    }
-                });
+                .for_each(|(((w, g), m), v)| update_chunk(opt, c1, c2, wd, w, g, m, v));
         }
     });
+}
+
+multiversion! {
+    /// The update of one chunk: zipped iterators, so the loop has no bounds checks and
+    /// vectorises (an indexed loop over four slices of unproven equal length does not).
+    #[allow(clippy::too_many_arguments)]
+    fn update_chunk(
+        opt: &AdamW,
+        c1: f32,
+        c2: f32,
+        wd: f32,
+        w: &mut [f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+    ) {
+        for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *m = opt.beta1 * *m + (1.0 - opt.beta1) * g;
+            *v = opt.beta2 * *v + (1.0 - opt.beta2) * g * g;
+            let mh = *m * c1;
+            let vh = *v * c2;
+            let step = mh / (vh.sqrt() + opt.eps) + wd * *w;
+            *w -= opt.lr * step;
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Residual additions: the forward `y = a + b` and the backward merge of two gradient paths.
+//! Residual additions: the forward `y = a + b`, and `acc += b`. (A training step merges the
+//! backward gradient paths inside the norm backward, `norm::backward_add`.)
 
 use super::flops::RESIDUAL;
 use super::{OpClass, Tally};

@@ -35,7 +35,8 @@ pub const SOFTMAX_BWD: u64 = 5;
 /// Cross-entropy forward per logit: max (1), subtract (1), exp (1), sum (1).
 pub const XENT_FWD: u64 = 4;
 /// Cross-entropy backward per logit: subtract the row's log-sum-exp (1), exp (1), scale by
-/// 1/rows (1); the one-hot subtraction is one per row, not counted.
+/// 1/rows (1); the one-hot subtraction is one per row, not counted. A training step runs forward
+/// and backward as one fused kernel, which executes and charges `XENT_FWD + XENT_BWD`.
 pub const XENT_BWD: u64 = 3;
 /// AdamW per parameter: first moment (3), second moment (4), bias corrections (2), √v̂ + ε (2),
 /// divide (1), weight decay (2), learning rate (1), update (1).

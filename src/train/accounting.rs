@@ -121,6 +121,27 @@ proptest! {
     }
 }
 
+/// A step (whose loss kernel also leaves d(logits), fused) computes exactly the gradients of
+/// `forward` then `backward` (separate loss kernels), which the whole-model gradient check
+/// compares with finite differences; and on the same batch the same loss.
+#[test]
+fn fused_loss_step_gives_the_gradients_of_forward_then_backward() {
+    for shape in [tiny_gpt(), tiny_llama()] {
+        let mut separate = TransformerTrainer::new(&shape, 2, 9);
+        let mut fused = TransformerTrainer::new(&shape, 2, 9);
+        separate.next_batch();
+        fused.next_batch();
+        let mut tally = Tally::new();
+        let l1 = separate.forward(&mut tally);
+        separate.backward(&mut tally);
+        let l2 = fused.step(&mut tally);
+        assert_eq!(l1, l2);
+        for (a, b) in separate.slots_mut().iter().zip(fused.slots_mut().iter()) {
+            assert_eq!(a.g, b.g);
+        }
+    }
+}
+
 /// Training a tiny transformer for 30 steps on the successor task (a fixed random permutation
 /// of the vocabulary; see `data::SuccessorTask`) lowers the loss from about ln(V) to under
 /// half of it.

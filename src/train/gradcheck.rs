@@ -261,6 +261,11 @@ fn cross_entropy_backward_matches_finite_differences() {
     let mut dz = z.clone();
     loss::backward(&mut Tally::new(), &mut dz, classes, &targets, &lse);
     check("cross-entropy", &mut z, &dz, 0..rows * classes, l);
+    // The fused kernel a training step runs: the same loss, the gradient left in place.
+    let mut fused = z.clone();
+    let loss = loss::forward_backward(&mut Tally::new(), &mut fused, classes, &targets);
+    assert!((f64::from(loss) - l(&z)).abs() < 1e-6);
+    check("fused cross-entropy", &mut z, &fused, 0..rows * classes, l);
     // Hand-computed: uniform logits give ln(classes).
     let flat = vec![0.0f32; classes];
     let v = loss::forward(&mut Tally::new(), &flat, classes, &[2], &mut [0.0]);

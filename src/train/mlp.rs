@@ -24,7 +24,6 @@ pub struct MlpTrainer {
     /// Post-activations of each hidden layer.
     post: Vec<Vec<f32>>,
     logits: Vec<f32>,
-    lse: Vec<f32>,
     /// Gradient workspace: d(post) and d(pre), batch × widest hidden.
     dpost: Vec<f32>,
     dpre: Vec<f32>,
@@ -59,7 +58,6 @@ impl MlpTrainer {
                 .map(|_| zeroed(batch * hd))
                 .collect(),
             logits: zeroed(batch * shape.classes),
-            lse: zeroed(batch),
             dpost: zeroed(batch * hd),
             dpre: zeroed(batch * hd),
             opt: AdamW {
@@ -113,10 +111,10 @@ impl MlpTrainer {
             mat_mut(&mut self.logits, b, c),
             false,
         );
-        let loss = loss::forward(tally, &self.logits, c, &self.labels, &mut self.lse);
+        // The loss and, in the same kernel, its gradient: backward starts here.
+        let loss = loss::forward_backward(tally, &mut self.logits, c, &self.labels);
 
         // Backward.
-        loss::backward(tally, &mut self.logits, c, &self.labels, &self.lse);
         {
             let Slot { w, g, .. } = &mut self.slots[layers];
             matmul(

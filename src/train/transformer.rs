@@ -79,6 +79,8 @@ pub struct TransformerTrainer {
     stf: Vec<f32>,
     logits: Vec<f32>,
     lse: Vec<f32>,
+    /// `logits` holds d(loss)/d(logits): the step's forward ran the fused loss kernel.
+    dlogits_ready: bool,
     grads: Grads,
     opt: AdamW,
     steps: u64,
@@ -180,6 +182,7 @@ impl TransformerTrainer {
             stf: zeroed(2 * t),
             logits: zeroed(t * v),
             lse: zeroed(t),
+            dlogits_ready: false,
             grads,
             opt: AdamW::default(),
             steps: 0,
@@ -213,7 +216,9 @@ impl TransformerTrainer {
     /// One training step on the current batch: forward, backward, AdamW update. Returns the
     /// loss before the update.
     pub fn step(&mut self, tally: &mut Tally) -> f32 {
-        let loss = self.forward(tally);
+        // Backward follows at once, so the loss kernel also leaves d(logits) (one read of the
+        // logits instead of two: `kernels::loss::forward_backward`).
+        let loss = self.forward_with(tally, true);
         self.backward(tally);
         self.steps += 1;
         adamw::update(tally, &self.opt, self.steps, self.slots.iter_mut());
@@ -222,6 +227,12 @@ impl TransformerTrainer {
 
     /// The loss on the current batch (forward only).
     pub fn forward(&mut self, tally: &mut Tally) -> f32 {
+        self.forward_with(tally, false)
+    }
+
+    /// The forward pass; with `gradient`, the loss kernel also turns the logits into
+    /// d(loss)/d(logits) for [`backward`](Self::backward).
+    fn forward_with(&mut self, tally: &mut Tally, gradient: bool) -> f32 {
         let sh = &self.shape;
         let (h, s, v) = (sh.d_model, sh.seq_len, sh.vocab);
         let t = self.batch * s;
@@ -346,7 +357,12 @@ impl TransformerTrainer {
                 false,
             ),
         }
-        loss::forward(tally, &self.logits, v, &self.targets, &mut self.lse)
+        self.dlogits_ready = gradient;
+        if gradient {
+            loss::forward_backward(tally, &mut self.logits, v, &self.targets)
+        } else {
+            loss::forward(tally, &self.logits, v, &self.targets, &mut self.lse)
+        }
     }
 
     /// Gradients of the loss of the last [`forward`](Self::forward) into every slot's `g`.
@@ -360,7 +376,9 @@ impl TransformerTrainer {
         let ln = sh.norm == Norm::Layernorm;
         let g = &mut self.grads;
 
-        loss::backward(tally, &mut self.logits, v, &self.targets, &self.lse);
+        if !std::mem::take(&mut self.dlogits_ready) {
+            loss::backward(tally, &mut self.logits, v, &self.targets, &self.lse);
+        }
         let dlogits = mat(&self.logits, t, v);
         match self.head {
             Some(hd) => {
@@ -469,9 +487,10 @@ impl TransformerTrainer {
                 );
             }
             {
+                // dmid = dy (the residual path) + the norm's input gradient, in one kernel.
                 let Slot { w, g: dw, .. } = &mut self.slots[bp.norm2];
                 let (dgain, dbias) = dw.split_at_mut(h);
-                norm::backward(
+                norm::backward_add(
                     tally,
                     sh.norm,
                     &acts.mid,
@@ -479,12 +498,12 @@ impl TransformerTrainer {
                     &w[..h],
                     &acts.st2,
                     &g.dn,
-                    &mut g.tmp,
+                    &g.dy,
+                    &mut g.dmid,
                     dgain,
                     ln.then_some(dbias),
                 );
             }
-            residual::add(tally, &g.dy, &g.tmp, &mut g.dmid);
             // Attention: dmid is the gradient of the mid-block residual stream.
             {
                 let Slot { w, g: dw, .. } = &mut self.slots[bp.wo];
@@ -534,9 +553,10 @@ impl TransformerTrainer {
                 );
             }
             {
+                // dy = dmid (the residual path) + the norm's input gradient, in one kernel.
                 let Slot { w, g: dw, .. } = &mut self.slots[bp.norm1];
                 let (dgain, dbias) = dw.split_at_mut(h);
-                norm::backward(
+                norm::backward_add(
                     tally,
                     sh.norm,
                     &self.xs[l],
@@ -544,12 +564,12 @@ impl TransformerTrainer {
                     &w[..h],
                     &acts.st1,
                     &g.dn,
-                    &mut g.tmp,
+                    &g.dmid,
+                    &mut g.dy,
                     dgain,
                     ln.then_some(dbias),
                 );
             }
-            residual::add(tally, &g.dmid, &g.tmp, &mut g.dy);
         }
 
         if self.head.is_some() {

@@ -274,18 +274,20 @@ impl Planner {
         }
     }
 
-    /// The end of every step: cross-entropy forward and backward over `logits`, and the AdamW
-    /// update, which reads weight, gradient and both moments and writes weight and both
-    /// moments.
+    /// The end of every step: cross-entropy forward and backward over `logits` in one fused
+    /// kernel (`kernels::loss::forward_backward`: each logit read once, its gradient written
+    /// once in its place), and the AdamW update, which reads weight, gradient and both moments
+    /// and writes weight and both moments.
     fn loss_and_update(&mut self, logits: Big) {
         let once = Big::of(1u8);
-        let xent = [
-            ("cross-entropy forward", fl::XENT_FWD, (1, 0)),
-            ("cross-entropy backward", fl::XENT_BWD, (1, 1)),
-        ];
-        for (name, per_element, arrays) in xent {
-            self.elementwise(OpClass::Loss, name, logits, per_element, arrays, once);
-        }
+        self.elementwise(
+            OpClass::Loss,
+            "cross-entropy forward and backward (fused)",
+            logits,
+            fl::XENT_FWD + fl::XENT_BWD,
+            (1, 1),
+            once,
+        );
         let params = self.params;
         self.elementwise(OpClass::Optimizer, "adamw", params, fl::ADAMW, (4, 3), once);
     }
@@ -397,7 +399,10 @@ pub fn checked_transformer_step(t: &TransformerShape, batch: usize) -> Result<St
         Norm::Rmsnorm => (fl::RMSNORM_FWD, fl::RMSNORM_BWD, 1),
     };
     // A norm forward reads x and writes y; backward reads dy and x, writes dx (and the gains'
-    // gradients, `norm_params` rows of h, negligible but counted).
+    // gradients, `norm_params` rows of h, negligible but counted). The backward of each block's
+    // two norms also adds the residual path's gradient into dx (`norm::backward_add`: one
+    // more array read, one more FLOP per element), which takes the place of the backward
+    // residual additions; the final norm's backward has no residual to merge.
     let norms = l * 2 + once;
     p.push(
         OpClass::Norm,
@@ -411,7 +416,14 @@ pub fn checked_transformer_step(t: &TransformerShape, batch: usize) -> Result<St
         "norm backward",
         th * norm_bwd,
         (th * 3 + h * norm_params) * F32,
-        norms,
+        once,
+    );
+    p.push(
+        OpClass::Norm,
+        "norm backward + residual merge (fused)",
+        th * (norm_bwd + fl::RESIDUAL),
+        (th * 4 + h * norm_params) * F32,
+        l * 2,
     );
 
     // Per layer: fused QKV, output projection, FFN.
@@ -469,10 +481,15 @@ pub fn checked_transformer_step(t: &TransformerShape, batch: usize) -> Result<St
     );
 
     // Two residual additions per layer forward; backward merges the two gradient paths at
-    // each of them.
-    for name in ["residual forward", "residual backward"] {
-        p.elementwise(OpClass::Residual, name, th, fl::RESIDUAL, (2, 1), l * 2);
-    }
+    // each of them inside the norm backward above.
+    p.elementwise(
+        OpClass::Residual,
+        "residual forward",
+        th,
+        fl::RESIDUAL,
+        (2, 1),
+        l * 2,
+    );
 
     // Output head, loss and update.
     p.dense("output head", tokens, v, h, once);
