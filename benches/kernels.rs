@@ -56,16 +56,15 @@ fn other_kernels(c: &mut Criterion) {
         head_dim: 64,
     };
     let qkv = fill(tokens * a.qkv_width(), 1.0);
-    let mut probs = vec![0.0; a.scores_len()];
+    let mut lse_a = vec![0.0; a.lse_len()];
     let mut ctx = vec![0.0; tokens * h];
-    let mut dprobs = vec![0.0; a.scores_len()];
     let mut dqkv = vec![0.0; qkv.len()];
     group.bench_function("attention forward", |b| {
-        b.iter(|| attention::forward(&mut t, a, &qkv, &mut probs, &mut ctx))
+        b.iter(|| attention::forward(&mut t, a, &qkv, &mut lse_a, &mut ctx))
     });
     let dctx = fill(tokens * h, 0.1);
     group.bench_function("attention backward", |b| {
-        b.iter(|| attention::backward(&mut t, a, &qkv, &probs, &dctx, &mut dprobs, &mut dqkv))
+        b.iter(|| attention::backward(&mut t, a, &qkv, &ctx, &lse_a, &dctx, &mut dqkv))
     });
 
     // Bytes one call charges, read from a fresh tally around one untimed call.
@@ -205,6 +204,47 @@ fn other_kernels(c: &mut Criterion) {
     group.finish();
 }
 
+/// The fused attention kernel alone at long sequences (head width 64, 4 heads, one sequence),
+/// forward and backward; throughput is the FLOPs the kernel executes and charges (the blocks on
+/// and below the diagonal). Compare with `costbench probe`'s f32 peak at the same thread count
+/// (`RAYON_NUM_THREADS`).
+fn attention_long(c: &mut Criterion) {
+    let mut group = c.benchmark_group("attention");
+    group
+        .measurement_time(Duration::from_secs(5))
+        .sample_size(10);
+    for seq in [1024usize, 4096] {
+        let a = AttentionShape {
+            batch: 1,
+            seq,
+            heads: 4,
+            kv_heads: 4,
+            head_dim: 64,
+        };
+        let fill = |n: usize, scale: f32| -> Vec<f32> {
+            (0..n)
+                .map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * scale)
+                .collect()
+        };
+        let qkv = fill(seq * a.qkv_width(), 1.0);
+        let mut lse = vec![0.0; a.lse_len()];
+        let mut ctx = vec![0.0; seq * a.d_model()];
+        let dctx = fill(seq * a.d_model(), 0.1);
+        let mut dqkv = vec![0.0; qkv.len()];
+        let bs = attention::block_size(a.head_dim);
+        let mut t = Tally::new();
+        group.throughput(Throughput::Elements(a.forward_flops(bs)));
+        group.bench_function(format!("forward s={seq}"), |b| {
+            b.iter(|| attention::forward(&mut t, a, &qkv, &mut lse, &mut ctx))
+        });
+        group.throughput(Throughput::Elements(a.backward_flops(bs)));
+        group.bench_function(format!("backward s={seq}"), |b| {
+            b.iter(|| attention::backward(&mut t, a, &qkv, &ctx, &lse, &dctx, &mut dqkv))
+        });
+    }
+    group.finish();
+}
+
 fn gpt2_step(c: &mut Criterion) {
     let w = bundled::load_bundled("gpt2-124m").expect("bundled workload");
     let WorkloadKind::Transformer(t) = &w.kind else {
@@ -226,5 +266,5 @@ fn gpt2_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, products, other_kernels, gpt2_step);
+criterion_group!(benches, products, other_kernels, attention_long, gpt2_step);
 criterion_main!(benches);

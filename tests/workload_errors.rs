@@ -164,7 +164,7 @@ fn unknown_bundled_name() {
     assert_eq!(
         line,
         "error: unknown workload 'gpt5': not a bundled name (gemm-sweep, mlp-small, gpt2-124m, \
-         llama2-7b, llama3-8b, mixtral-8x7b) nor a file"
+         llama2-7b, llama3-8b, llama3-8b-long, mixtral-8x7b) nor a file"
     );
 }
 

@@ -1,20 +1,79 @@
 //! Causal multi-head and grouped-query attention (Vaswani et al. 2017; Ainslie et al. 2023),
-//! forward and backward, over a fused QKV matrix.
+//! forward and backward, over a fused QKV matrix, blocked and fused in the manner of
+//! FlashAttention (Dao et al. 2022) and FlashAttention-2 (Dao 2023): the s × s score matrix is
+//! never stored, and blocks of it that lie entirely above the diagonal are never computed.
 //!
 //! Layout: `qkv` is row-major (tokens × (h + 2·g·d)); the rows of sequence b are
 //! b·s .. (b+1)·s; query head i is columns i·d .. (i+1)·d, key head j is h + j·d, value head j
-//! is h + g·d + j·d, and query head i reads key/value head i / (a/g). Each (sequence, head)
-//! pair's products run on one thread, pairs in parallel with rayon (parallelising inside such
-//! small products is slower, as measured in `docs/gemm-choice.md`). Products, softmax and
-//! context run as separate passes so each op class is timed on its own. The products cover the
-//! full s × s score matrix (the PaLM / Megatron convention); the softmax touches only the
-//! s·(s+1)/2 unmasked scores and writes zeros above the diagonal.
+//! is h + g·d + j·d, and query head i reads key/value head i / (a/g).
+//!
+//! **Forward** ([`forward`]): per (sequence, head, query block of B rows), in parallel with
+//! rayon, the key blocks of B columns left of and on the diagonal are visited in order; per
+//! block S = Q·Kᵀ/√d, then the online softmax (running row maximum m and sum l, rescaling the
+//! output accumulator when m grows), then O += P·V. It keeps per query row the log-sum-exp
+//! L = m + ln l (batch · heads · s floats) for backward instead of the probabilities.
+//!
+//! **Backward** ([`backward`]): D = rowsum(dO ∘ O); per (sequence, key/value head, key block),
+//! in parallel, over the query heads sharing that K/V head and the query blocks on and below the
+//! diagonal: S recomputed, P = exp(S − L), dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ∘ (dP − D),
+//! dK += dSᵀ·Q/√d, and dQ += dS·K/√d. dK and dV of a key block belong to its task alone (the
+//! query heads of a group are summed inside it); the dQ block receives contributions from every
+//! key block left of it, so each task adds its (B × d) contribution under a lock of that
+//! (head, query block) — no data race, no thread-count-sized buffers, memory linear in s.
+//!
+//! The block products run on hand-written register-blocked micro-kernels (AVX-512, AVX2 + FMA,
+//! or a portable loop; chosen at run time), on operands packed once per call into contiguous
+//! per-head copies (Q·1/√d, Kᵀ, V, …) so a block's rows never alias in the cache. They are
+//! hand-written because a general product library pays its packing and dispatch on every one of
+//! the thousands of 64 × 64 × 64 block products per head; see `benches/kernels.rs`
+//! (`attention`) for the measured rates.
+//!
+//! **Accounting** (`docs/flops.md`): the products of the blocks actually computed
+//! (2·(rows·cols·d) each, two forward, five backward, over [`computed_scores`] scores per
+//! (sequence, head)), plus [`FWD_PER_SCORE`] / [`BWD_PER_SCORE`] per unmasked score for the
+//! softmax work; bytes are Q, K, V, O and L once forward, and additionally dO, dQ, dK, dV once
+//! backward — never s².
 
 use super::fastmath;
-use super::flops::{SOFTMAX_BWD, SOFTMAX_FWD, causal_entries, product};
-use super::gemm::product_raw;
+use super::flops::causal_entries;
 use super::{OpClass, Tally};
 use rayon::prelude::*;
+use std::sync::Mutex;
+
+/// Forward element work per unmasked score: row maximum (1), subtract it (1), exp (1), row sum
+/// (1). The 1/√d scale is folded into the packed copy of Q (d multiplies per row, not per score).
+pub const FWD_PER_SCORE: u64 = 4;
+/// Backward element work per unmasked score: subtract L (1), exp (1), subtract D (1), times P (1).
+pub const BWD_PER_SCORE: u64 = 4;
+
+/// The L1 data cache every x86-64 core of the last decade has at least (32 KiB, in floats): the
+/// block size is chosen so that one K block and one V block (2·B·d floats) fit in it, which keeps
+/// the inner products' B operand in L1 on any of them. A property of the ISA family, not of the
+/// machine measured.
+const L1_FLOATS: usize = 32 * 1024 / 4;
+/// Block sides are multiples of one AVX-512 register of f32 lanes.
+const LANES: usize = 16;
+/// Largest block side: beyond it the score block (B² floats) would leave L1 by itself.
+const MAX_BLOCK: usize = 128;
+
+/// The side B of the query and key blocks for head width `head_dim`: the largest multiple of 16
+/// with 2·B·d floats within 32 KiB, between 16 and 128 (d = 64 → 64, d = 128 → 32,
+/// d ≤ 32 → 128). The same for forward and backward, so both compute the same blocks.
+pub fn block_size(head_dim: usize) -> usize {
+    let b = L1_FLOATS / 2 / head_dim.max(1);
+    (b / LANES * LANES).clamp(LANES, MAX_BLOCK)
+}
+
+/// Scores of the blocks computed per (sequence, head) for sequence length `s` and block side
+/// `b`: query block q (rows q·b .. min((q+1)·b, s)) computes the key blocks 0..=q, i.e. all
+/// columns up to its last row. With n = ⌊s/b⌋ full blocks and r = s mod b rows left:
+/// b²·n(n+1)/2 + r·s.
+pub fn computed_scores(s: usize, b: usize) -> u64 {
+    let (s, b) = (s as u64, b as u64);
+    let n = s / b;
+    let r = s % b;
+    b * b * n * (n + 1) / 2 + r * s
+}
 
 /// The shape of one attention call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,12 +101,15 @@ impl AttentionShape {
     pub fn qkv_width(&self) -> usize {
         self.d_model() + 2 * self.kv_width()
     }
-    /// Floats of the score / probability buffer: batch · heads · s².
-    pub fn scores_len(&self) -> usize {
-        self.batch * self.heads * self.seq * self.seq
+    /// Floats of the log-sum-exp buffer kept from forward for backward: batch · heads · s.
+    pub fn lse_len(&self) -> usize {
+        self.batch * self.heads * self.seq
     }
     fn pairs(&self) -> usize {
         self.batch * self.heads
+    }
+    fn kv_pairs(&self) -> usize {
+        self.batch * self.kv_heads
     }
     fn group(&self) -> usize {
         self.heads / self.kv_heads
@@ -64,19 +126,40 @@ impl AttentionShape {
     fn scale(&self) -> f32 {
         1.0 / (self.head_dim as f32).sqrt()
     }
-    fn pair_product_flops(&self) -> u64 {
-        self.pairs() as u64 * product(self.seq, self.seq, self.head_dim)
+    /// FLOPs of [`forward`] with block side `b`: per (sequence, head), S = Q·Kᵀ and O = P·V over
+    /// the computed blocks, and the softmax work per unmasked score.
+    pub fn forward_flops(&self, b: usize) -> u64 {
+        let e = computed_scores(self.seq, b);
+        let d = self.head_dim as u64;
+        self.pairs() as u64 * (2 * 2 * e * d + FWD_PER_SCORE * causal_entries(self.seq))
     }
-    fn pair_product_bytes(&self) -> u64 {
-        let (s, d) = (self.seq as u64, self.head_dim as u64);
-        4 * self.pairs() as u64 * (2 * s * d + s * s)
+    /// FLOPs of [`backward`] with block side `b`: S recomputed, dV, dP, dQ and dK over the
+    /// computed blocks, and the element work per unmasked score.
+    pub fn backward_flops(&self, b: usize) -> u64 {
+        let e = computed_scores(self.seq, b);
+        let d = self.head_dim as u64;
+        self.pairs() as u64 * (5 * 2 * e * d + BWD_PER_SCORE * causal_entries(self.seq))
+    }
+    /// Minimum bytes of [`forward`]: Q, K, V read and O, L written once.
+    pub fn forward_bytes(&self) -> u64 {
+        let (b, s, d) = (self.batch as u64, self.seq as u64, self.head_dim as u64);
+        let (a, g) = (self.heads as u64, self.kv_heads as u64);
+        4 * b * (s * d * (2 * a + 2 * g) + a * s)
+    }
+    /// Minimum bytes of [`backward`]: Q, K, V, O, dO, L read and dQ, dK, dV written once.
+    pub fn backward_bytes(&self) -> u64 {
+        let (b, s, d) = (self.batch as u64, self.seq as u64, self.head_dim as u64);
+        let (a, g) = (self.heads as u64, self.kv_heads as u64);
+        4 * b * (s * d * (4 * a + 4 * g) + a * s)
     }
 }
 
-/// A pointer that rayon tasks may share because each task writes a disjoint region.
+/// A pointer that rayon tasks may share because each task writes a disjoint region (or writes
+/// under a lock).
 #[derive(Clone, Copy)]
 struct Shared(*mut f32);
-// SAFETY: used only where every task touches a disjoint region (argued at each use).
+// SAFETY: used only where every task touches a disjoint region or holds a lock (argued at each
+// use).
 unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 impl Shared {
@@ -86,254 +169,1033 @@ impl Shared {
     }
 }
 
-/// Forward: `probs` (batch·heads × s × s) receives the causal softmax of Q·Kᵀ/√d, `ctx`
-/// (tokens × h) receives P·V per head.
+/// Forward with the block side of [`block_size`]: `ctx` (tokens × h) receives softmax(Q·Kᵀ/√d
+/// + causal mask)·V per head, `lse` (batch · heads · s, pair-major) the log-sum-exp of each
+/// query row's scaled scores.
 pub fn forward(
     tally: &mut Tally,
     a: AttentionShape,
     qkv: &[f32],
-    probs: &mut [f32],
+    lse: &mut [f32],
     ctx: &mut [f32],
 ) {
-    let (s, d, w) = (a.seq, a.head_dim, a.qkv_width());
-    let h = a.d_model();
-    assert_eq!(qkv.len(), a.batch * s * w);
-    assert_eq!(probs.len(), a.scores_len());
-    assert_eq!(ctx.len(), a.batch * s * h);
-    let qkv_p = qkv.as_ptr() as usize;
+    forward_blocked(tally, a, block_size(a.head_dim), qkv, lse, ctx);
+}
 
-    // S = Q·Kᵀ per (sequence, head).
+/// Backward with the block side of [`block_size`]: given `ctx` and `lse` from [`forward`] and
+/// `dctx` (tokens × h), writes `dqkv` (tokens × (h + 2·g·d)).
+pub fn backward(
+    tally: &mut Tally,
+    a: AttentionShape,
+    qkv: &[f32],
+    ctx: &[f32],
+    lse: &[f32],
+    dctx: &[f32],
+    dqkv: &mut [f32],
+) {
+    backward_blocked(tally, a, block_size(a.head_dim), qkv, ctx, lse, dctx, dqkv);
+}
+
+/// Copies column block `col .. col + d` of the `rows` rows of `src` (row stride `stride`) into
+/// `dst` (rows × d), times `scale`.
+fn pack_rows(src: &[f32], stride: usize, col: usize, d: usize, scale: f32, dst: &mut [f32]) {
+    for (r, out) in dst.chunks_exact_mut(d).enumerate() {
+        let row = &src[r * stride + col..r * stride + col + d];
+        out.iter_mut().zip(row).for_each(|(o, &x)| *o = x * scale);
+    }
+}
+
+/// Copies column block `col .. col + d` of the `s` rows of `src` transposed into `dst` (d × s).
+fn pack_transposed(src: &[f32], stride: usize, col: usize, d: usize, s: usize, dst: &mut [f32]) {
+    for r in 0..s {
+        let row = &src[r * stride + col..r * stride + col + d];
+        for (k, &x) in row.iter().enumerate() {
+            dst[k * s + r] = x;
+        }
+    }
+}
+
+/// [`forward`] with block side `bs` (tests use small blocks to exercise many of them on tiny
+/// shapes).
+#[allow(clippy::needless_range_loop)]
+pub(crate) fn forward_blocked(
+    tally: &mut Tally,
+    a: AttentionShape,
+    bs: usize,
+    qkv: &[f32],
+    lse: &mut [f32],
+    ctx: &mut [f32],
+) {
+    let (s, d, w, h) = (a.seq, a.head_dim, a.qkv_width(), a.d_model());
+    assert_eq!(qkv.len(), a.batch * s * w);
+    assert_eq!(lse.len(), a.lse_len());
+    assert_eq!(ctx.len(), a.batch * s * h);
+    assert!(bs > 0);
+    let path = Simd::detect();
+    let scale = a.scale();
     tally.record(
         OpClass::Attention,
-        a.pair_product_flops(),
-        a.pair_product_bytes(),
+        a.forward_flops(bs),
+        a.forward_bytes(),
         || {
-            probs
-                .par_chunks_mut(s * s)
+            if s == 0 || a.pairs() == 0 || d == 0 {
+                return;
+            }
+            // Packed per head: Q/√d (s × d) per query head, Kᵀ (d × s) and V (s × d) per K/V head.
+            let mut qp = vec![0.0f32; a.pairs() * s * d];
+            let mut kt = vec![0.0f32; a.kv_pairs() * s * d];
+            let mut vp = vec![0.0f32; a.kv_pairs() * s * d];
+            qp.par_chunks_mut(s * d).enumerate().for_each(|(p, dst)| {
+                let (b, i) = (p / a.heads, p % a.heads);
+                pack_rows(&qkv[b * s * w..], w, a.q_col(i), d, scale, dst);
+            });
+            kt.par_chunks_mut(s * d)
+                .zip(vp.par_chunks_mut(s * d))
                 .enumerate()
-                .for_each(|(p, out)| {
-                    let (b, i) = (p / a.heads, p % a.heads);
-                    let j = i / a.group();
-                    let base = qkv_p as *const f32;
-                    // SAFETY: Q and K of sequence b are within `qkv` (row b·s .. b·s+s, the head's
-                    // columns); `out` is this task's own s × s block.
+                .for_each(|(q, (kdst, vdst))| {
+                    let (b, j) = (q / a.kv_heads, q % a.kv_heads);
+                    pack_transposed(&qkv[b * s * w..], w, a.k_col(j), d, s, kdst);
+                    pack_rows(&qkv[b * s * w..], w, a.v_col(j), d, 1.0, vdst);
+                });
+
+            let nq = s.div_ceil(bs);
+            let ctx_p = Shared(ctx.as_mut_ptr());
+            let lse_p = Shared(lse.as_mut_ptr());
+            let (qp, kt, vp) = (&qp, &kt, &vp);
+            // Largest query blocks (most key blocks) first, for the scheduler.
+            (0..a.pairs() * nq).into_par_iter().for_each(|t| {
+                let (p, qb) = (t / nq, nq - 1 - t % nq);
+                let (b, i) = (p / a.heads, p % a.heads);
+                let kv = b * a.kv_heads + i / a.group();
+                let (r0, r1) = (qb * bs, ((qb + 1) * bs).min(s));
+                let br = r1 - r0;
+                let q = &qp[p * s * d + r0 * d..p * s * d + r1 * d];
+                let k = &kt[kv * s * d..(kv + 1) * s * d];
+                let v = &vp[kv * s * d..(kv + 1) * s * d];
+                let mut scores = vec![0.0f32; br * bs];
+                let mut acc = vec![0.0f32; br * d];
+                let mut m = vec![f32::NEG_INFINITY; br];
+                let mut l = vec![0.0f32; br];
+                for kb in 0..=qb {
+                    let (c0, c1) = (kb * bs, ((kb + 1) * bs).min(s));
+                    let bc = c1 - c0;
+                    // SAFETY: q is br × d, k's columns c0..c1 of its d rows (stride s), scores
+                    // br × bc at stride bs: all within the buffers.
                     unsafe {
-                        let q = base.add(b * s * w + a.q_col(i));
-                        let k = base.add(b * s * w + a.k_col(j));
-                        product_raw(
-                            s,
-                            s,
-                            d,
-                            (q, w as isize, 1),
-                            (k, 1, w as isize),
-                            (out.as_mut_ptr(), s as isize, 1),
+                        mm(
+                            path,
+                            (br, bc, d),
+                            (q.as_ptr(), d, 1),
+                            (k.as_ptr().add(c0), s),
+                            (scores.as_mut_ptr(), bs),
                             false,
                         );
                     }
-                });
-        },
-    );
-
-    // P = causal softmax(S / √d), in place.
-    let unmasked = a.pairs() as u64 * causal_entries(s);
-    let scale = a.scale();
-    tally.record(
-        OpClass::Softmax,
-        unmasked * SOFTMAX_FWD,
-        8 * unmasked,
-        || {
-            probs.par_chunks_mut(s * s).for_each(|block| {
-                for (r, row) in block.chunks_exact_mut(s).enumerate() {
-                    let (live, masked) = row.split_at_mut(r + 1);
-                    live.iter_mut().for_each(|v| *v *= scale);
-                    let max = fastmath::max(live);
-                    live.iter_mut().for_each(|v| *v = fastmath::exp(*v - max));
-                    let inv = 1.0 / fastmath::sum(live);
-                    live.iter_mut().for_each(|v| *v *= inv);
-                    masked.fill(0.0);
-                }
-            });
-        },
-    );
-
-    // O = P·V per (sequence, head), written into the head's columns of ctx.
-    let ctx_p = Shared(ctx.as_mut_ptr());
-    let probs_p = probs.as_ptr() as usize;
-    tally.record(
-        OpClass::Attention,
-        a.pair_product_flops(),
-        a.pair_product_bytes(),
-        || {
-            (0..a.pairs()).into_par_iter().for_each(|p| {
-                let (b, i) = (p / a.heads, p % a.heads);
-                let j = i / a.group();
-                // SAFETY: reads P's block p and V of sequence b; writes the (s × d) block of ctx at
-                // rows of sequence b and columns of head i, which no other task p' ≠ p writes.
-                unsafe {
-                    let pr = (probs_p as *const f32).add(p * s * s);
-                    let v = (qkv_p as *const f32).add(b * s * w + a.v_col(j));
-                    let o = ctx_p.at(b * s * h + a.q_col(i));
-                    product_raw(
-                        s,
+                    online_softmax(
+                        path,
+                        &mut scores,
+                        bs,
+                        (r0, c0, bc),
+                        &mut m,
+                        &mut l,
+                        &mut acc,
                         d,
-                        s,
-                        (pr, s as isize, 1),
-                        (v, w as isize, 1),
-                        (o, h as isize, 1),
-                        false,
                     );
+                    // SAFETY: scores br × bc (stride bs), V rows c0..c1 (d wide), acc br × d.
+                    unsafe {
+                        mm(
+                            path,
+                            (br, d, bc),
+                            (scores.as_ptr(), bs, 1),
+                            (v.as_ptr().add(c0 * d), d),
+                            (acc.as_mut_ptr(), d),
+                            true,
+                        );
+                    }
+                }
+                for r in 0..br {
+                    let inv = 1.0 / l[r];
+                    // SAFETY: row r0 + r of sequence b, head i's columns of ctx, and entry
+                    // (p, r0 + r) of lse belong to this task (p, qb) alone.
+                    unsafe {
+                        let o = ctx_p.at((b * s + r0 + r) * h + a.q_col(i));
+                        for x in 0..d {
+                            *o.add(x) = acc[r * d + x] * inv;
+                        }
+                        *lse_p.at(p * s + r0 + r) = m[r] + l[r].ln();
+                    }
                 }
             });
         },
     );
 }
 
-/// Backward: given `dctx` (tokens × h), writes `dqkv` (tokens × (h + 2·g·d)); `dprobs` is
-/// workspace of the size of `probs`.
-pub fn backward(
+/// The online softmax of one (br × bc) score block at rows r0.., columns c0..: updates the
+/// running maxima `m` and sums `l`, rescales the accumulator rows when a maximum grows, and
+/// leaves P = exp(S − m) in `scores` (zero where masked or beyond bc).
+#[allow(clippy::too_many_arguments)]
+fn online_softmax(
+    path: Simd,
+    scores: &mut [f32],
+    ld: usize,
+    (r0, c0, bc): (usize, usize, usize),
+    m: &mut [f32],
+    l: &mut [f32],
+    acc: &mut [f32],
+    d: usize,
+) {
+    // SAFETY: each variant is called only when `Simd::detect` found its features.
+    unsafe {
+        match path {
+            #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+            Simd::Avx512 => online_softmax_avx512(scores, ld, (r0, c0, bc), m, l, acc, d),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => online_softmax_avx2(scores, ld, (r0, c0, bc), m, l, acc, d),
+            Simd::Portable => online_softmax_body(scores, ld, (r0, c0, bc), m, l, acc, d),
+        }
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn online_softmax_avx512(
+    scores: &mut [f32],
+    ld: usize,
+    at: (usize, usize, usize),
+    m: &mut [f32],
+    l: &mut [f32],
+    acc: &mut [f32],
+    d: usize,
+) {
+    online_softmax_body(scores, ld, at, m, l, acc, d)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn online_softmax_avx2(
+    scores: &mut [f32],
+    ld: usize,
+    at: (usize, usize, usize),
+    m: &mut [f32],
+    l: &mut [f32],
+    acc: &mut [f32],
+    d: usize,
+) {
+    online_softmax_body(scores, ld, at, m, l, acc, d)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+fn online_softmax_body(
+    scores: &mut [f32],
+    ld: usize,
+    (r0, c0, bc): (usize, usize, usize),
+    m: &mut [f32],
+    l: &mut [f32],
+    acc: &mut [f32],
+    d: usize,
+) {
+    for r in 0..m.len() {
+        let row = &mut scores[r * ld..r * ld + bc];
+        // Columns c0 .. r0 + r (inclusive) are unmasked.
+        let live = (r0 + r + 1).saturating_sub(c0).min(bc);
+        let (on, off) = row.split_at_mut(live);
+        off.fill(0.0);
+        if on.is_empty() {
+            continue;
+        }
+        let new_max = m[r].max(fastmath::max(on));
+        let mut sum = [0.0f32; LANES];
+        let mut chunks = on.chunks_exact_mut(LANES);
+        for c in &mut chunks {
+            for x in 0..LANES {
+                c[x] = fastmath::exp(c[x] - new_max);
+                sum[x] += c[x];
+            }
+        }
+        let mut total: f32 = 0.0;
+        for v in chunks.into_remainder() {
+            *v = fastmath::exp(*v - new_max);
+            total += *v;
+        }
+        total += sum.iter().sum::<f32>();
+        if new_max > m[r] {
+            // The first block of a row has m = −∞: nothing accumulated yet to rescale.
+            if m[r] > f32::NEG_INFINITY {
+                let corr = fastmath::exp(m[r] - new_max);
+                l[r] *= corr;
+                acc[r * d..(r + 1) * d].iter_mut().for_each(|x| *x *= corr);
+            }
+            m[r] = new_max;
+        }
+        l[r] += total;
+    }
+}
+
+/// [`backward`] with block side `bs`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward_blocked(
     tally: &mut Tally,
     a: AttentionShape,
+    bs: usize,
     qkv: &[f32],
-    probs: &[f32],
+    ctx: &[f32],
+    lse: &[f32],
     dctx: &[f32],
-    dprobs: &mut [f32],
     dqkv: &mut [f32],
 ) {
-    let (s, d, w) = (a.seq, a.head_dim, a.qkv_width());
-    let h = a.d_model();
+    let (s, d, w, h) = (a.seq, a.head_dim, a.qkv_width(), a.d_model());
+    assert_eq!(qkv.len(), a.batch * s * w);
     assert_eq!(dqkv.len(), qkv.len());
-    assert_eq!(dprobs.len(), probs.len());
-    let qkv_p = qkv.as_ptr() as usize;
-    let probs_p = probs.as_ptr() as usize;
-    let dctx_p = dctx.as_ptr() as usize;
-    let dqkv_p = Shared(dqkv.as_mut_ptr());
-    let flops = a.pair_product_flops();
-    let bytes = a.pair_product_bytes();
-
-    // dP = dO·Vᵀ per (sequence, head).
-    tally.record(OpClass::Attention, flops, bytes, || {
-        dprobs
-            .par_chunks_mut(s * s)
-            .enumerate()
-            .for_each(|(p, out)| {
-                let (b, i) = (p / a.heads, p % a.heads);
-                let j = i / a.group();
-                // SAFETY: reads dO (head i of sequence b) and V; writes this task's own block.
-                unsafe {
-                    let dout = (dctx_p as *const f32).add(b * s * h + a.q_col(i));
-                    let v = (qkv_p as *const f32).add(b * s * w + a.v_col(j));
-                    product_raw(
-                        s,
-                        s,
-                        d,
-                        (dout, h as isize, 1),
-                        (v, 1, w as isize),
-                        (out.as_mut_ptr(), s as isize, 1),
-                        false,
-                    );
-                }
-            });
-    });
-
-    // dV_j = Σ_{i in group j} Pᵢᵀ·dOᵢ per (sequence, kv head).
-    tally.record(OpClass::Attention, flops, bytes, || {
-        (0..a.batch * a.kv_heads).into_par_iter().for_each(|q| {
-            let (b, j) = (q / a.kv_heads, q % a.kv_heads);
-            for (n, i) in (j * a.group()..(j + 1) * a.group()).enumerate() {
-                let p = b * a.heads + i;
-                // SAFETY: writes only dV of (sequence b, kv head j), owned by this task.
-                unsafe {
-                    let pr = (probs_p as *const f32).add(p * s * s);
-                    let dout = (dctx_p as *const f32).add(b * s * h + a.q_col(i));
-                    let dv = dqkv_p.at(b * s * w + a.v_col(j));
-                    product_raw(
-                        s,
-                        d,
-                        s,
-                        (pr, 1, s as isize),
-                        (dout, h as isize, 1),
-                        (dv, w as isize, 1),
-                        n > 0,
-                    );
-                }
-            }
-        });
-    });
-
-    // dS = P ⊙ (dP − rowsum(dP ⊙ P)) / √d, in place in dprobs.
-    let unmasked = a.pairs() as u64 * causal_entries(s);
+    assert_eq!(ctx.len(), a.batch * s * h);
+    assert_eq!(dctx.len(), ctx.len());
+    assert_eq!(lse.len(), a.lse_len());
+    assert!(bs > 0);
+    let path = Simd::detect();
     let scale = a.scale();
     tally.record(
-        OpClass::Softmax,
-        unmasked * SOFTMAX_BWD,
-        12 * unmasked,
+        OpClass::Attention,
+        a.backward_flops(bs),
+        a.backward_bytes(),
         || {
-            dprobs
-                .par_chunks_mut(s * s)
-                .zip(probs.par_chunks(s * s))
-                .for_each(|(dblock, pblock)| {
-                    for (r, (drow, prow)) in dblock
-                        .chunks_exact_mut(s)
-                        .zip(pblock.chunks_exact(s))
-                        .enumerate()
-                    {
-                        let (live, masked) = drow.split_at_mut(r + 1);
-                        let dot = fastmath::dot(live, prow);
-                        for (dp, p) in live.iter_mut().zip(prow) {
-                            *dp = (*dp - dot) * p * scale;
-                        }
-                        masked.fill(0.0);
+            if s == 0 || a.pairs() == 0 || d == 0 {
+                return;
+            }
+            // Packed per query head: Q/√d and dO (s × d), D = rowsum(dO ∘ O) (s); per K/V head:
+            // K (s × d), Kᵀ and Vᵀ (d × s).
+            let mut qp = vec![0.0f32; a.pairs() * s * d];
+            let mut dop = vec![0.0f32; a.pairs() * s * d];
+            let mut dd = vec![0.0f32; a.pairs() * s];
+            let mut kp = vec![0.0f32; a.kv_pairs() * s * d];
+            let mut kt = vec![0.0f32; a.kv_pairs() * s * d];
+            let mut vt = vec![0.0f32; a.kv_pairs() * s * d];
+            qp.par_chunks_mut(s * d)
+                .zip(dop.par_chunks_mut(s * d))
+                .zip(dd.par_chunks_mut(s))
+                .enumerate()
+                .for_each(|(p, ((qdst, ddst), dsum))| {
+                    let (b, i) = (p / a.heads, p % a.heads);
+                    pack_rows(&qkv[b * s * w..], w, a.q_col(i), d, scale, qdst);
+                    pack_rows(&dctx[b * s * h..], h, a.q_col(i), d, 1.0, ddst);
+                    for (r, v) in dsum.iter_mut().enumerate() {
+                        let o = &ctx[(b * s + r) * h + a.q_col(i)..][..d];
+                        *v = fastmath::dot(&ddst[r * d..(r + 1) * d], o);
                     }
                 });
+            kp.par_chunks_mut(s * d)
+                .zip(kt.par_chunks_mut(s * d))
+                .zip(vt.par_chunks_mut(s * d))
+                .enumerate()
+                .for_each(|(q, ((kdst, ktdst), vtdst))| {
+                    let (b, j) = (q / a.kv_heads, q % a.kv_heads);
+                    pack_rows(&qkv[b * s * w..], w, a.k_col(j), d, 1.0, kdst);
+                    pack_transposed(&qkv[b * s * w..], w, a.k_col(j), d, s, ktdst);
+                    pack_transposed(&qkv[b * s * w..], w, a.v_col(j), d, s, vtdst);
+                });
+            // dQ accumulates over key blocks: zero it, then add under a lock per (head, block).
+            for row in dqkv.chunks_exact_mut(w) {
+                row[..h].fill(0.0);
+            }
+            let nq = s.div_ceil(bs);
+            let locks: Vec<Mutex<()>> = (0..a.pairs() * nq).map(|_| Mutex::new(())).collect();
+            let dqkv_p = Shared(dqkv.as_mut_ptr());
+            let (qp, dop, dd, kp, kt, vt, locks) = (&qp, &dop, &dd, &kp, &kt, &vt, &locks);
+            // Key blocks on the left (most query blocks below them) first.
+            (0..a.kv_pairs() * nq).into_par_iter().for_each(|t| {
+                let (kv, kb) = (t / nq, t % nq);
+                let (b, j) = (kv / a.kv_heads, kv % a.kv_heads);
+                let (c0, c1) = (kb * bs, ((kb + 1) * bs).min(s));
+                let bc = c1 - c0;
+                let k = &kp[kv * s * d..(kv + 1) * s * d];
+                let kt = &kt[kv * s * d..(kv + 1) * s * d];
+                let vt = &vt[kv * s * d..(kv + 1) * s * d];
+                let mut pbuf = vec![0.0f32; bs * bs];
+                let mut dsbuf = vec![0.0f32; bs * bs];
+                let mut dk = vec![0.0f32; bc * d];
+                let mut dv = vec![0.0f32; bc * d];
+                let mut dq = vec![0.0f32; bs * d];
+                for i in j * a.group()..(j + 1) * a.group() {
+                    let p = b * a.heads + i;
+                    for qb in kb..nq {
+                        let (r0, r1) = (qb * bs, ((qb + 1) * bs).min(s));
+                        let br = r1 - r0;
+                        let q = &qp[p * s * d + r0 * d..p * s * d + r1 * d];
+                        let dout = &dop[p * s * d + r0 * d..p * s * d + r1 * d];
+                        // SAFETY: every operand is a block within its packed buffer; the
+                        // outputs are this task's own buffers.
+                        unsafe {
+                            mm(
+                                path,
+                                (br, bc, d),
+                                (q.as_ptr(), d, 1),
+                                (kt.as_ptr().add(c0), s),
+                                (pbuf.as_mut_ptr(), bs),
+                                false,
+                            );
+                            mm(
+                                path,
+                                (br, bc, d),
+                                (dout.as_ptr(), d, 1),
+                                (vt.as_ptr().add(c0), s),
+                                (dsbuf.as_mut_ptr(), bs),
+                                false,
+                            );
+                        }
+                        let rows = (r0, c0, br, bc);
+                        let row_stats = (&lse[p * s + r0..p * s + r1], &dd[p * s + r0..p * s + r1]);
+                        softmax_grad(path, &mut pbuf, &mut dsbuf, bs, rows, row_stats);
+                        // SAFETY: as above; Pᵀ and dSᵀ are read through swapped strides.
+                        unsafe {
+                            mm(
+                                path,
+                                (bc, d, br),
+                                (pbuf.as_ptr(), 1, bs),
+                                (dout.as_ptr(), d),
+                                (dv.as_mut_ptr(), d),
+                                true,
+                            );
+                            mm(
+                                path,
+                                (bc, d, br),
+                                (dsbuf.as_ptr(), 1, bs),
+                                (q.as_ptr(), d),
+                                (dk.as_mut_ptr(), d),
+                                true,
+                            );
+                            mm(
+                                path,
+                                (br, d, bc),
+                                (dsbuf.as_ptr(), bs, 1),
+                                (k.as_ptr().add(c0 * d), d),
+                                (dq.as_mut_ptr(), d),
+                                false,
+                            );
+                        }
+                        let _guard = locks[p * nq + qb].lock().unwrap_or_else(|e| e.into_inner());
+                        // SAFETY: dQ rows r0..r1 of head i in sequence b are written only under
+                        // the lock of (p, qb), held here.
+                        unsafe {
+                            for r in 0..br {
+                                let out = dqkv_p.at((b * s + r0 + r) * w + a.q_col(i));
+                                for x in 0..d {
+                                    *out.add(x) += scale * dq[r * d + x];
+                                }
+                            }
+                        }
+                    }
+                }
+                // SAFETY: dK and dV rows c0..c1 of K/V head j in sequence b belong to this task
+                // (b, j, kb) alone.
+                unsafe {
+                    for r in 0..bc {
+                        let row = (b * s + c0 + r) * w;
+                        let (ko, vo) = (dqkv_p.at(row + a.k_col(j)), dqkv_p.at(row + a.v_col(j)));
+                        for x in 0..d {
+                            *ko.add(x) = dk[r * d + x];
+                            *vo.add(x) = dv[r * d + x];
+                        }
+                    }
+                }
+            });
         },
     );
+}
 
-    // dQᵢ = dSᵢ·K_j per (sequence, head).
-    let dprobs_p = dprobs.as_ptr() as usize;
-    tally.record(OpClass::Attention, flops, bytes, || {
-        (0..a.pairs()).into_par_iter().for_each(|p| {
-            let (b, i) = (p / a.heads, p % a.heads);
-            let j = i / a.group();
-            // SAFETY: writes only dQ of (sequence b, head i).
-            unsafe {
-                let ds = (dprobs_p as *const f32).add(p * s * s);
-                let k = (qkv_p as *const f32).add(b * s * w + a.k_col(j));
-                let dq = dqkv_p.at(b * s * w + a.q_col(i));
-                product_raw(
-                    s,
-                    d,
-                    s,
-                    (ds, s as isize, 1),
-                    (k, w as isize, 1),
-                    (dq, w as isize, 1),
-                    false,
-                );
+/// P = exp(S − L) into `p` and dS = P ∘ (dP − D) into `ds` for one (br × bc) block at rows
+/// r0.., columns c0.. (zero where masked).
+fn softmax_grad(
+    path: Simd,
+    p: &mut [f32],
+    ds: &mut [f32],
+    ld: usize,
+    at: (usize, usize, usize, usize),
+    stats: (&[f32], &[f32]),
+) {
+    // SAFETY: each variant is called only when `Simd::detect` found its features.
+    unsafe {
+        match path {
+            #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+            Simd::Avx512 => softmax_grad_avx512(p, ds, ld, at, stats),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => softmax_grad_avx2(p, ds, ld, at, stats),
+            Simd::Portable => softmax_grad_body(p, ds, ld, at, stats),
+        }
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn softmax_grad_avx512(
+    p: &mut [f32],
+    ds: &mut [f32],
+    ld: usize,
+    at: (usize, usize, usize, usize),
+    stats: (&[f32], &[f32]),
+) {
+    softmax_grad_body(p, ds, ld, at, stats)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn softmax_grad_avx2(
+    p: &mut [f32],
+    ds: &mut [f32],
+    ld: usize,
+    at: (usize, usize, usize, usize),
+    stats: (&[f32], &[f32]),
+) {
+    softmax_grad_body(p, ds, ld, at, stats)
+}
+
+#[inline(always)]
+fn softmax_grad_body(
+    p: &mut [f32],
+    ds: &mut [f32],
+    ld: usize,
+    (r0, c0, br, bc): (usize, usize, usize, usize),
+    (lse, dsum): (&[f32], &[f32]),
+) {
+    for r in 0..br {
+        let live = (r0 + r + 1).saturating_sub(c0).min(bc);
+        let prow = &mut p[r * ld..r * ld + bc];
+        let drow = &mut ds[r * ld..r * ld + bc];
+        let (l, dv) = (lse[r], dsum[r]);
+        for (pv, dp) in prow[..live].iter_mut().zip(&mut drow[..live]) {
+            let e = fastmath::exp(*pv - l);
+            *pv = e;
+            *dp = e * (*dp - dv);
+        }
+        prow[live..].fill(0.0);
+        drow[live..].fill(0.0);
+    }
+}
+
+/// The instruction set the block products and the softmax loops run on, detected at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    /// AVX-512F (only in builds with the `avx512` feature).
+    #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+    Avx512,
+    /// AVX2 with FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// Plain Rust (SSE2 on x86-64).
+    Portable,
+}
+
+impl Simd {
+    fn detect() -> Simd {
+        #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return Simd::Avx512;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Simd::Avx2;
+        }
+        Simd::Portable
+    }
+
+    /// Every path this machine can run, best first (for tests).
+    #[cfg(test)]
+    fn available() -> Vec<Simd> {
+        let best = Simd::detect();
+        let mut all = vec![Simd::Portable];
+        #[cfg(target_arch = "x86_64")]
+        if best != Simd::Portable {
+            all.push(Simd::Avx2);
+        }
+        #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+        if best == Simd::Avx512 {
+            all.push(Simd::Avx512);
+        }
+        all.reverse();
+        all
+    }
+}
+
+/// C (m × n, row stride ldc) = (or +=) A (m × k, strides (ars, acs)) · B (k × n, row stride
+/// ldb, columns contiguous).
+///
+/// # Safety
+/// The three matrices must be valid for those shapes and strides, C must not overlap A or B.
+#[inline]
+unsafe fn mm(
+    path: Simd,
+    (m, n, k): (usize, usize, usize),
+    a: (*const f32, usize, usize),
+    b: (*const f32, usize),
+    c: (*mut f32, usize),
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    // SAFETY: forwarded; each SIMD variant runs only where `Simd::detect` found it.
+    unsafe {
+        match path {
+            #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+            Simd::Avx512 => x86::mm_avx512(m, n, k, a, b, c, accumulate),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => x86::mm_avx2(m, n, k, a, b, c, accumulate),
+            Simd::Portable => mm_portable(m, n, k, a, b, c, accumulate),
+        }
+    }
+}
+
+/// The portable block product: row by row, i-k-j order so the inner loop over contiguous
+/// columns of B and C vectorises with the baseline instruction set.
+unsafe fn mm_portable(
+    m: usize,
+    n: usize,
+    k: usize,
+    (a, ars, acs): (*const f32, usize, usize),
+    (b, ldb): (*const f32, usize),
+    (c, ldc): (*mut f32, usize),
+    accumulate: bool,
+) {
+    // SAFETY: the caller guarantees the shapes and strides are valid.
+    unsafe {
+        for i in 0..m {
+            let crow = std::slice::from_raw_parts_mut(c.add(i * ldc), n);
+            if !accumulate {
+                crow.fill(0.0);
             }
-        });
-    });
+            for p in 0..k {
+                let av = *a.add(i * ars + p * acs);
+                let brow = std::slice::from_raw_parts(b.add(p * ldb), n);
+                crow.iter_mut()
+                    .zip(brow)
+                    .for_each(|(cv, &bv)| *cv += av * bv);
+            }
+        }
+    }
+}
 
-    // dK_j = Σ_{i in group j} dSᵢᵀ·Qᵢ per (sequence, kv head).
-    tally.record(OpClass::Attention, flops, bytes, || {
-        (0..a.batch * a.kv_heads).into_par_iter().for_each(|q| {
-            let (b, j) = (q / a.kv_heads, q % a.kv_heads);
-            for (n, i) in (j * a.group()..(j + 1) * a.group()).enumerate() {
-                let p = b * a.heads + i;
-                // SAFETY: writes only dK of (sequence b, kv head j), owned by this task.
+/// The x86-64 micro-kernels: C is cut into tiles of MR rows × NV vector registers of columns,
+/// each tile's accumulators stay in registers over the whole k loop (one broadcast of A and NV
+/// loads of B per step, MR·NV fused multiply-adds).
+#[cfg(target_arch = "x86_64")]
+// Index loops over the register arrays read best as written (and unroll fully: R, NV are
+// constants).
+#[allow(clippy::needless_range_loop)]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// Calls `$f::<R, $nv>` for the tile's row count R (1 ..= 4, or 1 ..= 8 with `wide`).
+    macro_rules! rows_dispatch {
+        (wide $f:ident, $rows:expr, $nv:literal, $($arg:expr),*) => {
+            match $rows {
+                8 => $f::<8, $nv>($($arg),*),
+                7 => $f::<7, $nv>($($arg),*),
+                6 => $f::<6, $nv>($($arg),*),
+                5 => $f::<5, $nv>($($arg),*),
+                4 => $f::<4, $nv>($($arg),*),
+                3 => $f::<3, $nv>($($arg),*),
+                2 => $f::<2, $nv>($($arg),*),
+                _ => $f::<1, $nv>($($arg),*),
+            }
+        };
+        ($f:ident, $rows:expr, $nv:literal, $($arg:expr),*) => {
+            match $rows {
+                4 => $f::<4, $nv>($($arg),*),
+                3 => $f::<3, $nv>($($arg),*),
+                2 => $f::<2, $nv>($($arg),*),
+                _ => $f::<1, $nv>($($arg),*),
+            }
+        };
+    }
+
+    /// AVX-512: tiles of 4 rows × 4 registers (64 columns): 16 accumulators, 4 B loads and 4
+    /// broadcasts per 16 FMAs; a product at most 32 columns wide (the score blocks of d = 128)
+    /// takes 8 rows × 2 registers instead, so 16 FMAs are still in flight. The last register of
+    /// a tile is masked for a width not a multiple of 16.
+    #[cfg(feature = "avx512")]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn mm_avx512(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: (*const f32, usize, usize),
+        b: (*const f32, usize),
+        c: (*mut f32, usize),
+        accumulate: bool,
+    ) {
+        let mut j = 0;
+        while j < n {
+            let width = (n - j).min(64);
+            let nv = width.div_ceil(16);
+            let mr = if nv <= 2 { 8 } else { 4 };
+            let mut i = 0;
+            while i < m {
+                let rows = (m - i).min(mr);
+                // SAFETY: the tile (i.., j..) of rows × width lies within the caller's shapes.
                 unsafe {
-                    let ds = (dprobs_p as *const f32).add(p * s * s);
-                    let qh = (qkv_p as *const f32).add(b * s * w + a.q_col(i));
-                    let dk = dqkv_p.at(b * s * w + a.k_col(j));
-                    product_raw(
-                        s,
-                        d,
-                        s,
-                        (ds, 1, s as isize),
-                        (qh, w as isize, 1),
-                        (dk, w as isize, 1),
-                        n > 0,
-                    );
+                    let at = (a.0.add(i * a.1), a.1, a.2);
+                    let bt = (b.0.add(j), b.1);
+                    let ct = (c.0.add(i * c.1 + j), c.1);
+                    match nv {
+                        4 => rows_dispatch!(tile512, rows, 4, k, at, bt, ct, width, accumulate),
+                        3 => rows_dispatch!(tile512, rows, 3, k, at, bt, ct, width, accumulate),
+                        2 => {
+                            rows_dispatch!(wide tile512, rows, 2, k, at, bt, ct, width, accumulate)
+                        }
+                        _ => {
+                            rows_dispatch!(wide tile512, rows, 1, k, at, bt, ct, width, accumulate)
+                        }
+                    }
+                }
+                i += rows;
+            }
+            j += width;
+        }
+    }
+
+    #[cfg(feature = "avx512")]
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn tile512<const R: usize, const NV: usize>(
+        k: usize,
+        (a, ars, acs): (*const f32, usize, usize),
+        (b, ldb): (*const f32, usize),
+        (c, ldc): (*mut f32, usize),
+        width: usize,
+        accumulate: bool,
+    ) {
+        let mut masks = [0xffffu16; NV];
+        let tail = width - 16 * (NV - 1);
+        masks[NV - 1] = if tail >= 16 {
+            0xffff
+        } else {
+            (1u16 << tail) - 1
+        };
+        let mut acc = [[_mm512_setzero_ps(); NV]; R];
+        // SAFETY: rows of A, B and C within the tile, loads and stores masked to its width.
+        unsafe {
+            for p in 0..k {
+                let bp = b.add(p * ldb);
+                let mut bv = [_mm512_setzero_ps(); NV];
+                for v in 0..NV {
+                    bv[v] = _mm512_maskz_loadu_ps(masks[v], bp.add(16 * v));
+                }
+                for r in 0..R {
+                    let av = _mm512_set1_ps(*a.add(r * ars + p * acs));
+                    for v in 0..NV {
+                        acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+                    }
                 }
             }
-        });
-    });
+            for r in 0..R {
+                for v in 0..NV {
+                    let cp = c.add(r * ldc + 16 * v);
+                    let mut out = acc[r][v];
+                    if accumulate {
+                        out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(masks[v], cp));
+                    }
+                    _mm512_mask_storeu_ps(cp, masks[v], out);
+                }
+            }
+        }
+    }
+
+    /// AVX2 + FMA: tiles of 4 rows × 3 registers (24 columns): 12 accumulators of the 16 ymm
+    /// registers (8 rows × 1 register for a product at most 8 columns wide); the last register
+    /// of a tile is masked for a width not a multiple of 8.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn mm_avx2(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: (*const f32, usize, usize),
+        b: (*const f32, usize),
+        c: (*mut f32, usize),
+        accumulate: bool,
+    ) {
+        let mut j = 0;
+        while j < n {
+            let width = (n - j).min(24);
+            let nv = width.div_ceil(8);
+            let mr = if nv == 1 { 8 } else { 4 };
+            let mut i = 0;
+            while i < m {
+                let rows = (m - i).min(mr);
+                // SAFETY: the tile (i.., j..) of rows × width lies within the caller's shapes.
+                unsafe {
+                    let at = (a.0.add(i * a.1), a.1, a.2);
+                    let bt = (b.0.add(j), b.1);
+                    let ct = (c.0.add(i * c.1 + j), c.1);
+                    match nv {
+                        3 => rows_dispatch!(tile256, rows, 3, k, at, bt, ct, width, accumulate),
+                        2 => rows_dispatch!(tile256, rows, 2, k, at, bt, ct, width, accumulate),
+                        _ => {
+                            rows_dispatch!(wide tile256, rows, 1, k, at, bt, ct, width, accumulate)
+                        }
+                    }
+                }
+                i += rows;
+            }
+            j += width;
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile256<const R: usize, const NV: usize>(
+        k: usize,
+        (a, ars, acs): (*const f32, usize, usize),
+        (b, ldb): (*const f32, usize),
+        (c, ldc): (*mut f32, usize),
+        width: usize,
+        accumulate: bool,
+    ) {
+        let tail = (width - 8 * (NV - 1)) as i32;
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let full = _mm256_set1_epi32(-1);
+        let mut masks = [full; NV];
+        masks[NV - 1] = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail), lanes);
+        let mut acc = [[_mm256_setzero_ps(); NV]; R];
+        // SAFETY: rows of A, B and C within the tile, loads and stores masked to its width.
+        unsafe {
+            for p in 0..k {
+                let bp = b.add(p * ldb);
+                let mut bv = [_mm256_setzero_ps(); NV];
+                for v in 0..NV {
+                    bv[v] = if v + 1 < NV {
+                        _mm256_loadu_ps(bp.add(8 * v))
+                    } else {
+                        _mm256_maskload_ps(bp.add(8 * v), masks[v])
+                    };
+                }
+                for r in 0..R {
+                    let av = _mm256_set1_ps(*a.add(r * ars + p * acs));
+                    for v in 0..NV {
+                        acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+                    }
+                }
+            }
+            for r in 0..R {
+                for v in 0..NV {
+                    let cp = c.add(r * ldc + 8 * v);
+                    let mut out = acc[r][v];
+                    if accumulate {
+                        out = _mm256_add_ps(out, _mm256_maskload_ps(cp, masks[v]));
+                    }
+                    _mm256_maskstore_ps(cp, masks[v], out);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect()
+    }
+
+    /// The materialising reference, in f64: (ctx, lse, dqkv) for upstream gradient `dctx`.
+    fn reference(a: AttentionShape, qkv: &[f32], dctx: &[f32]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let (s, d, w, h) = (a.seq, a.head_dim, a.qkv_width(), a.d_model());
+        let scale = 1.0 / (d as f64).sqrt();
+        let mut ctx = vec![0.0; a.batch * s * h];
+        let mut lse = vec![0.0; a.lse_len()];
+        let mut dqkv = vec![0.0; qkv.len()];
+        let x = |row: usize, col: usize| f64::from(qkv[row * w + col]);
+        for b in 0..a.batch {
+            for i in 0..a.heads {
+                let j = i / a.group();
+                let (qc, kc, vc) = (a.q_col(i), a.k_col(j), a.v_col(j));
+                let p_idx = b * a.heads + i;
+                let mut p = vec![vec![0.0f64; s]; s];
+                for r in 0..s {
+                    let sc: Vec<f64> = (0..=r)
+                        .map(|c| {
+                            (0..d)
+                                .map(|t| x(b * s + r, qc + t) * x(b * s + c, kc + t))
+                                .sum::<f64>()
+                                * scale
+                        })
+                        .collect();
+                    let mx = sc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let sum: f64 = sc.iter().map(|v| (v - mx).exp()).sum();
+                    lse[p_idx * s + r] = mx + sum.ln();
+                    for c in 0..=r {
+                        p[r][c] = (sc[c] - mx).exp() / sum;
+                        for t in 0..d {
+                            ctx[(b * s + r) * h + qc + t] += p[r][c] * x(b * s + c, vc + t);
+                        }
+                    }
+                }
+                // Backward.
+                let g = |r: usize, t: usize| f64::from(dctx[(b * s + r) * h + qc + t]);
+                for r in 0..s {
+                    let dp: Vec<f64> = (0..=r)
+                        .map(|c| (0..d).map(|t| g(r, t) * x(b * s + c, vc + t)).sum())
+                        .collect();
+                    let dot: f64 = (0..=r).map(|c| dp[c] * p[r][c]).sum();
+                    for c in 0..=r {
+                        let ds = p[r][c] * (dp[c] - dot) * scale;
+                        for t in 0..d {
+                            dqkv[(b * s + r) * w + qc + t] += ds * x(b * s + c, kc + t);
+                            dqkv[(b * s + c) * w + kc + t] += ds * x(b * s + r, qc + t);
+                            dqkv[(b * s + c) * w + vc + t] += p[r][c] * g(r, t);
+                        }
+                    }
+                }
+            }
+        }
+        (ctx, lse, dqkv)
+    }
+
+    fn close(name: &str, got: &[f32], want: &[f64], tol: f64) {
+        assert_eq!(got.len(), want.len(), "{name} length");
+        for (n, (&g, &w)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (f64::from(g) - w).abs() <= tol * (1.0 + w.abs()),
+                "{name}[{n}]: {g} vs reference {w}"
+            );
+        }
+    }
+
+    /// Forward and backward equal the materialising reference for odd shapes, blocks that do
+    /// not divide s, s = 1, grouped-query heads, on every instruction-set path of this machine.
+    #[test]
+    fn blocked_attention_matches_the_reference() {
+        let shapes = [
+            (1, 1, 2, 2, 3),
+            (2, 7, 4, 2, 5),
+            (1, 13, 3, 1, 17),
+            (2, 9, 2, 2, 8),
+            (1, 37, 4, 1, 64),
+            (1, 40, 2, 2, 20),
+        ];
+        for (batch, seq, heads, kv_heads, head_dim) in shapes {
+            let a = AttentionShape {
+                batch,
+                seq,
+                heads,
+                kv_heads,
+                head_dim,
+            };
+            let qkv = random(batch * seq * a.qkv_width(), seq as u64, 1.5);
+            let dctx = random(batch * seq * a.d_model(), 7 + seq as u64, 1.0);
+            let (ctx_ref, lse_ref, dqkv_ref) = reference(a, &qkv, &dctx);
+            for bs in [1, 3, 4, 16, block_size(head_dim)] {
+                let mut t = Tally::new();
+                let mut lse = vec![0.0; a.lse_len()];
+                let mut ctx = vec![0.0; batch * seq * a.d_model()];
+                forward_blocked(&mut t, a, bs, &qkv, &mut lse, &mut ctx);
+                let name = format!("{a:?} block {bs}");
+                close(&format!("{name} ctx"), &ctx, &ctx_ref, 5e-5);
+                close(&format!("{name} lse"), &lse, &lse_ref, 5e-5);
+                let mut dqkv = vec![f32::NAN; qkv.len()];
+                backward_blocked(&mut t, a, bs, &qkv, &ctx, &lse, &dctx, &mut dqkv);
+                close(&format!("{name} dqkv"), &dqkv, &dqkv_ref, 1e-4);
+                let work = t.class(OpClass::Attention);
+                assert_eq!(work.flops, a.forward_flops(bs) + a.backward_flops(bs));
+                assert_eq!(work.calls, 2);
+            }
+        }
+    }
+
+    /// Every micro-kernel path gives the portable loop's product, on edge-sized tiles.
+    #[test]
+    fn every_path_computes_the_same_block_products() {
+        for (m, n, k) in [
+            (1, 1, 1),
+            (5, 17, 3),
+            (9, 64, 64),
+            (7, 80, 13),
+            (4, 24, 9),
+            (13, 33, 2),
+        ] {
+            let a = random(m * k, 1, 1.0);
+            let b = random(k * n, 2, 1.0);
+            let c0 = random(m * n, 3, 1.0);
+            let mut want = c0.clone();
+            // SAFETY: row-major buffers of the stated shapes.
+            unsafe {
+                mm_portable(
+                    m,
+                    n,
+                    k,
+                    (a.as_ptr(), k, 1),
+                    (b.as_ptr(), n),
+                    (want.as_mut_ptr(), n),
+                    true,
+                );
+            }
+            for path in Simd::available() {
+                for (accumulate, start) in [(true, &c0), (false, &vec![f32::NAN; m * n])] {
+                    let mut got = start.clone();
+                    // SAFETY: as above.
+                    unsafe {
+                        mm(
+                            path,
+                            (m, n, k),
+                            (a.as_ptr(), k, 1),
+                            (b.as_ptr(), n),
+                            (got.as_mut_ptr(), n),
+                            accumulate,
+                        );
+                    }
+                    for x in 0..m * n {
+                        let w = if accumulate { want[x] } else { want[x] - c0[x] };
+                        assert!(
+                            (got[x] - w).abs() < 1e-4,
+                            "{path:?} {m}×{n}×{k} [{x}]: {} vs {w}",
+                            got[x]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn block_size_follows_the_head_width() {
+        assert_eq!(block_size(64), 64);
+        assert_eq!(block_size(128), 32);
+        assert_eq!(block_size(256), 16);
+        assert_eq!(block_size(32), 128);
+        assert_eq!(block_size(1), 128);
+        assert_eq!(block_size(80), 48);
+    }
+
+    /// The closed form of the computed scores equals counting the blocks one by one, and is
+    /// between the causal half and the full square.
+    #[test]
+    fn computed_scores_count_the_live_blocks() {
+        for s in 1..70 {
+            for b in [1, 3, 4, 16, 64] {
+                let mut count = 0u64;
+                for q0 in (0..s).step_by(b) {
+                    let q1 = (q0 + b).min(s);
+                    for k0 in (0..s).step_by(b) {
+                        if k0 < q1 {
+                            count += ((q1 - q0) * ((k0 + b).min(s) - k0)) as u64;
+                        }
+                    }
+                }
+                assert_eq!(computed_scores(s, b), count, "s {s} b {b}");
+                assert!(count >= causal_entries(s) && count <= (s * s) as u64);
+            }
+        }
+        assert_eq!(computed_scores(7, 1), causal_entries(7));
+    }
 }

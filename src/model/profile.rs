@@ -62,7 +62,9 @@ pub struct Profile {
 
 impl Profile {
     pub fn from_transformer(w: &TransformerWorkload) -> Self {
-        let one = plan::transformer_step(&w.target, 1);
+        // The model-FLOPs convention (unfused attention over the full s² scores), not the count
+        // of costbench's own CPU kernels: the cost model prices GPU kernels (`docs/flops.md`).
+        let one = plan::transformer_model_step(&w.target, 1);
         let by = one.by_class();
         let mut per_sequence = Vec::new();
         let mut optimizer = ClassLoad {
@@ -223,7 +225,7 @@ impl Profile {
     }
 
     /// FLOPs of the attention products of one sequence (all layers, forward and backward), as
-    /// the plan counts them (full s² scores).
+    /// the model-convention plan counts them (full s² scores, `plan::transformer_model_step`).
     pub fn attention_flops(&self) -> f64 {
         self.per_sequence
             .iter()

@@ -38,7 +38,8 @@ struct BlockActs {
     n1: Vec<f32>,
     st1: Vec<f32>,
     qkv: Vec<f32>,
-    probs: Vec<f32>,
+    /// Log-sum-exp of each query row's attention scores (batch · heads · s), for backward.
+    lse: Vec<f32>,
     ctx: Vec<f32>,
     mid: Vec<f32>,
     n2: Vec<f32>,
@@ -56,7 +57,6 @@ struct Grads {
     dn: Vec<f32>,
     dqkv: Vec<f32>,
     dctx: Vec<f32>,
-    dprobs: Vec<f32>,
     dup: Vec<f32>,
     dact: Vec<f32>,
 }
@@ -146,7 +146,7 @@ impl TransformerTrainer {
                 n1: zeroed(t * h),
                 st1: zeroed(2 * t),
                 qkv: zeroed(t * a.qkv_width()),
-                probs: zeroed(a.scores_len()),
+                lse: zeroed(a.lse_len()),
                 ctx: zeroed(t * h),
                 mid: zeroed(t * h),
                 n2: zeroed(t * h),
@@ -162,7 +162,6 @@ impl TransformerTrainer {
             dn: zeroed(t * h),
             dqkv: zeroed(t * a.qkv_width()),
             dctx: zeroed(t * h),
-            dprobs: zeroed(a.scores_len()),
             dup: zeroed(t * up_w),
             dact: zeroed(t * f),
         };
@@ -278,7 +277,7 @@ impl TransformerTrainer {
                 mat_mut(&mut acts.qkv, t, qkvw),
                 false,
             );
-            attention::forward(tally, a, &acts.qkv, &mut acts.probs, &mut acts.ctx);
+            attention::forward(tally, a, &acts.qkv, &mut acts.lse, &mut acts.ctx);
             let tmp = &mut self.grads.tmp;
             matmul(
                 tally,
@@ -528,9 +527,9 @@ impl TransformerTrainer {
                 tally,
                 a,
                 &acts.qkv,
-                &acts.probs,
+                &acts.ctx,
+                &acts.lse,
                 &g.dctx,
-                &mut g.dprobs,
                 &mut g.dqkv,
             );
             {

@@ -18,6 +18,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("llama2-7b", include_str!("../../workloads/llama2-7b.toml")),
     ("llama3-8b", include_str!("../../workloads/llama3-8b.toml")),
     (
+        "llama3-8b-long",
+        include_str!("../../workloads/llama3-8b-long.toml"),
+    ),
+    (
         "mixtral-8x7b",
         include_str!("../../workloads/mixtral-8x7b.toml"),
     ),
@@ -173,6 +177,16 @@ mod tests {
             (l3.target.kv_heads, l3.target.vocab, l3.slice.vocab),
             (8, 128_256, 32_000)
         );
+        // The long-context slice: s ≥ 4,096, attention most of a layer's executed FLOPs.
+        let WorkloadKind::Transformer(long) = get("llama3-8b-long") else {
+            panic!()
+        };
+        assert_eq!(long.target, l3.target);
+        assert!(long.slice.seq_len >= 4096 && long.slice_batch == 1);
+        let by = crate::workload::plan::transformer_step(&long.slice, 1).by_class();
+        let attention = by[&crate::ops::OpClass::Attention].flops;
+        let products = by[&crate::ops::OpClass::Matmul].flops;
+        assert!(attention > products, "{attention} vs {products}");
         assert_eq!(
             crate::workload::plan::transformer_params(&l3.target) / 100_000_000,
             80
@@ -221,7 +235,7 @@ mod tests {
         assert_eq!(
             e,
             "unknown workload 'gpt5': not a bundled name (gemm-sweep, mlp-small, gpt2-124m, \
-             llama2-7b, llama3-8b, mixtral-8x7b) nor a file"
+             llama2-7b, llama3-8b, llama3-8b-long, mixtral-8x7b) nor a file"
         );
         let e = resolve("gpt2-124m.toml").unwrap_err().to_string();
         assert!(

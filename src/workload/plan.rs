@@ -5,13 +5,17 @@
 //! for; the test `executed_equals_analytic` checks that the slice's executed count (the kernels'
 //! own tally) equals this formula, which is what lets a measured slice stand for a large model.
 //!
-//! Conventions (see `docs/flops.md`): products count 2·m·n·k and the attention products are
-//! executed and counted over the full s × s score matrix, as PaLM (Chowdhery et al. 2022,
-//! App. B) and Megatron-LM (Narayanan et al. 2021, §5.1) count them; the causal softmax only
-//! touches the s·(s+1)/2 unmasked scores. Every product runs three times per step (forward, input
-//! gradient, weight gradient), so dense products total 6·(matrix parameters)·tokens, the
-//! 6N of Kaplan et al. 2020.
+//! Conventions (see `docs/flops.md`): products count 2·m·n·k. Every product runs three times
+//! per step (forward, input gradient, weight gradient), so dense products total
+//! 6·(matrix parameters)·tokens, the 6N of Kaplan et al. 2020. Attention is counted two ways:
+//! [`transformer_step`] counts what costbench's fused, blocked kernel executes (the products of
+//! the score blocks on and below the diagonal, softmax work per unmasked score, Q, K, V and O
+//! moved once); [`transformer_model_step`] counts the model-FLOPs convention the cost model
+//! applies to a target — six products over the full s × s score matrix, as PaLM (Chowdhery et
+//! al. 2022, App. B) and Megatron-LM (Narayanan et al. 2021, §5.1) count them, and a causal
+//! softmax over the s·(s+1)/2 unmasked scores.
 
+use crate::kernels::attention;
 use crate::ops::OpClass;
 use crate::ops::flops as fl;
 use crate::workload::spec::*;
@@ -293,6 +297,95 @@ impl Planner {
     }
 }
 
+impl Planner {
+    /// Attention forward and backward of every layer, counted as `count` says.
+    fn attention(&mut self, t: &TransformerShape, batch: usize, count: AttentionCount) {
+        let s = Big::size(t.seq_len);
+        let d = Big::size(t.head_dim());
+        let l = Big::size(t.layers);
+        let b = Big::size(batch);
+        let (heads, kv_heads) = (Big::size(t.heads), Big::size(t.kv_heads));
+        let pairs = b * heads;
+        let unmasked = pairs * causal_entries(s);
+        match count {
+            AttentionCount::Fused => {
+                // Per (sequence, head): the blocks of side B on and below the diagonal
+                // (`kernels::attention::computed_scores`), two products forward (S = Q·Kᵀ,
+                // O = P·V) and five backward (S again, dV = Pᵀ·dO, dP = dO·Vᵀ, dQ = dS·K,
+                // dK = dSᵀ·Q), and the softmax work per unmasked score.
+                let bs = attention::block_size(t.head_dim());
+                let computed = pairs * computed_scores(s, Big::size(bs));
+                let products = |n: u64| computed * d * (2 * n);
+                let sd = s * d;
+                // Forward: Q, K, V read and O, L written; backward: Q, K, V, O, dO, L read and
+                // dQ, dK, dV written — per head each once.
+                let fwd_bytes = b * (sd * (heads * 2 + kv_heads * 2) + heads * s) * F32;
+                let bwd_bytes = b * (sd * (heads * 4 + kv_heads * 4) + heads * s) * F32;
+                self.push(
+                    OpClass::Attention,
+                    "attention forward (fused)",
+                    products(2) + unmasked * attention::FWD_PER_SCORE,
+                    fwd_bytes,
+                    l,
+                );
+                self.push(
+                    OpClass::Attention,
+                    "attention backward (fused)",
+                    products(5) + unmasked * attention::BWD_PER_SCORE,
+                    bwd_bytes,
+                    l,
+                );
+            }
+            AttentionCount::Unfused => {
+                // Per (sequence, head): S = Q·Kᵀ (s × d · d × s), P = softmax(S), O = P·V;
+                // backward dP = dO·Vᵀ, dV = Pᵀ·dO, dS = softmax'(dP), dQ = dS·K, dK = dSᵀ·Q.
+                let attn_flops = pairs * product(s, s, d);
+                let qk_bytes = pairs * (s * d * 2 + s * s) * F32;
+                for name in [
+                    "scores Q·Kᵀ",
+                    "context P·V",
+                    "backward dP = dO·Vᵀ",
+                    "backward dV = Pᵀ·dO",
+                    "backward dQ = dS·K",
+                    "backward dK = dSᵀ·Q",
+                ] {
+                    self.push(OpClass::Attention, name, attn_flops, qk_bytes, l);
+                }
+                self.elementwise(
+                    OpClass::Softmax,
+                    "causal softmax forward",
+                    unmasked,
+                    fl::SOFTMAX_FWD,
+                    (1, 1),
+                    l,
+                );
+                self.elementwise(
+                    OpClass::Softmax,
+                    "causal softmax backward",
+                    unmasked,
+                    fl::SOFTMAX_BWD,
+                    (2, 1),
+                    l,
+                );
+            }
+        }
+    }
+}
+
+/// Scores computed per (sequence, head) by the fused kernel with block side `b`
+/// ([`crate::kernels::attention::computed_scores`], checked): with n = ⌊s/b⌋ and r = s mod b,
+/// b²·n(n+1)/2 + r·s.
+fn computed_scores(s: Big, b: Big) -> Big {
+    match (s.0, b.0) {
+        (Some(s), Some(b)) if b > 0 => {
+            let (n, r) = (Big::of(s / b), Big::of(s % b));
+            let b = Big::of(b);
+            (b * b * n * (n + Big::of(1u8))).halved() + r * Big::of(s)
+        }
+        _ => Big(None),
+    }
+}
+
 /// 2·m·n·k for one product ([`crate::ops::flops::product`], checked).
 fn product(m: Big, n: Big, k: Big) -> Big {
     Big::of(2u8) * m * n * k
@@ -354,13 +447,52 @@ fn checked_mlp_params(m: &MlpShape) -> Big {
     i * hd + square * hd * hd + hd * c
 }
 
-/// The training step of a transformer on `batch` sequences of `t.seq_len` tokens.
+/// How a step's attention is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AttentionCount {
+    /// What costbench's fused, blocked kernel (`kernels::attention`) executes: the products of
+    /// the blocks on and below the diagonal, the softmax work of the unmasked scores, and Q, K,
+    /// V, O (and their gradients) moved once.
+    Fused,
+    /// The model-FLOPs convention the cost model applies to a target (PaLM, Megatron-LM): six
+    /// products over the full s × s score matrix, and a separate causal softmax over the
+    /// s·(s+1)/2 unmasked scores (`docs/flops.md`).
+    Unfused,
+}
+
+/// The training step of a transformer on `batch` sequences of `t.seq_len` tokens, as
+/// costbench's kernels execute it (the tally of a measured step equals it call by call).
 pub fn transformer_step(t: &TransformerShape, batch: usize) -> StepPlan {
     checked_transformer_step(t, batch).expect(VALIDATED)
 }
 
 /// [`transformer_step`], or its totals when they do not fit `u64`.
 pub fn checked_transformer_step(t: &TransformerShape, batch: usize) -> Result<StepPlan, TooLarge> {
+    checked_step(t, batch, AttentionCount::Fused)
+}
+
+/// The training step of a transformer by the model-FLOPs convention of the cost model: the same
+/// ops as [`transformer_step`] except attention, counted unfused over the full s × s scores
+/// (PaLM / Megatron-LM) with its causal softmax as a class of its own. The cost model
+/// (`model::profile`) and the target's training FLOPs use this, so they do not depend on how
+/// costbench's CPU kernel happens to block its attention.
+pub fn transformer_model_step(t: &TransformerShape, batch: usize) -> StepPlan {
+    checked_transformer_model_step(t, batch).expect(VALIDATED)
+}
+
+/// [`transformer_model_step`], or its totals when they do not fit `u64`.
+pub fn checked_transformer_model_step(
+    t: &TransformerShape,
+    batch: usize,
+) -> Result<StepPlan, TooLarge> {
+    checked_step(t, batch, AttentionCount::Unfused)
+}
+
+fn checked_step(
+    t: &TransformerShape,
+    batch: usize,
+    attention: AttentionCount,
+) -> Result<StepPlan, TooLarge> {
     let params = checked_transformer_params(t);
     let s = Big::size(t.seq_len);
     let tokens = Big::size(batch) * s;
@@ -447,38 +579,7 @@ pub fn checked_transformer_step(t: &TransformerShape, batch: usize) -> Result<St
     }
     p.dense("ffn down", tokens, h, f, l);
 
-    // Attention per (sequence, head): S = Q·Kᵀ (s × d · d × s), P = softmax(S), O = P·V.
-    // Backward: dP = dO·Vᵀ, dV = Pᵀ·dO, dS = softmax'(dP), dQ = dS·K, dK = dSᵀ·Q.
-    let pairs = Big::size(batch) * Big::size(t.heads);
-    let attn_flops = pairs * product(s, s, d);
-    let qk_bytes = pairs * (s * d * 2 + s * s) * F32;
-    for name in [
-        "scores Q·Kᵀ",
-        "context P·V",
-        "backward dP = dO·Vᵀ",
-        "backward dV = Pᵀ·dO",
-        "backward dQ = dS·K",
-        "backward dK = dSᵀ·Q",
-    ] {
-        p.push(OpClass::Attention, name, attn_flops, qk_bytes, l);
-    }
-    let unmasked = pairs * causal_entries(s);
-    p.elementwise(
-        OpClass::Softmax,
-        "causal softmax forward",
-        unmasked,
-        fl::SOFTMAX_FWD,
-        (1, 1),
-        l,
-    );
-    p.elementwise(
-        OpClass::Softmax,
-        "causal softmax backward",
-        unmasked,
-        fl::SOFTMAX_BWD,
-        (2, 1),
-        l,
-    );
+    p.attention(t, batch, attention);
 
     // Two residual additions per layer forward; backward merges the two gradient paths at
     // each of them inside the norm backward above.
@@ -613,14 +714,17 @@ fn checked_transformer_memory_bytes(t: &TransformerShape, batch: usize) -> Big {
         Activation::Gelu => f * 2,
         Activation::Swiglu => f * 3,
     };
-    let scores = Big::size(batch) * Big::size(t.heads) * s * s;
-    // Kept per layer: input, two norm outputs, QKV, attention probabilities, context, the
+    // The attention's log-sum-exp per query row; nothing of size s² (the kernel is fused).
+    let lse = Big::size(batch) * Big::size(t.heads) * s;
+    // Kept per layer: input, two norm outputs, QKV, the attention's log-sum-exp, context, the
     // mid-layer residual, FFN pre- and post-activation.
-    let per_layer = tokens * (h * 5 + kvw * 2 + ffn_cols) + scores;
-    // Transient in backward: logits and their gradient, two score-sized buffers, and a few
+    let per_layer = tokens * (h * 5 + kvw * 2 + ffn_cols) + lse;
+    // Transient in backward: logits and their gradient, the attention backward's packed copies
+    // (Q and dO per query head, K, Kᵀ and Vᵀ per K/V head, and D = rowsum(dO ∘ O)), and a few
     // token-by-widest gradient buffers.
     let widest = h.max(f).max(h + kvw * 2) * 2;
-    let transient = tokens * v * 2 + scores * 2 + tokens * widest * 4;
+    let attention_packs = tokens * (h * 2 + kvw * 3) + lse;
+    let transient = tokens * v * 2 + attention_packs + tokens * widest * 4;
     (checked_transformer_params(t) * 4 + Big::size(t.layers) * per_layer + transient) * F32
 }
 
@@ -664,7 +768,7 @@ pub fn palm_flops_per_token(t: &TransformerShape) -> f64 {
 /// model (Llama 3 405B at 16M tokens is ~4e19 FLOPs) does not fit the plan's u64 counters, one
 /// sequence does.
 pub fn target_training_flops(w: &TransformerWorkload) -> f64 {
-    let one = transformer_step(&w.target, 1);
+    let one = transformer_model_step(&w.target, 1);
     let optimizer = one
         .by_class()
         .get(&OpClass::Optimizer)
@@ -738,13 +842,13 @@ mod tests {
     }
 
     /// The dense products of a step are 6 × (matrix parameters) × tokens, and the attention
-    /// products are PaLM's 12·l·h·s per token: the executed formula and the published
-    /// conventions agree where they should.
+    /// products of the model convention are PaLM's 12·l·h·s per token: the formula and the
+    /// published conventions agree where they should.
     #[test]
     fn step_products_follow_6n_and_palm_conventions() {
         let shape = gpt(12, 768, 12, 1024);
         let batch = 2;
-        let step = transformer_step(&shape, batch);
+        let step = transformer_model_step(&shape, batch);
         let by = step.by_class();
         let tokens = (batch * shape.seq_len) as u64;
         let h = shape.d_model as u64;
@@ -755,5 +859,41 @@ mod tests {
         assert_eq!(by[&OpClass::Matmul].flops, 6 * matrix_params * tokens);
         let palm_attention = 12 * shape.layers as u64 * h * shape.seq_len as u64 * tokens;
         assert_eq!(by[&OpClass::Attention].flops, palm_attention);
+    }
+
+    /// The executed step differs from the model convention only in attention: the fused kernel
+    /// computes the 64 × 64 blocks on and below the diagonal (d = 64) — seven products over
+    /// s²/2 + 32·s scores instead of six over s² — has no separate softmax class, and moves
+    /// no s² bytes.
+    #[test]
+    fn executed_attention_is_the_fused_kernels_blocks() {
+        let shape = gpt(2, 256, 4, 1024);
+        let (fused, model) = (
+            transformer_step(&shape, 3),
+            transformer_model_step(&shape, 3),
+        );
+        let (f, m) = (fused.by_class(), model.by_class());
+        for class in OpClass::ALL {
+            if !matches!(class, OpClass::Attention | OpClass::Softmax) {
+                assert_eq!(f.get(&class), m.get(&class), "{class:?}");
+            }
+        }
+        assert!(!f.contains_key(&OpClass::Softmax));
+        let (s, d, pairs, l) = (1024u64, 64u64, 3 * 4u64, 2u64);
+        let computed = s * s / 2 + 32 * s;
+        let unmasked = s * (s + 1) / 2;
+        let attn = f[&OpClass::Attention];
+        assert_eq!(attn.flops, l * pairs * (14 * computed * d + 8 * unmasked));
+        assert_eq!(attn.calls, 2 * l);
+        assert_eq!(attn.bytes, l * 3 * (s * d * 48 + 8 * s) * 4);
+        // Memory is linear in the sequence length: doubling s about doubles it (s² would
+        // quadruple the attention's share).
+        let long = |s| transformer_memory_bytes(&gpt(2, 256, 4, s), 1) as f64;
+        assert!(
+            long(8192) < 2.2 * long(4096),
+            "{} {}",
+            long(8192),
+            long(4096)
+        );
     }
 }
