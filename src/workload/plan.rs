@@ -282,16 +282,29 @@ impl Planner {
     /// kernel (`kernels::loss::forward_backward`: each logit read once, its gradient written
     /// once in its place), and the AdamW update, which reads weight, gradient and both moments
     /// and writes weight and both moments.
-    fn loss_and_update(&mut self, logits: Big) {
+    /// The loss over `logits` and the optimizer: the cross-entropy `fused` into one kernel (as
+    /// costbench executes it: the logits read once, their gradient written once) or as two
+    /// passes (the cost model's convention).
+    fn loss_and_update(&mut self, logits: Big, fused: bool) {
         let once = Big::of(1u8);
-        self.elementwise(
-            OpClass::Loss,
-            "cross-entropy forward and backward (fused)",
-            logits,
-            fl::XENT_FWD + fl::XENT_BWD,
-            (1, 1),
-            once,
-        );
+        if fused {
+            self.elementwise(
+                OpClass::Loss,
+                "cross-entropy forward and backward (fused)",
+                logits,
+                fl::XENT_FWD + fl::XENT_BWD,
+                (1, 1),
+                once,
+            );
+        } else {
+            let xent = [
+                ("cross-entropy forward", fl::XENT_FWD, (1, 0)),
+                ("cross-entropy backward", fl::XENT_BWD, (1, 1)),
+            ];
+            for (name, per_element, arrays) in xent {
+                self.elementwise(OpClass::Loss, name, logits, per_element, arrays, once);
+            }
+        }
         let params = self.params;
         self.elementwise(OpClass::Optimizer, "adamw", params, fl::ADAMW, (4, 3), once);
     }
@@ -299,7 +312,7 @@ impl Planner {
 
 impl Planner {
     /// Attention forward and backward of every layer, counted as `count` says.
-    fn attention(&mut self, t: &TransformerShape, batch: usize, count: AttentionCount) {
+    fn attention(&mut self, t: &TransformerShape, batch: usize, count: StepCount) {
         let s = Big::size(t.seq_len);
         let d = Big::size(t.head_dim());
         let l = Big::size(t.layers);
@@ -308,7 +321,7 @@ impl Planner {
         let pairs = b * heads;
         let unmasked = pairs * causal_entries(s);
         match count {
-            AttentionCount::Fused => {
+            StepCount::Executed => {
                 // Per (sequence, head): the blocks of side B on and below the diagonal
                 // (`kernels::attention::computed_scores`), two products forward (S = Q·Kᵀ,
                 // O = P·V) and five backward (S again, dV = Pᵀ·dO, dP = dO·Vᵀ, dQ = dS·K,
@@ -336,7 +349,7 @@ impl Planner {
                     l,
                 );
             }
-            AttentionCount::Unfused => {
+            StepCount::Model => {
                 // Per (sequence, head): S = Q·Kᵀ (s × d · d × s), P = softmax(S), O = P·V;
                 // backward dP = dO·Vᵀ, dV = Pᵀ·dO, dS = softmax'(dP), dQ = dS·K, dK = dSᵀ·Q.
                 let attn_flops = pairs * product(s, s, d);
@@ -447,17 +460,22 @@ fn checked_mlp_params(m: &MlpShape) -> Big {
     i * hd + square * hd * hd + hd * c
 }
 
-/// How a step's attention is counted.
+/// How a step is counted: as costbench's CPU kernels execute it, or by the convention the cost
+/// model applies to every target, which must not move when a CPU kernel is fused or blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AttentionCount {
-    /// What costbench's fused, blocked kernel (`kernels::attention`) executes: the products of
-    /// the blocks on and below the diagonal, the softmax work of the unmasked scores, and Q, K,
-    /// V, O (and their gradients) moved once.
-    Fused,
+enum StepCount {
+    /// What costbench's kernels execute. Attention: the fused, blocked kernel
+    /// (`kernels::attention`): the products of the blocks on and below the diagonal, the softmax
+    /// work of the unmasked scores, and Q, K, V, O (and their gradients) moved once. The loss:
+    /// one fused softmax-cross-entropy forward and backward. Each block norm's backward merges the
+    /// residual path's gradient (`norm::backward_add`), in place of the backward residual
+    /// additions.
+    Executed,
     /// The model-FLOPs convention the cost model applies to a target (PaLM, Megatron-LM): six
-    /// products over the full s × s score matrix, and a separate causal softmax over the
-    /// s·(s+1)/2 unmasked scores (`docs/flops.md`).
-    Unfused,
+    /// attention products over the full s × s score matrix, a separate causal softmax over the
+    /// s·(s+1)/2 unmasked scores, the cross-entropy's forward and backward as two passes, and
+    /// the norms' and residuals' backward as separate ops (`docs/flops.md`).
+    Model,
 }
 
 /// The training step of a transformer on `batch` sequences of `t.seq_len` tokens, as
@@ -468,7 +486,7 @@ pub fn transformer_step(t: &TransformerShape, batch: usize) -> StepPlan {
 
 /// [`transformer_step`], or its totals when they do not fit `u64`.
 pub fn checked_transformer_step(t: &TransformerShape, batch: usize) -> Result<StepPlan, TooLarge> {
-    checked_step(t, batch, AttentionCount::Fused)
+    checked_step(t, batch, StepCount::Executed)
 }
 
 /// The training step of a transformer by the model-FLOPs convention of the cost model: the same
@@ -485,13 +503,13 @@ pub fn checked_transformer_model_step(
     t: &TransformerShape,
     batch: usize,
 ) -> Result<StepPlan, TooLarge> {
-    checked_step(t, batch, AttentionCount::Unfused)
+    checked_step(t, batch, StepCount::Model)
 }
 
 fn checked_step(
     t: &TransformerShape,
     batch: usize,
-    attention: AttentionCount,
+    count: StepCount,
 ) -> Result<StepPlan, TooLarge> {
     let params = checked_transformer_params(t);
     let s = Big::size(t.seq_len);
@@ -536,6 +554,7 @@ fn checked_step(
     // more array read, one more FLOP per element), which takes the place of the backward
     // residual additions; the final norm's backward has no residual to merge.
     let norms = l * 2 + once;
+    let merged = count == StepCount::Executed;
     p.push(
         OpClass::Norm,
         "norm forward",
@@ -548,15 +567,17 @@ fn checked_step(
         "norm backward",
         th * norm_bwd,
         (th * 3 + h * norm_params) * F32,
-        once,
+        if merged { once } else { norms },
     );
-    p.push(
-        OpClass::Norm,
-        "norm backward + residual merge (fused)",
-        th * (norm_bwd + fl::RESIDUAL),
-        (th * 4 + h * norm_params) * F32,
-        l * 2,
-    );
+    if merged {
+        p.push(
+            OpClass::Norm,
+            "norm backward + residual merge (fused)",
+            th * (norm_bwd + fl::RESIDUAL),
+            (th * 4 + h * norm_params) * F32,
+            l * 2,
+        );
+    }
 
     // Per layer: fused QKV, output projection, FFN.
     p.dense("qkv", tokens, h + kvw * 2, h, l);
@@ -579,22 +600,22 @@ fn checked_step(
     }
     p.dense("ffn down", tokens, h, f, l);
 
-    p.attention(t, batch, attention);
+    p.attention(t, batch, count);
 
     // Two residual additions per layer forward; backward merges the two gradient paths at
-    // each of them inside the norm backward above.
-    p.elementwise(
-        OpClass::Residual,
-        "residual forward",
-        th,
-        fl::RESIDUAL,
-        (2, 1),
-        l * 2,
-    );
+    // each of them: executed inside the norm backward above, by the model as additions.
+    let residuals: &[&str] = if merged {
+        &["residual forward"]
+    } else {
+        &["residual forward", "residual backward"]
+    };
+    for &name in residuals {
+        p.elementwise(OpClass::Residual, name, th, fl::RESIDUAL, (2, 1), l * 2);
+    }
 
     // Output head, loss and update.
     p.dense("output head", tokens, v, h, once);
-    p.loss_and_update(tokens * v);
+    p.loss_and_update(tokens * v, merged);
     p.finish()
 }
 
@@ -621,7 +642,7 @@ pub fn checked_mlp_step(m: &MlpShape, batch: usize) -> Result<StepPlan, TooLarge
     }
     p.dense("output layer", b, classes, hd, once);
     p.gelu(b * hd, Big::size(m.hidden_layers));
-    p.loss_and_update(b * classes);
+    p.loss_and_update(b * classes, true);
     p.finish()
 }
 
@@ -874,11 +895,34 @@ mod tests {
         );
         let (f, m) = (fused.by_class(), model.by_class());
         for class in OpClass::ALL {
-            if !matches!(class, OpClass::Attention | OpClass::Softmax) {
+            if !matches!(
+                class,
+                OpClass::Attention
+                    | OpClass::Softmax
+                    | OpClass::Loss
+                    | OpClass::Norm
+                    | OpClass::Residual
+            ) {
                 assert_eq!(f.get(&class), m.get(&class), "{class:?}");
             }
         }
         assert!(!f.contains_key(&OpClass::Softmax));
+        // The fused loss and the norm backward that merges the residual path execute the same
+        // FLOPs as the model's separate passes and move fewer bytes.
+        let tokens = 3 * 1024u64;
+        let (fl, ml) = (f[&OpClass::Loss], m[&OpClass::Loss]);
+        assert_eq!(fl.flops, ml.flops);
+        assert_eq!((fl.calls, ml.calls), (1, 2));
+        assert_eq!(ml.bytes - fl.bytes, tokens * 50257 * 4, "one read of the logits saved");
+        let merged = |c: OpClass| f[&c].flops;
+        let model = |c: OpClass| m[&c].flops;
+        assert_eq!(
+            merged(OpClass::Norm) + merged(OpClass::Residual),
+            model(OpClass::Norm) + model(OpClass::Residual)
+        );
+        assert_eq!(m[&OpClass::Residual].calls, 2 * f[&OpClass::Residual].calls);
+        assert!(f[&OpClass::Norm].bytes + f[&OpClass::Residual].bytes < m[&OpClass::Norm].bytes + m[&OpClass::Residual].bytes);
+
         let (s, d, pairs, l) = (1024u64, 64u64, 3 * 4u64, 2u64);
         let computed = s * s / 2 + 32 * s;
         let unmasked = s * (s + 1) / 2;
