@@ -169,8 +169,8 @@ impl Shared {
     }
 }
 
-/// Forward with the block side of [`block_size`]: `ctx` (tokens × h) receives softmax(Q·Kᵀ/√d
-/// + causal mask)·V per head, `lse` (batch · heads · s, pair-major) the log-sum-exp of each
+/// Forward with the block side of [`block_size`]: `ctx` (tokens × h) receives the causal
+/// softmax(Q·Kᵀ/√d)·V per head, `lse` (batch · heads · s, pair-major) the log-sum-exp of each
 /// query row's scaled scores.
 pub fn forward(
     tally: &mut Tally,
