@@ -85,7 +85,9 @@ impl Entry<'_> {
     fn provenance(&self) -> String {
         let e = self.figure.metric.estimate;
         match self.figure.basis {
-            Basis::Measured { samples: None } if self.figure.metric.id.starts_with("count.") => {
+            Basis::Measured { samples: None }
+                if self.figure.metric.kind() == crate::report::schema::MetricKind::ExactForBinary =>
+            {
                 "measured: one step counted under valgrind's Cachegrind (run --counts), exact for this binary".to_string()
             }
             Basis::Measured { samples: None } => {
