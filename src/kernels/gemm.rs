@@ -8,23 +8,52 @@ use super::{OpClass, Tally};
 use ndarray::{ArrayView2, ArrayViewMut2, s};
 
 /// Element types the product kernel runs on.
-pub trait Element: Copy + Send + Sync + 'static {
+pub trait Element: Copy + Send + Sync + std::ops::Add<Output = Self> + 'static {
     const ZERO: Self;
     const ONE: Self;
     const BYTES: u64;
+    /// Runs `f` on this thread's two scratch buffers of at least `a` and `c` elements (the
+    /// column-major copies of [`column_major_route`]), which grow and are then reused, so a
+    /// training step allocates them in its warm-up only.
+    fn with_scratch<R>(a: usize, c: usize, f: impl FnOnce(&mut [Self], &mut [Self]) -> R) -> R;
 }
 
-impl Element for f32 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-    const BYTES: u64 = 4;
+macro_rules! element {
+    ($t:ty, $bytes:expr) => {
+        impl Element for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const BYTES: u64 = $bytes;
+            fn with_scratch<R>(
+                a: usize,
+                c: usize,
+                f: impl FnOnce(&mut [Self], &mut [Self]) -> R,
+            ) -> R {
+                thread_local! {
+                    static SCRATCH: std::cell::RefCell<(Vec<$t>, Vec<$t>)> =
+                        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+                }
+                SCRATCH.with(|s| {
+                    // A product inside a product never happens (gemm calls no user code), but a
+                    // re-entrant borrow must not panic: it gets fresh buffers instead.
+                    let Ok(mut s) = s.try_borrow_mut() else {
+                        return f(&mut vec![0.0; a], &mut vec![0.0; c]);
+                    };
+                    let (sa, sc) = &mut *s;
+                    if sa.len() < a {
+                        sa.resize(a, 0.0);
+                    }
+                    if sc.len() < c {
+                        sc.resize(c, 0.0);
+                    }
+                    f(&mut sa[..a], &mut sc[..c])
+                })
+            }
+        }
+    };
 }
-
-impl Element for f64 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-    const BYTES: u64 = 8;
-}
+element!(f32, 4);
+element!(f64, 8);
 
 /// Below this many multiply-adds a product runs on one thread: splitting a small product
 /// across cores costs more than it gains (two threads pay off from about 256³ on
@@ -177,6 +206,189 @@ fn product_until<T: Element>(
     true
 }
 
+/// Whether `c = a · b` takes [`column_major_route`]: `b` column-major, `c` row-major, and the
+/// product doing at least [`ROUTE_MIN_FLOPS_PER_MOVE`] FLOPs per element the two copies move.
+///
+/// gemm 0.19 (a column-major library: a row-major output is computed as `cᵀ = bᵀ·aᵀ`) packs its
+/// left operand slowly when that operand is row-major, which is what a column-major `b` becomes.
+/// Every backward input gradient `dY·Wᵀ` of a training step, and a tied output head `X·Eᵀ`, is such
+/// a product. Measured on a 2-core AVX-512 Zen 4 (`tools/gemm-shapes`, GFLOP/s, 1 / 2 threads):
+/// 256×4096·(22016×4096)ᵀ 74 / 137 as given, against 104 / 206 for the same product with a
+/// row-major `b`; 256×768·(3072×768)ᵀ 70 / 96 against 104 / 206. With `a` and `c` column-major
+/// too, a column-major `b` runs at full speed (all column-major: 104 / 208), so this route
+/// copies `a` into column-major order, lets gemm write a column-major `c`, and copies that back:
+/// two copies of the small operands (the activations, m = tokens), never of the weights.
+fn column_major_route<T>(a: &ArrayView2<T>, b: &ArrayView2<T>, c: &ArrayViewMut2<T>) -> bool {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let b_column_major = b.strides()[0] == 1 && b.strides()[1] != 1;
+    let c_row_major = c.strides()[1] == 1 && c.strides()[0] != 1;
+    // 2·m·n·k FLOPs against m·k + m·n elements copied (each read and written once).
+    let flops_per_move = (n * k) as f64 / (n + k) as f64 * 2.0;
+    b_column_major
+        && c_row_major
+        && (2..=ROUTE_MAX_ROWS).contains(&m)
+        && flops_per_move >= ROUTE_MIN_FLOPS_PER_MOVE
+}
+
+/// gemm's slow case is a short product: with m = 1,024 rows (the gpt2-124m slice's tokens) the
+/// same column-major right operands run at full speed (2 threads, GFLOP/s: the tied
+/// head 1024×768·(50257×768)ᵀ 198, the input gradients 156–189), and the route's copies of a 1,024-row output (a
+/// 1024 × 50,257 head: 206 MB each way) cost more than they save: the whole slice stepped 6%
+/// slower with the route at every m. At m = 256 (batch × sequence of the Llama slices and of a
+/// 4 × 64 GPT-2 batch) the route gains 7–9% of the whole step. Between the two nothing was
+/// measured, so the bound sits nearer the measured gain.
+const ROUTE_MAX_ROWS: usize = 384;
+
+/// Below this many FLOPs per copied element the route's copies are not worth it: a copy moves
+/// about a billion elements a second per core, the product runs at about a hundred GFLOP/s per
+/// core, so at 128 the copies cost at most about a tenth of the product's time, while the route
+/// saves about a third. The step's products are far above it (768-wide GPT-2: 768; 4096-wide
+/// Llama: 4096); the narrow products of tests and of `mlp-small`'s head are below or near it.
+const ROUTE_MIN_FLOPS_PER_MOVE: f64 = 128.0;
+
+/// Side of the copies' tiles: a 16 × 16 tile of f32 is 16 cache lines each way.
+const TILE: usize = 16;
+
+/// `c (+)= a · b` by way of column-major copies of `a` and `c` (see [`column_major_route`]).
+fn call_gemm_column_major<T: Element>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    c: ArrayViewMut2<T>,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let parallel = !matches!(parallelism, gemm::Parallelism::None);
+    T::with_scratch(m * k, m * n, |at, ct| {
+        // at[p·m + i] = a[i, p]: column-major a, m contiguous rows per column.
+        copy_transposed(a.t(), at, parallel);
+        // SAFETY: `at` holds m × k elements (column-major, leading dimension m), `ct` m × n
+        // (column-major, leading dimension m), `b` is a valid view; the three do not overlap.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                ct.as_mut_ptr(),
+                m as isize,
+                1,
+                false,
+                at.as_ptr(),
+                m as isize,
+                1,
+                b.as_ptr(),
+                b.strides()[1],
+                b.strides()[0],
+                T::ONE,
+                T::ONE,
+                false,
+                false,
+                false,
+                parallelism,
+            );
+        }
+        // c[i, j] (+)= ct[j·m + i].
+        let ct = ndarray::ArrayView2::from_shape((n, m), &ct[..]).expect("m × n scratch");
+        add_transposed(ct, c, accumulate, parallel);
+    });
+}
+
+/// `dst` ← `src` in row-major order, where `src` is any (strided) view: `dst[r·cols + q] =
+/// `src[r, q]`. Called with `src = x.t()`, it writes `x` in column-major order.
+fn copy_transposed<T: Element>(src: ArrayView2<T>, dst: &mut [T], parallel: bool) {
+    let (rows, cols) = src.dim();
+    let dst = &mut dst[..rows * cols];
+    let (sr, sq) = (src.strides()[0], src.strides()[1]);
+    // SAFETY: `src` is valid for rows × cols elements at its strides, `dst` holds rows × cols
+    // contiguous elements and is borrowed mutably, so the two do not overlap.
+    unsafe {
+        copy_strided(
+            src.as_ptr(),
+            (sr, sq),
+            dst.as_mut_ptr(),
+            (cols as isize, 1),
+            (rows, cols),
+            false,
+            parallel,
+        )
+    };
+}
+
+/// `c[i, j] = ct[j, i]` (or `+=` when `accumulate`), for a row-major `c`.
+fn add_transposed<T: Element>(
+    ct: ArrayView2<T>,
+    mut c: ArrayViewMut2<T>,
+    accumulate: bool,
+    parallel: bool,
+) {
+    let (rows, cols) = c.dim();
+    let src = ct.t();
+    let (sr, sq) = (src.strides()[0], src.strides()[1]);
+    let (dr, dq) = (c.strides()[0], c.strides()[1]);
+    // SAFETY: `ct` is a valid rows × cols view once transposed, `c` a valid rows × cols view
+    // borrowed mutably (so not overlapping `ct`, which lives in this thread's scratch).
+    unsafe {
+        copy_strided(
+            src.as_ptr(),
+            (sr, sq),
+            c.as_mut_ptr(),
+            (dr, dq),
+            (rows, cols),
+            accumulate,
+            parallel,
+        )
+    };
+}
+
+/// `dst[r·dr + q·dq] (+)= src[r·sr + q·sq]` for `r < rows`, `q < cols`, in [`TILE`] × [`TILE`]
+/// tiles (so the strided side's cache lines are reused across a tile), parallel over blocks of
+/// rows. Raw pointers because the copies must run at memory speed: indexed views cost a bounds
+/// check and a stride multiply per element, which made the copies of a 256 × 50,257 output
+/// cost more than the route saved (measured as in [`column_major_route`]).
+///
+/// # Safety
+/// `src` and `dst` must be valid for `rows × cols` elements at their strides, the `dst`
+/// elements distinct, and the two regions must not overlap.
+unsafe fn copy_strided<T: Element>(
+    src: *const T,
+    (sr, sq): (isize, isize),
+    dst: *mut T,
+    (dr, dq): (isize, isize),
+    (rows, cols): (usize, usize),
+    accumulate: bool,
+    parallel: bool,
+) {
+    let (src, dst) = (src as usize, dst as usize);
+    let block = move |r0: usize| {
+        let (src, dst) = (src as *const T, dst as *mut T);
+        let re = (r0 + 4 * TILE).min(rows);
+        for q0 in (0..cols).step_by(TILE) {
+            let qe = (q0 + TILE).min(cols);
+            for r in r0..re {
+                for q in q0..qe {
+                    let (r, q) = (r as isize, q as isize);
+                    // SAFETY: r < rows and q < cols, inside both regions (the caller's
+                    // contract); each (r, q) is written by one block only.
+                    unsafe {
+                        let v = *src.offset(r * sr + q * sq);
+                        let d = dst.offset(r * dr + q * dq);
+                        *d = if accumulate { *d + v } else { v };
+                    }
+                }
+            }
+        }
+    };
+    let starts = (0..rows).step_by(4 * TILE);
+    if parallel {
+        use rayon::prelude::*;
+        starts.collect::<Vec<_>>().into_par_iter().for_each(block);
+    } else {
+        starts.for_each(block);
+    }
+}
+
 /// One call of the `gemm` crate on views whose shapes agree.
 fn call_gemm<T: Element>(
     a: ArrayView2<T>,
@@ -185,6 +397,9 @@ fn call_gemm<T: Element>(
     accumulate: bool,
     parallelism: gemm::Parallelism,
 ) {
+    if column_major_route(&a, &b, &c) {
+        return call_gemm_column_major(a, b, c, accumulate, parallelism);
+    }
     let (m, k) = a.dim();
     let n = b.dim().1;
     let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
@@ -408,6 +623,46 @@ mod tests {
         );
         // Two chunks ran: the output is incomplete (the caller discards it).
         assert!(c.iter().any(|&x| x != k as f32));
+    }
+
+    #[test]
+    fn the_column_major_route_equals_the_direct_call() {
+        // Integer-valued f64, so both orders of summation are exact and must agree bit for bit.
+        let (m, n, k) = (37, 300, 260);
+        let a = Array2::from_shape_fn((m, k), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+        let bt = Array2::from_shape_fn((n, k), |(i, j)| ((i * 5 + j * 2) % 13) as f64 - 6.0);
+        let b = bt.t();
+        let c0 = Array2::from_shape_fn((m, n), |(i, j)| (i + j) as f64);
+        assert!(column_major_route(&a.view(), &b, &c0.clone().view_mut()));
+        let expect = naive(&a, &b.to_owned());
+        for parallelism in [gemm::Parallelism::None, gemm::Parallelism::Rayon(2)] {
+            for accumulate in [false, true] {
+                let mut c = c0.clone();
+                call_gemm(a.view(), b, c.view_mut(), accumulate, parallelism);
+                let want = if accumulate { &expect + &c0 } else { expect.clone() };
+                assert_eq!(c, want, "accumulate = {accumulate}");
+            }
+        }
+        // A strided output window (as the chunked path passes) leaves everything else alone.
+        let mut big = Array2::from_elem((m + 3, n + 5), -1.0);
+        call_gemm(
+            a.view(),
+            b,
+            big.slice_mut(s![1..m + 1, 2..n + 2]),
+            false,
+            gemm::Parallelism::Rayon(2),
+        );
+        assert_eq!(big.slice(s![1..m + 1, 2..n + 2]), expect);
+        for ((i, j), &x) in big.indexed_iter() {
+            if !(1..m + 1).contains(&i) || !(2..n + 2).contains(&j) {
+                assert_eq!(x, -1.0, "({i}, {j}) is outside the window");
+            }
+        }
+        // Narrow products, and row-major right operands, keep the direct call.
+        let narrow = Array2::<f64>::zeros((8, 8));
+        assert!(!column_major_route(&a.view(), &narrow.t(), &Array2::zeros((m, 8)).view_mut()));
+        let row_major = bt.t().as_standard_layout().into_owned();
+        assert!(!column_major_route(&a.view(), &row_major.view(), &c0.clone().view_mut()));
     }
 
     #[test]
