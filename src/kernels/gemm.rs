@@ -212,7 +212,8 @@ fn product_until<T: Element>(
 /// gemm 0.19 (a column-major library: a row-major output is computed as `cᵀ = bᵀ·aᵀ`) packs its
 /// left operand slowly when that operand is row-major, which is what a column-major `b` becomes.
 /// Every backward input gradient `dY·Wᵀ` of a training step, and a tied output head `X·Eᵀ`, is such
-/// a product. Measured on a 2-core AVX-512 Zen 4 (`tools/gemm-shapes`, GFLOP/s, 1 / 2 threads):
+/// a product. Measured on a 2-core AVX-512 Zen 4 (`docs/gemm-choice.md`, "The step's own shapes";
+/// GFLOP/s, 1 / 2 threads):
 /// 256×4096·(22016×4096)ᵀ 74 / 137 as given, against 104 / 206 for the same product with a
 /// row-major `b`; 256×768·(3072×768)ᵀ 70 / 96 against 104 / 206. With `a` and `c` column-major
 /// too, a column-major `b` runs at full speed (all column-major: 104 / 208), so this route
@@ -232,12 +233,12 @@ fn column_major_route<T>(a: &ArrayView2<T>, b: &ArrayView2<T>, c: &ArrayViewMut2
 }
 
 /// gemm's slow case is a short product: with m = 1,024 rows (the gpt2-124m slice's tokens) the
-/// same column-major right operands run at full speed (2 threads, GFLOP/s: the tied
-/// head 1024×768·(50257×768)ᵀ 198, the input gradients 156–189), and the route's copies of a 1,024-row output (a
-/// 1024 × 50,257 head: 206 MB each way) cost more than they save: the whole slice stepped 6%
-/// slower with the route at every m. At m = 256 (batch × sequence of the Llama slices and of a
-/// 4 × 64 GPT-2 batch) the route gains 7–9% of the whole step. Between the two nothing was
-/// measured, so the bound sits nearer the measured gain.
+/// same column-major right operands run at full speed (2 threads, GFLOP/s: the tied head
+/// 1024×768·(50257×768)ᵀ 198, the input gradients 156–189), and the route's copies of a
+/// 1,024-row output (a 1024 × 50,257 head: 206 MB each way) cost more than they save: the whole
+/// slice stepped 6% slower with the route at every m. At m = 256 (batch × sequence of the Llama
+/// slices and of a 4 × 64 GPT-2 batch) the route gains 3–9% of the whole step. Between the two
+/// nothing was measured, so the bound sits nearer the measured gain.
 const ROUTE_MAX_ROWS: usize = 384;
 
 /// Below this many FLOPs per copied element the route's copies are not worth it: a copy moves
