@@ -259,84 +259,39 @@ fn call_gemm_column_major<T: Element>(
     accumulate: bool,
     parallelism: gemm::Parallelism,
 ) {
+    use ndarray::ShapeBuilder;
     let (m, k) = a.dim();
     let n = b.dim().1;
     let parallel = !matches!(parallelism, gemm::Parallelism::None);
     T::with_scratch(m * k, m * n, |at, ct| {
-        // at[p·m + i] = a[i, p]: column-major a, m contiguous rows per column.
-        copy_transposed(a.t(), at, parallel);
-        // SAFETY: `at` holds m × k elements (column-major, leading dimension m), `ct` m × n
-        // (column-major, leading dimension m), `b` is a valid view; the three do not overlap.
-        unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                ct.as_mut_ptr(),
-                m as isize,
-                1,
-                false,
-                at.as_ptr(),
-                m as isize,
-                1,
-                b.as_ptr(),
-                b.strides()[1],
-                b.strides()[0],
-                T::ONE,
-                T::ONE,
-                false,
-                false,
-                false,
-                parallelism,
-            );
-        }
-        // c[i, j] (+)= ct[j·m + i].
-        let ct = ndarray::ArrayView2::from_shape((n, m), &ct[..]).expect("m × n scratch");
-        add_transposed(ct, c, accumulate, parallel);
+        let mut at = ArrayViewMut2::from_shape((m, k).f(), at).expect("m × k scratch");
+        copy_view(a, at.view_mut(), false, parallel);
+        let mut ct = ArrayViewMut2::from_shape((m, n).f(), ct).expect("m × n scratch");
+        // All three column-major: the direct call, which the route's test compares against.
+        call_gemm(at.view(), b, ct.view_mut(), false, parallelism);
+        copy_view(ct.view(), c, accumulate, parallel);
     });
 }
 
-/// `dst` ← `src` in row-major order, where `src` is any (strided) view: `dst[r·cols + q] =
-/// `src[r, q]`. Called with `src = x.t()`, it writes `x` in column-major order.
-fn copy_transposed<T: Element>(src: ArrayView2<T>, dst: &mut [T], parallel: bool) {
-    let (rows, cols) = src.dim();
-    let dst = &mut dst[..rows * cols];
+/// `dst (+)= src` for two views of one shape in any layouts.
+fn copy_view<T: Element>(
+    src: ArrayView2<T>,
+    mut dst: ArrayViewMut2<T>,
+    accumulate: bool,
+    parallel: bool,
+) {
+    assert_eq!(src.dim(), dst.dim(), "copy: shapes differ");
     let (sr, sq) = (src.strides()[0], src.strides()[1]);
-    // SAFETY: `src` is valid for rows × cols elements at its strides, `dst` holds rows × cols
-    // contiguous elements and is borrowed mutably, so the two do not overlap.
+    let (dr, dq) = (dst.strides()[0], dst.strides()[1]);
+    // SAFETY: both views are valid for their shape at their strides (ndarray guarantees it),
+    // and `dst` is borrowed mutably, so its elements are distinct and do not overlap `src`.
     unsafe {
         copy_strided(
             src.as_ptr(),
             (sr, sq),
             dst.as_mut_ptr(),
-            (cols as isize, 1),
-            (rows, cols),
-            false,
-            parallel,
-        )
-    };
-}
-
-/// `c[i, j] = ct[j, i]` (or `+=` when `accumulate`), for a row-major `c`.
-fn add_transposed<T: Element>(
-    ct: ArrayView2<T>,
-    mut c: ArrayViewMut2<T>,
-    accumulate: bool,
-    parallel: bool,
-) {
-    let (rows, cols) = c.dim();
-    let src = ct.t();
-    let (sr, sq) = (src.strides()[0], src.strides()[1]);
-    let (dr, dq) = (c.strides()[0], c.strides()[1]);
-    // SAFETY: `ct` is a valid rows × cols view once transposed, `c` a valid rows × cols view
-    // borrowed mutably (so not overlapping `ct`, which lives in this thread's scratch).
-    unsafe {
-        copy_strided(
-            src.as_ptr(),
-            (sr, sq),
-            c.as_mut_ptr(),
             (dr, dq),
-            (rows, cols),
+            src.dim(),
             accumulate,
             parallel,
         )
@@ -381,12 +336,11 @@ unsafe fn copy_strided<T: Element>(
             }
         }
     };
-    let starts = (0..rows).step_by(4 * TILE);
     if parallel {
         use rayon::prelude::*;
-        starts.collect::<Vec<_>>().into_par_iter().for_each(block);
+        (0..rows).into_par_iter().step_by(4 * TILE).for_each(block);
     } else {
-        starts.for_each(block);
+        (0..rows).step_by(4 * TILE).for_each(block);
     }
 }
 
