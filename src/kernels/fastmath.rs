@@ -110,6 +110,26 @@ pub fn sum_exp(xs: &[f32], shift: f32) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// Replaces each x of `xs` with e^(x − shift) and returns their sum, with 16 independent partial
+/// sums so the loop vectorises: [`sum_exp`] that keeps what it computes.
+#[inline(always)]
+pub fn exp_in_place_sum(xs: &mut [f32], shift: f32) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let mut chunks = xs.chunks_exact_mut(16);
+    for c in &mut chunks {
+        for i in 0..16 {
+            c[i] = exp(c[i] - shift);
+            acc[i] += c[i];
+        }
+    }
+    let mut tail = 0.0f32;
+    for v in chunks.into_remainder() {
+        *v = exp(*v - shift);
+        tail += *v;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
 /// Σ xs, with 16 partial sums so the loop vectorises.
 #[inline(always)]
 pub fn sum(xs: &[f32]) -> f32 {

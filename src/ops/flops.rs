@@ -35,9 +35,14 @@ pub const SOFTMAX_BWD: u64 = 5;
 /// Cross-entropy forward per logit: max (1), subtract (1), exp (1), sum (1).
 pub const XENT_FWD: u64 = 4;
 /// Cross-entropy backward per logit: subtract the row's log-sum-exp (1), exp (1), scale by
-/// 1/rows (1); the one-hot subtraction is one per row, not counted. A training step runs forward
-/// and backward as one fused kernel, which executes and charges `XENT_FWD + XENT_BWD`.
+/// 1/rows (1); the one-hot subtraction is one per row, not counted. The cost model's step counts
+/// the cross-entropy as these two passes.
 pub const XENT_BWD: u64 = 3;
+/// Cross-entropy forward and backward fused into one kernel, as a training step executes it
+/// (`kernels::loss::forward_backward`), per logit: the block's max (1), subtract (1), exp (1),
+/// sum (1), then times the block's factor e^(m_b − lse)/rows (1). One exp per logit where the
+/// two passes compute two; per block and per row work (one exp and a logarithm) is not counted.
+pub const XENT_FUSED: u64 = 5;
 /// AdamW per parameter: first moment (3), second moment (4), bias corrections (2), √v̂ + ε (2),
 /// divide (1), weight decay (2), learning rate (1), update (1).
 pub const ADAMW: u64 = 16;

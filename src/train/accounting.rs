@@ -121,9 +121,10 @@ proptest! {
     }
 }
 
-/// A step (whose loss kernel also leaves d(logits), fused) computes exactly the gradients of
-/// `forward` then `backward` (separate loss kernels), which the whole-model gradient check
-/// compares with finite differences; and on the same batch the same loss.
+/// A step (whose loss kernel also leaves d(logits), fused) computes the gradients of `forward`
+/// then `backward` (separate loss kernels), which the whole-model gradient check compares with
+/// finite differences; and on the same batch the same loss. Equal to rounding, not to the bit:
+/// the fused kernel computes e^(z − lse) as e^(z − m_b)·e^(m_b − lse), one exp per logit.
 #[test]
 fn fused_loss_step_gives_the_gradients_of_forward_then_backward() {
     for shape in [tiny_gpt(), tiny_llama()] {
@@ -135,9 +136,13 @@ fn fused_loss_step_gives_the_gradients_of_forward_then_backward() {
         let l1 = separate.forward(&mut tally);
         separate.backward(&mut tally);
         let l2 = fused.step(&mut tally);
-        assert_eq!(l1, l2);
+        assert!((l1 - l2).abs() <= 1e-6 * l1.abs(), "loss {l1} vs {l2}");
         for (a, b) in separate.slots_mut().iter().zip(fused.slots_mut().iter()) {
-            assert_eq!(a.g, b.g);
+            let scale = a.g.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0);
+            for (x, y) in a.g.iter().zip(&b.g) {
+                assert!((x - y).abs() <= 1e-4 * scale, "{x} vs {y} (largest {scale})");
+            }
         }
     }
 }

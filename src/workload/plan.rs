@@ -278,13 +278,11 @@ impl Planner {
         }
     }
 
-    /// The end of every step: cross-entropy forward and backward over `logits` in one fused
-    /// kernel (`kernels::loss::forward_backward`: each logit read once, its gradient written
-    /// once in its place), and the AdamW update, which reads weight, gradient and both moments
-    /// and writes weight and both moments.
-    /// The loss over `logits` and the optimizer: the cross-entropy `fused` into one kernel (as
-    /// costbench executes it: the logits read once, their gradient written once) or as two
-    /// passes (the cost model's convention).
+    /// The end of every step: the cross-entropy over `logits`, `fused` into one kernel as
+    /// costbench executes it (`kernels::loss::forward_backward`: each logit read once, its
+    /// gradient written once in its place, one exp per logit) or as two passes (the cost model's
+    /// convention); then the AdamW update, which reads weight, gradient and both moments and
+    /// writes weight and both moments.
     fn loss_and_update(&mut self, logits: Big, fused: bool) {
         let once = Big::of(1u8);
         if fused {
@@ -292,7 +290,7 @@ impl Planner {
                 OpClass::Loss,
                 "cross-entropy forward and backward (fused)",
                 logits,
-                fl::XENT_FWD + fl::XENT_BWD,
+                fl::XENT_FUSED,
                 (1, 1),
                 once,
             );
@@ -882,10 +880,10 @@ mod tests {
         assert_eq!(by[&OpClass::Attention].flops, palm_attention);
     }
 
-    /// The executed step differs from the model convention only in attention: the fused kernel
+    /// The executed step differs from the model convention in attention, where the fused kernel
     /// computes the 64 × 64 blocks on and below the diagonal (d = 64) — seven products over
     /// s²/2 + 32·s scores instead of six over s² — has no separate softmax class, and moves
-    /// no s² bytes.
+    /// no s² bytes; and in the fused loss, norm and residual kernels.
     #[test]
     fn executed_attention_is_the_fused_kernels_blocks() {
         let shape = gpt(2, 256, 4, 1024);
@@ -907,11 +905,13 @@ mod tests {
             }
         }
         assert!(!f.contains_key(&OpClass::Softmax));
-        // The fused loss and the norm backward that merges the residual path execute the same
-        // FLOPs as the model's separate passes and move fewer bytes.
+        // The fused loss computes one exp per logit (5 FLOPs where the two passes count 4 + 3)
+        // and reads the logits once; the norm backward that merges the residual path executes
+        // the same FLOPs as the model's separate passes and moves fewer bytes.
         let tokens = 3 * 1024u64;
         let (fl, ml) = (f[&OpClass::Loss], m[&OpClass::Loss]);
-        assert_eq!(fl.flops, ml.flops);
+        assert_eq!(fl.flops, tokens * 50257 * 5);
+        assert_eq!(ml.flops, tokens * 50257 * 7);
         assert_eq!((fl.calls, ml.calls), (1, 2));
         assert_eq!(ml.bytes - fl.bytes, tokens * 50257 * 4, "one read of the logits saved");
         let merged = |c: OpClass| f[&c].flops;
