@@ -66,6 +66,55 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 /// Adding and subtracting 1.5·2^23 rounds an f32 of magnitude < 2^22 to the nearest integer.
 const ROUND: f32 = 12_582_912.0;
 
+/// a·b + c, as one fused multiply-add where the build target has FMA (x86-64-v3, the default of
+/// `.cargo/config.toml`), else as a multiply and an add. Never `f32::mul_add` without FMA in
+/// hardware: that is a call into libm per element. Rust does not contract a·b + c by itself.
+#[inline(always)]
+pub fn fma(a: f32, b: f32, c: f32) -> f32 {
+    if cfg!(target_feature = "fma") {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// Σ of 16 lanes by halves (8 + 8, 4 + 4, 2 + 2, 1 + 1): three vector adds and a few shuffles
+/// once compiled, where a left-to-right sum is 15 dependent scalar adds. The partial sums of the
+/// loops below end in it.
+#[inline(always)]
+pub fn hsum(mut acc: [f32; 16]) -> f32 {
+    let mut half = 8;
+    while half > 0 {
+        for i in 0..half {
+            acc[i] += acc[i + half];
+        }
+        half /= 2;
+    }
+    acc[0]
+}
+
+/// The larger of a and b as one compare-and-select (`vmaxps`), where `f32::max` adds the
+/// instructions that make it ignore a NaN. With a NaN among the values the result may or may not
+/// be that NaN; the kernels that take a maximum then take e^(x − max) of every x, so a NaN input
+/// still reaches their result.
+#[inline(always)]
+pub fn fmax(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+/// The largest of 16 lanes, by halves as [`hsum`].
+#[inline(always)]
+pub fn hmax(mut acc: [f32; 16]) -> f32 {
+    let mut half = 8;
+    while half > 0 {
+        for i in 0..half {
+            acc[i] = fmax(acc[i], acc[i + half]);
+        }
+        half /= 2;
+    }
+    acc[0]
+}
+
 /// e^x. Inputs below −87.3 give about 1.2e-38 instead of a denormal or 0; inputs above 88
 /// give about 1.65e38 (e^88) instead of infinity.
 #[inline(always)]
@@ -73,16 +122,16 @@ const ROUND: f32 = 12_582_912.0;
 #[allow(clippy::excessive_precision)]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.3, 88.0);
-    let t = x * LOG2E + ROUND;
+    let t = fma(x, LOG2E, ROUND);
     let n = t - ROUND;
-    let r = x - n * LN2_HI - n * LN2_LO;
+    let r = fma(-n, LN2_LO, fma(-n, LN2_HI, x));
     let p = 1.987_569_1e-4_f32;
-    let p = p * r + 1.398_199_9e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
-    let p = p * r * r + r + 1.0;
+    let p = fma(p, r, 1.398_199_9e-3);
+    let p = fma(p, r, 8.333_452e-3);
+    let p = fma(p, r, 4.166_579_6e-2);
+    let p = fma(p, r, 1.666_666_5e-1);
+    let p = fma(p, r, 5.000_000_1e-1);
+    let p = fma(p * r, r, r) + 1.0;
     // 2^n from the rounding sum itself: t = 1.5·2^23 + n has the bits 0x4B40_0000 + n, whose
     // low 9 bits are n + 127 ∈ [1, 254] — integer operations only, which vectorise without the
     // range checks of a float-to-int `as` cast.
@@ -107,7 +156,7 @@ pub fn sum_exp(xs: &[f32], shift: f32) -> f32 {
         }
     }
     let tail: f32 = chunks.remainder().iter().map(|&v| exp(v - shift)).sum();
-    acc.iter().sum::<f32>() + tail
+    hsum(acc) + tail
 }
 
 /// Replaces each x of `xs` with e^(x − shift) and returns their sum, with 16 independent partial
@@ -127,7 +176,7 @@ pub fn exp_in_place_sum(xs: &mut [f32], shift: f32) -> f32 {
         *v = exp(*v - shift);
         tail += *v;
     }
-    acc.iter().sum::<f32>() + tail
+    hsum(acc) + tail
 }
 
 /// Σ xs, with 16 partial sums so the loop vectorises.
@@ -140,7 +189,7 @@ pub fn sum(xs: &[f32]) -> f32 {
             acc[i] += c[i];
         }
     }
-    acc.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>()
+    hsum(acc) + chunks.remainder().iter().sum::<f32>()
 }
 
 /// Σ a·b, with 16 partial sums so the loop vectorises.
@@ -151,12 +200,12 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 16];
     for (x, y) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
         for i in 0..16 {
-            acc[i] += x[i] * y[i];
+            acc[i] = fma(x[i], y[i], acc[i]);
         }
     }
     let done = n / 16 * 16;
     let tail: f32 = a[done..].iter().zip(&b[done..]).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+    hsum(acc) + tail
 }
 
 /// Largest element (−∞ for an empty slice), with 16 partial maxima so the loop vectorises.
@@ -166,14 +215,14 @@ pub fn max(xs: &[f32]) -> f32 {
     let mut chunks = xs.chunks_exact(16);
     for c in &mut chunks {
         for i in 0..16 {
-            acc[i] = acc[i].max(c[i]);
+            acc[i] = fmax(acc[i], c[i]);
         }
     }
     let tail = chunks
         .remainder()
         .iter()
-        .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    acc.iter().fold(tail, |m, &v| m.max(v))
+        .fold(f32::NEG_INFINITY, |m, &v| fmax(m, v));
+    fmax(hmax(acc), tail)
 }
 
 /// Σ (x − shift)², with 16 partial sums so the loop vectorises (a norm's variance).
@@ -184,7 +233,7 @@ pub fn sum_sq_dev(xs: &[f32], shift: f32) -> f32 {
     for c in &mut chunks {
         for i in 0..16 {
             let d = c[i] - shift;
-            acc[i] += d * d;
+            acc[i] = fma(d, d, acc[i]);
         }
     }
     let tail: f32 = chunks
@@ -192,7 +241,7 @@ pub fn sum_sq_dev(xs: &[f32], shift: f32) -> f32 {
         .iter()
         .map(|&v| (v - shift) * (v - shift))
         .sum();
-    acc.iter().sum::<f32>() + tail
+    hsum(acc) + tail
 }
 
 #[cfg(test)]
