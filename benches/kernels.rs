@@ -1,5 +1,6 @@
-//! Criterion benches of the product kernel at several sizes, of every other kernel at the
-//! gpt2-124m slice's shapes, and of a whole training-step slice.
+//! Criterion benches of the product kernel at several sizes and at every product shape of two
+//! bundled slices' steps, of every other kernel at the gpt2-124m slice's shapes, of attention at
+//! long sequences, and of a whole training-step slice.
 //! `cargo bench --bench kernels`; GFLOP/s is criterion's throughput in elements (= FLOPs)/s.
 
 use costbench::kernels::adamw::{self, AdamW, Slot};
@@ -245,6 +246,75 @@ fn attention_long(c: &mut Criterion) {
     group.finish();
 }
 
+/// Every product of one training step at two bundled slices' shapes, through `product_into` as
+/// the step calls it, with the operands in the step's layouts: forward X·W (both row-major);
+/// the input gradient dY·Wᵀ (W read as its column-major transpose — the shapes the column-major
+/// route of `kernels::gemm` serves when the rows are few); the weight gradient Xᵀ·dY (X read
+/// transposed); the output head likewise (tied to the embedding in GPT-2: X·Eᵀ forward).
+/// gpt2-124m's slice has 1,024 tokens, llama2-7b's 256 (its products take the route).
+/// Throughput is 2·m·n·k FLOPs; compare with `costbench probe`'s peak at the same thread count
+/// (`RAYON_NUM_THREADS`). `docs/gemm-choice.md` discusses the figures.
+fn step_products(c: &mut Criterion) {
+    let mut group = c.benchmark_group("step_products");
+    group
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sample_size(10);
+    for name in ["gpt2-124m", "llama2-7b"] {
+        let w = bundled::load_bundled(name).expect("bundled workload");
+        let WorkloadKind::Transformer(t) = &w.kind else {
+            unreachable!("{name} is a transformer")
+        };
+        let sh = &t.slice;
+        let tokens = t.slice_batch * sh.seq_len;
+        let h = sh.d_model;
+        let qkv = h + 2 * sh.kv_heads * sh.head_dim();
+        let up = match sh.activation {
+            costbench::workload::Activation::Gelu => sh.d_ff,
+            costbench::workload::Activation::Swiglu => 2 * sh.d_ff,
+        };
+        // (label, rows of the left operand as stored, its columns, right operand's columns);
+        // each weight k × n forward.
+        let layers = [
+            ("qkv", h, qkv),
+            ("out", h, h),
+            ("up", h, up),
+            ("down", sh.d_ff, h),
+        ];
+        let fill = |r: usize, c: usize| {
+            Array2::from_shape_fn((r, c), |(i, j)| ((i * 7 + j * 3) % 13) as f32 * 0.01 - 0.06)
+        };
+        let mut bench =
+            |label: String, a: ndarray::ArrayView2<f32>, b: ndarray::ArrayView2<f32>| {
+                let (m, n, k) = (a.nrows(), b.ncols(), a.ncols());
+                let mut out = Array2::<f32>::zeros((m, n));
+                group.throughput(Throughput::Elements(2 * (m * n * k) as u64));
+                group.bench_function(format!("{name} {label} ({m}x{k} . {k}x{n})"), |bench| {
+                    bench.iter(|| product_into(a, b, out.view_mut(), false, Threads::Auto))
+                });
+            };
+        for (label, k, n) in layers {
+            let (x, wt, dy) = (fill(tokens, k), fill(k, n), fill(tokens, n));
+            bench(format!("{label} forward"), x.view(), wt.view());
+            bench(format!("{label} input gradient"), dy.view(), wt.t());
+            bench(format!("{label} weight gradient"), x.t(), dy.view());
+        }
+        let (x, dl) = (fill(tokens, h), fill(tokens, sh.vocab));
+        if sh.tied_embeddings {
+            let e = fill(sh.vocab, h);
+            bench("head forward (tied)".into(), x.view(), e.t());
+            bench("head input gradient (tied)".into(), dl.view(), e.view());
+            bench("head weight gradient (tied)".into(), dl.t(), x.view());
+        } else {
+            let wh = fill(h, sh.vocab);
+            bench("head forward".into(), x.view(), wh.view());
+            bench("head input gradient".into(), dl.view(), wh.t());
+            bench("head weight gradient".into(), x.t(), dl.view());
+        }
+    }
+    group.finish();
+}
+
 fn gpt2_step(c: &mut Criterion) {
     let w = bundled::load_bundled("gpt2-124m").expect("bundled workload");
     let WorkloadKind::Transformer(t) = &w.kind else {
@@ -266,5 +336,12 @@ fn gpt2_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, products, other_kernels, attention_long, gpt2_step);
+criterion_group!(
+    benches,
+    products,
+    step_products,
+    other_kernels,
+    attention_long,
+    gpt2_step
+);
 criterion_main!(benches);
