@@ -23,7 +23,10 @@
 //!
 //! The block products run on hand-written register-blocked micro-kernels (AVX-512, AVX2 + FMA,
 //! or a portable loop; chosen at run time), on operands packed once per call into contiguous
-//! per-head copies (Q·1/√d, Kᵀ, V, …) so a block's rows never alias in the cache. They are
+//! per-head copies (Q·1/√d, V, …; Kᵀ and Vᵀ as one d × B panel per key block) so a block's rows
+//! never alias in the cache. The packing buffer is kept per thread from call to call. The
+//! forward's online softmax works on a block in three sweeps (maxima, exponentials, sums) so
+//! that its exponentials are independent of each other (see `online_softmax_body`). They are
 //! hand-written because a general product library pays its packing and dispatch on every one of
 //! the thousands of 64 × 64 × 64 block products per head; see `benches/kernels.rs`
 //! (`attention`) for the measured rates.

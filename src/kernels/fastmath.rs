@@ -187,7 +187,10 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 16];
     for (x, y) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
         for i in 0..16 {
-            acc[i] = fma(x[i], y[i], acc[i]);
+            // A multiply and an add, not `fma`: the add alone is on the loop-carried chain (3
+            // cycles, against 4 for an FMA), and with 16 lanes in one AVX-512 register the chain
+            // is what limits this loop (RMSNorm's forward was 15–25% slower with `fma`).
+            acc[i] += x[i] * y[i];
         }
     }
     let done = n / 16 * 16;
@@ -220,7 +223,7 @@ pub fn sum_sq_dev(xs: &[f32], shift: f32) -> f32 {
     for c in &mut chunks {
         for i in 0..16 {
             let d = c[i] - shift;
-            acc[i] = fma(d, d, acc[i]);
+            acc[i] += d * d; // not `fma`: see `dot`
         }
     }
     let tail: f32 = chunks
