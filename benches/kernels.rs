@@ -273,8 +273,7 @@ fn step_products(c: &mut Criterion) {
             costbench::workload::Activation::Gelu => sh.d_ff,
             costbench::workload::Activation::Swiglu => 2 * sh.d_ff,
         };
-        // (label, rows of the left operand as stored, its columns, right operand's columns);
-        // each weight k × n forward.
+        // (label, k, n) of each layer weight, k × n as the forward multiplies by it.
         let layers = [
             ("qkv", h, qkv),
             ("out", h, h),

@@ -170,12 +170,23 @@ impl Shared {
         // SAFETY: offsets are computed within the buffer's bounds by the callers.
         unsafe { self.0.add(offset) }
     }
+
+    /// The `len` floats from `offset` as a slice, so the loops over them vectorise.
+    ///
+    /// # Safety
+    /// The range must lie within the buffer, and no other live reference may touch it (the
+    /// caller argues why at each use).
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice(&self, offset: usize, len: usize) -> &mut [f32] {
+        // SAFETY: forwarded to the caller.
+        unsafe { std::slice::from_raw_parts_mut(self.at(offset), len) }
+    }
 }
 
 thread_local! {
     /// The packed copies of the last call on this thread, kept for the next one: a training step
     /// calls attention twice per layer with the same shapes, and a fresh buffer of this size
-    /// costs page faults and zeroing on every call (about 4% of a call at s = 4,096).
+    /// would be zeroed (and, past glibc's mmap threshold, page-faulted in) on every call.
     static PACKED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
@@ -378,7 +389,7 @@ pub(crate) fn forward_blocked(
                     // (p, r0 + r) of lse belong to this task (p, qb) alone.
                     let o = unsafe {
                         *lse_p.at(p * s + r0 + r) = m[r] + l[r].ln();
-                        std::slice::from_raw_parts_mut(ctx_p.at((b * s + r0 + r) * h + a.q_col(i)), d)
+                        ctx_p.slice((b * s + r0 + r) * h + a.q_col(i), d)
                     };
                     for (o, &x) in o.iter_mut().zip(&acc[r * d..(r + 1) * d]) {
                         *o = x * inv;
@@ -653,10 +664,7 @@ pub(crate) fn backward_blocked(
                         for (r, dq) in dq.chunks_exact(d).take(br).enumerate() {
                             // SAFETY: dQ rows r0..r1 of head i in sequence b are written only
                             // under the lock of (p, qb), held here.
-                            let out = unsafe {
-                                let at = dqkv_p.at((b * s + r0 + r) * w + a.q_col(i));
-                                std::slice::from_raw_parts_mut(at, d)
-                            };
+                            let out = unsafe { dqkv_p.slice((b * s + r0 + r) * w + a.q_col(i), d) };
                             for (o, &x) in out.iter_mut().zip(dq) {
                                 *o += scale * x;
                             }
@@ -668,10 +676,7 @@ pub(crate) fn backward_blocked(
                     // SAFETY: dK and dV rows c0..c1 of K/V head j in sequence b belong to this
                     // task (b, j, kb) alone; the two column ranges do not overlap.
                     let (ko, vo) = unsafe {
-                        (
-                            std::slice::from_raw_parts_mut(dqkv_p.at(row + a.k_col(j)), d),
-                            std::slice::from_raw_parts_mut(dqkv_p.at(row + a.v_col(j)), d),
-                        )
+                        (dqkv_p.slice(row + a.k_col(j), d), dqkv_p.slice(row + a.v_col(j), d))
                     };
                     ko.copy_from_slice(&dk[r * d..(r + 1) * d]);
                     vo.copy_from_slice(&dv[r * d..(r + 1) * d]);

@@ -2,10 +2,11 @@
 //!
 //! A training step runs [`forward_backward`]: the loss and d(loss)/d(logits) in one kernel that
 //! reads each row of logits from memory once and writes its gradient in place, computing one
-//! exponential per logit. The log-sum-exp is one pass (by blocks that stay in L1), and a row (the vocabulary: 50,257 floats, 200 KB for
-//! GPT-2) stays in the core's L2 cache until the gradient sweep rewrites it, so the logits, the
-//! largest memory-bound tensor of a step, cross the memory bus once each way (8 bytes per logit
-//! instead of the 12 of a forward then a backward kernel). [`forward`] and [`backward`] remain for a forward-only loss and the
+//! exponential per logit. The log-sum-exp is one pass (by blocks that stay in L1), and a row
+//! (the vocabulary: 50,257 floats, 200 KB for GPT-2) stays in the core's L2 cache until the
+//! gradient sweep rewrites it, so the logits, the largest memory-bound tensor of a step, cross
+//! the memory bus once each way (8 bytes per logit instead of the 12 of a forward then a
+//! backward kernel). [`forward`] and [`backward`] remain for a forward-only loss and the
 //! gradient checks.
 
 use super::fastmath::{self, multiversion};
