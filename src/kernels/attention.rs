@@ -22,11 +22,13 @@
 //! (head, query block) — no data race, no thread-count-sized buffers, memory linear in s.
 //!
 //! The block products run on hand-written register-blocked micro-kernels (AVX-512, AVX2 + FMA,
-//! or a portable loop; chosen at run time), on operands packed once per call into contiguous
-//! per-head copies (Q·1/√d, V, …; Kᵀ and Vᵀ as one d × B panel per key block) so a block's rows
-//! never alias in the cache. The packing buffer is kept per thread from call to call. The
+//! or a portable loop; chosen at run time), on operands packed into contiguous, cache-line
+//! aligned copies so a block's rows never alias in the cache: per call, the per-head operands
+//! every block reads (V, K, …; Kᵀ and Vᵀ as one d × B panel per key block); per task, the
+//! forward's Q·1/√d block. Packing and block buffers are kept per thread from call to call. The
 //! forward's online softmax works on a block in three sweeps (maxima, exponentials, sums) so
-//! that its exponentials are independent of each other (see `online_softmax_body`). They are
+//! that its exponentials are independent of each other (see `online_softmax_body`), and takes
+//! e^x as 2^(x·log2 e) (`fastmath::exp2`; on AVX-512 with `vscalefps`). They are
 //! hand-written because a general product library pays its packing and dispatch on every one of
 //! the thousands of 64 × 64 × 64 block products per head; see `benches/kernels.rs`
 //! (`attention`) for the measured rates.
@@ -41,6 +43,7 @@ use super::fastmath;
 use super::flops::causal_entries;
 use super::{OpClass, Tally};
 use rayon::prelude::*;
+use std::f32::consts::LOG2_E as LOG2E;
 use std::sync::Mutex;
 
 /// Forward element work per unmasked score: row maximum (1), subtract it (1), exp (1), row sum
@@ -183,26 +186,59 @@ impl Shared {
     }
 }
 
+type Pool = std::thread::LocalKey<std::cell::Cell<Vec<f32>>>;
+
 thread_local! {
     /// The packed copies of the last call on this thread, kept for the next one: a training step
     /// calls attention twice per layer with the same shapes, and a fresh buffer of this size
     /// would be zeroed (and, past glibc's mmap threshold, page-faulted in) on every call.
     static PACKED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The block buffers of a task (the forward's Q block, scores and accumulator; the
+    /// backward's P, dS, dK, dV and dQ blocks), kept for the thread's next task: allocating and
+    /// zeroing them per task cost about 1% of a forward call at s = 1,024.
+    static BLOCKS: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
-/// This thread's packing buffer with at least `n` floats, whose contents are those of an earlier
-/// call: every region a call reads, it writes first. Return it with [`return_packed`]. A nested
-/// call (none exists) would get an empty buffer and allocate, never share one.
-fn take_packed(n: usize) -> Vec<f32> {
-    let mut buffer = PACKED.take();
-    if buffer.len() < n {
-        buffer.resize(n, 0.0);
+/// Floats in one 64-byte cache line.
+const LINE: usize = 16;
+
+/// This thread's buffer of `pool` with at least `n` floats from a cache-line-aligned start,
+/// whose contents are those of an earlier use: every region a user reads, it writes first. Give
+/// it back with [`give`]. A nested use (none exists) would get an empty buffer and allocate,
+/// never share one.
+fn take(pool: &'static Pool, n: usize) -> Vec<f32> {
+    let mut buffer = pool.take();
+    if buffer.len() < n + LINE {
+        buffer.resize(n + LINE, 0.0);
     }
     buffer
 }
 
-fn return_packed(buffer: Vec<f32>) {
-    PACKED.set(buffer);
+fn give(pool: &'static Pool, buffer: Vec<f32>) {
+    pool.set(buffer);
+}
+
+/// `v` from its first cache-line-aligned element on (buffers from [`take`] have LINE floats to
+/// spare): a 64-byte AVX-512 load from an address 16 bytes into a line (where the allocator
+/// puts a `Vec`'s data) touches two lines.
+fn aligned(v: &mut [f32]) -> &mut [f32] {
+    let off = v.as_ptr().align_offset(LINE * 4).min(LINE);
+    &mut v[off..]
+}
+
+/// Splits `v` into consecutive slices of the given lengths, each starting on a cache line
+/// (lengths are rounded up to whole lines; `v` must hold their sum).
+fn carve<const N: usize>(mut v: &mut [f32], lens: [usize; N]) -> [&mut [f32]; N] {
+    lens.map(|n| {
+        let (head, tail) = std::mem::take(&mut v).split_at_mut(n.div_ceil(LINE) * LINE);
+        v = tail;
+        &mut head[..n]
+    })
+}
+
+/// Floats [`carve`] needs for these lengths.
+fn carved_len(lens: &[usize]) -> usize {
+    lens.iter().map(|n| n.div_ceil(LINE) * LINE).sum()
 }
 
 /// Forward with the block side of [`block_size`]: `ctx` (tokens × h) receives the causal
@@ -258,23 +294,35 @@ fn pack_transposed(
 ) {
     // By tiles of 16 rows × d columns: the tile's source (16 row segments) stays in L1 while it
     // is written out 16 contiguous floats at a time; element by element, each source row
-    // scattered its d values over d panel rows (the pack took 4% of a forward call at s = 1,024).
-    // A tile never crosses a panel: it ends at the panel's end (tests use block sides that are
-    // not multiples of 16).
+    // scattered its d values over d panel rows. A tile never crosses a panel: it ends at the
+    // panel's end (tests use block sides that are not multiples of 16).
     const TILE: usize = 16;
     let mut r0 = 0;
     while r0 < s {
         let c0 = r0 % bs;
         let rows = TILE.min(s - r0).min(bs - c0);
         let panel = &mut dst[r0 / bs * bs * d..];
-        let mut column = [0.0f32; TILE];
-        for k in 0..d {
-            for (t, v) in column[..rows].iter_mut().enumerate() {
-                *v = src[(r0 + t) * stride + col + k];
+        // 16 columns of the tile at a time through a 16 × 16 block on the stack: its 256
+        // scalar stores are done before the first of its rows is read back as a vector (one
+        // column at a time, every vector read waited for the 16 stores just before it, which the
+        // store buffer cannot forward: 60% of the pack's time).
+        let mut block = [[0.0f32; TILE]; TILE];
+        for k0 in (0..d).step_by(TILE) {
+            let cols = TILE.min(d - k0);
+            for t in 0..rows {
+                let row = &src[(r0 + t) * stride + col + k0..][..cols];
+                for (kk, &x) in row.iter().enumerate() {
+                    block[kk][t] = x;
+                }
             }
-            // A loop, not `copy_from_slice`: that calls memmove for 16 floats.
-            for (o, &v) in panel[k * bs + c0..].iter_mut().zip(&column[..rows]) {
-                *o = v;
+            for (kk, column) in block[..cols].iter().enumerate() {
+                let out = &mut panel[(k0 + kk) * bs + c0..][..rows];
+                match <&mut [f32; TILE]>::try_from(&mut *out) {
+                    // A whole tile row as one fixed-size copy (a copy of run-time length
+                    // became a call to memmove per 16 floats).
+                    Ok(out) => *out = *column,
+                    Err(_) => out.copy_from_slice(&column[..rows]),
+                }
             }
         }
         r0 += rows;
@@ -307,18 +355,14 @@ pub(crate) fn forward_blocked(
             if s == 0 || a.pairs() == 0 || d == 0 {
                 return;
             }
-            // Packed per head: Q/√d (s × d) per query head, Kᵀ (d × bs panels) and V (s × d) per K/V
-            // head.
+            // Packed per K/V head: Kᵀ (d × bs panels) and V (s × d), which every query block of
+            // the head reads. Each task packs its own Q block (times 1/√d) into its block buffer,
+            // where it stays in cache for all its key blocks.
             let panels = s.div_ceil(bs) * bs * d;
-            let (q_len, kv_len) = (a.pairs() * s * d, a.kv_pairs() * s * d);
-            let mut packed = take_packed(q_len + a.kv_pairs() * panels + kv_len);
-            let (qp, rest) = packed.split_at_mut(q_len);
-            let (kt, rest) = rest.split_at_mut(a.kv_pairs() * panels);
+            let kv_len = a.kv_pairs() * s * d;
+            let mut packed = take(&PACKED, a.kv_pairs() * panels + kv_len);
+            let (kt, rest) = aligned(&mut packed).split_at_mut(a.kv_pairs() * panels);
             let vp = &mut rest[..kv_len];
-            qp.par_chunks_mut(s * d).enumerate().for_each(|(p, dst)| {
-                let (b, i) = (p / a.heads, p % a.heads);
-                pack_rows(&qkv[b * s * w..], w, a.q_col(i), d, scale, dst);
-            });
             kt.par_chunks_mut(panels)
                 .zip(vp.par_chunks_mut(s * d))
                 .enumerate()
@@ -331,7 +375,8 @@ pub(crate) fn forward_blocked(
             let nq = s.div_ceil(bs);
             let ctx_p = Shared(ctx.as_mut_ptr());
             let lse_p = Shared(lse.as_mut_ptr());
-            let (qp, kt, vp) = (&*qp, &*kt, &*vp);
+            let (kt, vp) = (&*kt, &*vp);
+            let lens = [bs * d, bs * bs, bs * d];
             // Largest query blocks (most key blocks) first, for the scheduler.
             (0..a.pairs() * nq).into_par_iter().for_each(|t| {
                 let (p, qb) = (t / nq, nq - 1 - t % nq);
@@ -339,13 +384,14 @@ pub(crate) fn forward_blocked(
                 let kv = b * a.kv_heads + i / a.group();
                 let (r0, r1) = (qb * bs, ((qb + 1) * bs).min(s));
                 let br = r1 - r0;
-                let q = &qp[p * s * d + r0 * d..p * s * d + r1 * d];
                 let k = &kt[kv * panels..(kv + 1) * panels];
                 let v = &vp[kv * s * d..(kv + 1) * s * d];
-                let mut scores = vec![0.0f32; br * bs];
-                let mut acc = vec![0.0f32; br * d];
-                let mut m = vec![f32::NEG_INFINITY; br];
-                let mut l = vec![0.0f32; br];
+                let mut blocks = take(&BLOCKS, carved_len(&lens));
+                let [q, scores, acc] = carve(aligned(&mut blocks), lens);
+                pack_rows(&qkv[(b * s + r0) * w..], w, a.q_col(i), d, scale, &mut q[..br * d]);
+                let mut m = [f32::NEG_INFINITY; MAX_BLOCK];
+                let mut l = [0.0f32; MAX_BLOCK];
+                let (m, l) = (&mut m[..br], &mut l[..br]);
                 for kb in 0..=qb {
                     let (c0, c1) = (kb * bs, ((kb + 1) * bs).min(s));
                     let bc = c1 - c0;
@@ -361,17 +407,10 @@ pub(crate) fn forward_blocked(
                             false,
                         );
                     }
-                    online_softmax(
-                        path,
-                        &mut scores,
-                        bs,
-                        (r0, c0, bc),
-                        &mut m,
-                        &mut l,
-                        &mut acc,
-                        d,
-                    );
+                    online_softmax(path, scores, bs, (r0, c0, bc), m, l, acc, d);
                     // SAFETY: scores br × bc (stride bs), V rows c0..c1 (d wide), acc br × d.
+                    // The first key block sets acc (every row has a live score in it, so the
+                    // softmax rescaled nothing before), the others add to it.
                     unsafe {
                         mm(
                             path,
@@ -379,7 +418,7 @@ pub(crate) fn forward_blocked(
                             (scores.as_ptr(), bs, 1),
                             (v.as_ptr().add(c0 * d), d),
                             (acc.as_mut_ptr(), d),
-                            true,
+                            kb > 0,
                         );
                     }
                 }
@@ -395,8 +434,9 @@ pub(crate) fn forward_blocked(
                         *o = x * inv;
                     }
                 }
+                give(&BLOCKS, blocks);
             });
-            return_packed(packed);
+            give(&PACKED, packed);
         },
     );
 }
@@ -439,7 +479,80 @@ unsafe fn online_softmax_avx512(
     acc: &mut [f32],
     d: usize,
 ) {
-    online_softmax_body(scores, ld, at, m, l, acc, d)
+    // Sweeps 1 and 2 of `online_softmax_body` in AVX-512 intrinsics: the row maximum and the
+    // row sum reduced by a shuffle tree (`_mm512_reduce_*`) instead of 15 dependent scalar
+    // steps per row, and 2^x rounded by `vrndscaleps` and scaled by `vscalefps` (one
+    // instruction each, where the portable exp2 needs two and three); the softmax took 12% of a
+    // forward call at s = 1,024 before.
+    use std::arch::x86_64::*;
+    let (r0, c0, bc) = at;
+    let rows = m.len();
+    debug_assert!(rows <= MAX_BLOCK);
+    let mut new_max = [f32::NEG_INFINITY; MAX_BLOCK];
+    let mut live = [0usize; MAX_BLOCK];
+    let mut sums = [0.0f32; MAX_BLOCK];
+    let tail = |n: usize| -> __mmask16 { ((1u32 << n) - 1) as __mmask16 };
+    // SAFETY: every pointer below addresses row r's first `live[r]` ≤ bc floats of `scores`.
+    unsafe {
+        for r in 0..rows {
+            live[r] = (r0 + r + 1).saturating_sub(c0).min(bc);
+            scores[r * ld + live[r]..r * ld + bc].fill(0.0);
+            let (row, n) = (scores.as_ptr().add(r * ld), live[r]);
+            let mut vm = _mm512_set1_ps(m[r]);
+            let mut c = 0;
+            while c + LANES <= n {
+                vm = _mm512_max_ps(vm, _mm512_loadu_ps(row.add(c)));
+                c += LANES;
+            }
+            if c < n {
+                let k = tail(n - c);
+                vm = _mm512_mask_max_ps(vm, k, vm, _mm512_maskz_loadu_ps(k, row.add(c)));
+            }
+            new_max[r] = _mm512_reduce_max_ps(vm);
+        }
+        let log2e = _mm512_set1_ps(LOG2E);
+        for r in 0..rows {
+            let (row, n) = (scores.as_mut_ptr().add(r * ld), live[r]);
+            let shift = _mm512_set1_ps(-new_max[r] * LOG2E);
+            let mut sum = _mm512_setzero_ps();
+            let mut c = 0;
+            while c + LANES <= n {
+                let e = exp2_avx512(_mm512_fmadd_ps(_mm512_loadu_ps(row.add(c)), log2e, shift));
+                _mm512_storeu_ps(row.add(c), e);
+                sum = _mm512_add_ps(sum, e);
+                c += LANES;
+            }
+            if c < n {
+                let k = tail(n - c);
+                let x = _mm512_maskz_loadu_ps(k, row.add(c));
+                let e = exp2_avx512(_mm512_fmadd_ps(x, log2e, shift));
+                _mm512_mask_storeu_ps(row.add(c), k, e);
+                sum = _mm512_mask_add_ps(sum, k, sum, e);
+            }
+            sums[r] = _mm512_reduce_add_ps(sum);
+        }
+    }
+    rescale_rows(&new_max[..rows], &live[..rows], &sums[..rows], m, l, acc, d);
+}
+
+/// 2^x per lane, as [`fastmath::exp2`] (same polynomial) but with 2^n applied by `vscalefps`:
+/// inputs below −127 give 2^−127, NaN stays NaN, large inputs overflow to +∞.
+#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[target_feature(enable = "avx512f")]
+fn exp2_avx512(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
+    use std::arch::x86_64::*;
+    // max(−127, x) returns x when x is NaN (the second operand wins).
+    let x = _mm512_max_ps(_mm512_set1_ps(-127.0), x);
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(x);
+    let r = _mm512_sub_ps(x, n);
+    let [c5, c4, c3, c2, c1] = fastmath::EXP2_POLY;
+    let q = _mm512_set1_ps(c5);
+    let q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(c4));
+    let q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(c3));
+    let q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(c2));
+    let q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(c1));
+    let p = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0));
+    _mm512_scalef_ps(p, n)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -487,33 +600,54 @@ fn online_softmax_body(
     }
     let mut sums = [[0.0f32; LANES]; MAX_BLOCK];
     for r in 0..rows {
-        let (shift, sum) = (new_max[r], &mut sums[r]);
+        // e^(x − m) = 2^(x·log2 e − m·log2 e): one FMA for the argument, and exp2's cheaper
+        // reduction (see `fastmath::exp2`).
+        let (shift, sum) = (-new_max[r] * LOG2E, &mut sums[r]);
         let mut chunks = scores[r * ld..r * ld + live[r]].chunks_exact_mut(LANES);
         for c in &mut chunks {
             for x in 0..LANES {
-                c[x] = fastmath::exp(c[x] - shift);
+                c[x] = fastmath::exp2(fastmath::fma(c[x], LOG2E, shift));
                 sum[x] += c[x];
             }
         }
         for (x, v) in chunks.into_remainder().iter_mut().enumerate() {
-            *v = fastmath::exp(*v - shift);
+            *v = fastmath::exp2(fastmath::fma(*v, LOG2E, shift));
             sum[x] += *v;
         }
     }
+    let mut totals = [0.0f32; MAX_BLOCK];
     for r in 0..rows {
+        totals[r] = fastmath::hsum(sums[r]);
+    }
+    rescale_rows(&new_max[..rows], &live[..rows], &totals[..rows], m, l, acc, d);
+}
+
+/// Sweep 3 of the online softmax: per row with a live score, rescale `l` and the accumulator
+/// row when the maximum grew, then add the block's sum to `l`.
+#[inline(always)]
+fn rescale_rows(
+    new_max: &[f32],
+    live: &[usize],
+    sums: &[f32],
+    m: &mut [f32],
+    l: &mut [f32],
+    acc: &mut [f32],
+    d: usize,
+) {
+    for r in 0..m.len() {
         if live[r] == 0 {
             continue;
         }
         if new_max[r] > m[r] {
             // The first block of a row has m = −∞: nothing accumulated yet to rescale.
             if m[r] > f32::NEG_INFINITY {
-                let corr = fastmath::exp(m[r] - new_max[r]);
+                let corr = fastmath::exp2((m[r] - new_max[r]) * LOG2E);
                 l[r] *= corr;
                 acc[r * d..(r + 1) * d].iter_mut().for_each(|x| *x *= corr);
             }
             m[r] = new_max[r];
         }
-        l[r] += fastmath::hsum(sums[r]);
+        l[r] += sums[r];
     }
 }
 
@@ -551,8 +685,8 @@ pub(crate) fn backward_blocked(
             let panels = s.div_ceil(bs) * bs * d;
             let (q_len, kv_len) = (a.pairs() * s * d, a.kv_pairs() * s * d);
             let kt_len = a.kv_pairs() * panels;
-            let mut packed = take_packed(2 * q_len + a.pairs() * s + kv_len + 2 * kt_len);
-            let (qp, rest) = packed.split_at_mut(q_len);
+            let mut packed = take(&PACKED, 2 * q_len + a.pairs() * s + kv_len + 2 * kt_len);
+            let (qp, rest) = aligned(&mut packed).split_at_mut(q_len);
             let (dop, rest) = rest.split_at_mut(q_len);
             let (dd, rest) = rest.split_at_mut(a.pairs() * s);
             let (kp, rest) = rest.split_at_mut(kv_len);
@@ -598,11 +732,13 @@ pub(crate) fn backward_blocked(
                 let k = &kp[kv * s * d..(kv + 1) * s * d];
                 let kt = &kt[kv * panels + kb * bs * d..(kv + 1) * panels];
                 let vt = &vt[kv * panels + kb * bs * d..(kv + 1) * panels];
-                let mut pbuf = vec![0.0f32; bs * bs];
-                let mut dsbuf = vec![0.0f32; bs * bs];
-                let mut dk = vec![0.0f32; bc * d];
-                let mut dv = vec![0.0f32; bc * d];
-                let mut dq = vec![0.0f32; bs * d];
+                let lens = [bs * bs, bs * bs, bc * d, bc * d, bs * d];
+                let mut blocks = take(&BLOCKS, carved_len(&lens));
+                // P and dS are written by their products before they are read, dQ is set by
+                // its product; dK and dV accumulate over the task's query blocks.
+                let [pbuf, dsbuf, dk, dv, dq] = carve(aligned(&mut blocks), lens);
+                dk.fill(0.0);
+                dv.fill(0.0);
                 for i in j * a.group()..(j + 1) * a.group() {
                     let p = b * a.heads + i;
                     for qb in kb..nq {
@@ -632,7 +768,7 @@ pub(crate) fn backward_blocked(
                         }
                         let rows = (r0, c0, br, bc);
                         let row_stats = (&lse[p * s + r0..p * s + r1], &dd[p * s + r0..p * s + r1]);
-                        softmax_grad(path, &mut pbuf, &mut dsbuf, bs, rows, row_stats);
+                        softmax_grad(path, pbuf, dsbuf, bs, rows, row_stats);
                         // SAFETY: as above; Pᵀ and dSᵀ are read through swapped strides.
                         unsafe {
                             mm(
@@ -681,8 +817,9 @@ pub(crate) fn backward_blocked(
                     ko.copy_from_slice(&dk[r * d..(r + 1) * d]);
                     vo.copy_from_slice(&dv[r * d..(r + 1) * d]);
                 }
+                give(&BLOCKS, blocks);
             });
-            return_packed(packed);
+            give(&PACKED, packed);
         },
     );
 }
@@ -745,9 +882,10 @@ fn softmax_grad_body(
         let live = (r0 + r + 1).saturating_sub(c0).min(bc);
         let prow = &mut p[r * ld..r * ld + bc];
         let drow = &mut ds[r * ld..r * ld + bc];
-        let (l, dv) = (lse[r], dsum[r]);
+        let (shift, dv) = (-lse[r] * LOG2E, dsum[r]);
         for (pv, dp) in prow[..live].iter_mut().zip(&mut drow[..live]) {
-            let e = fastmath::exp(*pv - l);
+            // e^(S − L) as 2^(S·log2 e − L·log2 e), as in the forward's softmax.
+            let e = fastmath::exp2(fastmath::fma(*pv, LOG2E, shift));
             *pv = e;
             *dp = e * (*dp - dv);
         }

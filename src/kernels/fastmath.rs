@@ -126,6 +126,40 @@ pub fn exp(x: f32) -> f32 {
     p * f32::from_bits(bits)
 }
 
+/// The coefficients of 2^r ≈ 1 + c1·r + c2·r² + … + c5·r⁵ on r ∈ [−½, ½], highest first (see
+/// [`exp2`]).
+#[allow(clippy::excessive_precision)]
+pub const EXP2_POLY: [f32; 5] = [
+    1.321_867_247e-3,
+    9.671_697_939e-3,
+    5.550_892_952e-2,
+    2.402_223_800e-1,
+    6.931_468_559e-1,
+];
+
+/// 2^x, within 3e-7 relative: about a third fewer instructions than [`exp`], for the loops
+/// that take e^(x − shift) of many x as 2^(x·log2 e − shift·log2 e) with one [`fma`] for the
+/// argument (the attention's softmax). Inputs are clamped to [−126, 127], so the result is a
+/// normal f32 from 2^−126 to 2^127, never a denormal, 0 or infinity.
+///
+/// The reduction 2^x = 2^n · 2^r, n the integer nearest x, needs no correction term (exp's ln 2
+/// split), and 2^r on r ∈ [−½, ½] is 1 + r·q(r) with q of degree 4: coefficients fitted here by
+/// least squares in relative error on 2,000 Chebyshev nodes (the Taylor coefficients are
+/// ln(2)^k / k!), 1.04e-7 relative error before rounding.
+#[inline(always)]
+pub fn exp2(x: f32) -> f32 {
+    let x = x.clamp(-126.0, 127.0);
+    let t = x + ROUND;
+    let n = t - ROUND;
+    let r = x - n;
+    let [c5, c4, c3, c2, c1] = EXP2_POLY;
+    let q = fma(fma(fma(fma(c5, r, c4), r, c3), r, c2), r, c1);
+    let p = fma(q, r, 1.0);
+    // 2^n as in `exp`: the low 9 bits of t's pattern are n + 127 ∈ [1, 254] after the add.
+    let bits = t.to_bits().wrapping_add(127) << 23;
+    p * f32::from_bits(bits)
+}
+
 /// tanh(x) = 1 − 2 / (1 + e^(2x)); exact limits ±1 for large |x|.
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
@@ -250,6 +284,28 @@ mod tests {
         }
         assert!(worst < 3e-7, "worst relative error {worst:e}");
         assert_eq!(exp(0.0), 1.0);
+    }
+
+    #[test]
+    fn exp2_is_within_3e7_relative_of_f64_exp2_and_exact_at_integers() {
+        let mut worst = 0.0f64;
+        let mut x = -126.0f32;
+        while x < 127.0 {
+            let exact = f64::from(x).exp2();
+            let rel = ((f64::from(exp2(x)) - exact) / exact).abs();
+            worst = worst.max(rel);
+            x += 0.000_731;
+        }
+        assert!(worst < 3e-7, "worst relative error {worst:e}");
+        for n in -126..=127 {
+            assert_eq!(exp2(n as f32), (n as f32).exp2(), "2^{n}");
+        }
+        assert_eq!(exp2(-1000.0), f32::MIN_POSITIVE);
+        assert_eq!(exp2(1000.0), 2f32.powi(127));
+        // e^(x − m) as the softmax computes it.
+        let (x, m) = (-3.7f32, 2.25f32);
+        let e = exp2(fma(x, LOG2E, -m * LOG2E));
+        assert!((f64::from(e) / f64::from(x - m).exp() - 1.0).abs() < 5e-7);
     }
 
     #[test]
