@@ -48,8 +48,9 @@ multiversion! {
 multiversion! {
     /// Overwrites a row of logits with (softmax − one-hot)·scale, given its log-sum-exp.
     fn row_gradient(z: &mut [f32], lse: f32, target: usize, scale: f32) {
+        let k = fastmath::log2e_shift(lse);
         for v in z.iter_mut() {
-            *v = fastmath::exp(*v - lse) * scale;
+            *v = fastmath::exp_shifted(*v, k) * scale;
         }
         z[target] -= scale;
     }
