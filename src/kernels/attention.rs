@@ -13,13 +13,16 @@
 //! output accumulator when m grows), then O += P·V. It keeps per query row the log-sum-exp
 //! L = m + ln l (batch · heads · s floats) for backward instead of the probabilities.
 //!
-//! **Backward** ([`backward`]): D = rowsum(dO ∘ O); per (sequence, key/value head, key block),
-//! in parallel, over the query heads sharing that K/V head and the query blocks on and below the
-//! diagonal: S recomputed, P = exp(S − L), dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ∘ (dP − D),
-//! dK += dSᵀ·Q/√d, and dQ += dS·K/√d. dK and dV of a key block belong to its task alone (the
-//! query heads of a group are summed inside it); the dQ block receives contributions from every
-//! key block left of it, so each task adds its (B × d) contribution under a lock of that
-//! (head, query block) — no data race, no thread-count-sized buffers, memory linear in s.
+//! **Backward** ([`backward`]): D = rowsum(dO ∘ O); per (sequence, key/value head, span of up
+//! to 4 consecutive key blocks), in parallel, over the query heads sharing that K/V head and the
+//! query blocks on and below the diagonal, and per query block over the span's key blocks left
+//! of or on the diagonal: S recomputed, P = exp(S − L), dV += Pᵀ·dO, dP = dO·Vᵀ,
+//! dS = P ∘ (dP − D), dK += dSᵀ·Q/√d, and dQ += dS·K/√d. dK and dV of a key block belong to
+//! its task alone (the query heads of a group are summed inside it); the dQ block receives
+//! contributions from every key block left of it, so each task adds its span's (B × d) sum under
+//! a lock of that (head, query block) — no data race, no thread-count-sized buffers, memory
+//! linear in s. Spans (`key_span`) let each query block's Q, dO and dQ, read from beyond L2 at
+//! long sequences, serve several key blocks.
 //!
 //! The block products run on hand-written register-blocked micro-kernels (AVX-512, AVX2 + FMA,
 //! or a portable loop; chosen at run time), on operands packed into contiguous, cache-line
@@ -663,13 +666,45 @@ pub(crate) fn backward_blocked(
     dctx: &[f32],
     dqkv: &mut [f32],
 ) {
+    backward_spans(tally, a, (bs, None), qkv, ctx, lse, dctx, dqkv);
+}
+
+/// Key blocks per backward task for `kv_pairs` (sequence, K/V head) pairs of `nq` key blocks:
+/// 4, 2 or 1, the largest that leaves at least 4 tasks per rayon thread.
+///
+/// A task of `span` consecutive key blocks reads each query block below them (Q, dO, and the dQ
+/// rows it adds to, all from beyond L2 at long sequences) once for all of them, while the span's
+/// K, Kᵀ, Vᵀ, dK and dV blocks (5·span·B·d floats, 320 KiB at 4) stay in L2. With one key block
+/// per task, all of a head group's Q, dO and dQ were streamed once per key block: at s = 4,096
+/// and d = 128 the dQ additions alone were 18% of the backward's time.
+fn key_span(kv_pairs: usize, nq: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    [4usize, 2, 1]
+        .into_iter()
+        .find(|&g| kv_pairs * nq.div_ceil(g) >= 4 * threads)
+        .unwrap_or(1)
+}
+
+/// [`backward_blocked`] with `span` key blocks per task ([`key_span`]'s if `None`; tests set it
+/// so every span is exercised whatever the thread count).
+#[allow(clippy::too_many_arguments)]
+fn backward_spans(
+    tally: &mut Tally,
+    a: AttentionShape,
+    (bs, span): (usize, Option<usize>),
+    qkv: &[f32],
+    ctx: &[f32],
+    lse: &[f32],
+    dctx: &[f32],
+    dqkv: &mut [f32],
+) {
     let (s, d, w, h) = (a.seq, a.head_dim, a.qkv_width(), a.d_model());
     assert_eq!(qkv.len(), a.batch * s * w);
     assert_eq!(dqkv.len(), qkv.len());
     assert_eq!(ctx.len(), a.batch * s * h);
     assert_eq!(dctx.len(), ctx.len());
     assert_eq!(lse.len(), a.lse_len());
-    assert!(bs > 0);
+    assert!(bs > 0 && span != Some(0));
     let path = Simd::detect();
     let scale = a.scale();
     tally.record(
@@ -723,78 +758,88 @@ pub(crate) fn backward_blocked(
             let locks: Vec<Mutex<()>> = (0..a.pairs() * nq).map(|_| Mutex::new(())).collect();
             let dqkv_p = Shared(dqkv.as_mut_ptr());
             let (qp, dop, dd, kp, kt, vt, locks) = (&*qp, &*dop, &*dd, &*kp, &*kt, &*vt, &locks);
+            let span = span.unwrap_or_else(|| key_span(a.kv_pairs(), nq));
+            let spans = nq.div_ceil(span);
             // Key blocks on the left (most query blocks below them) first.
-            (0..a.kv_pairs() * nq).into_par_iter().for_each(|t| {
-                let (kv, kb) = (t / nq, t % nq);
+            (0..a.kv_pairs() * spans).into_par_iter().for_each(|t| {
+                let (kv, g) = (t / spans, t % spans);
                 let (b, j) = (kv / a.kv_heads, kv % a.kv_heads);
-                let (c0, c1) = (kb * bs, ((kb + 1) * bs).min(s));
-                let bc = c1 - c0;
+                let (kb0, kb1) = (g * span, ((g + 1) * span).min(nq));
+                // Columns c0 .. c1 of the span; key block kb is columns kb·bs .. (kb+1)·bs ∧ s.
+                let (c0, c1) = (kb0 * bs, (kb1 * bs).min(s));
+                let width = c1 - c0;
                 let k = &kp[kv * s * d..(kv + 1) * s * d];
-                let kt = &kt[kv * panels + kb * bs * d..(kv + 1) * panels];
-                let vt = &vt[kv * panels + kb * bs * d..(kv + 1) * panels];
-                let lens = [bs * bs, bs * bs, bc * d, bc * d, bs * d];
+                let kt = &kt[kv * panels..(kv + 1) * panels];
+                let vt = &vt[kv * panels..(kv + 1) * panels];
+                let lens = [bs * bs, bs * bs, width * d, width * d, bs * d];
                 let mut blocks = take(&BLOCKS, carved_len(&lens));
                 // P and dS are written by their products before they are read, dQ is set by
-                // its product; dK and dV accumulate over the task's query blocks.
+                // its first product; dK and dV accumulate over the task's query blocks.
                 let [pbuf, dsbuf, dk, dv, dq] = carve(aligned(&mut blocks), lens);
                 dk.fill(0.0);
                 dv.fill(0.0);
                 for i in j * a.group()..(j + 1) * a.group() {
                     let p = b * a.heads + i;
-                    for qb in kb..nq {
+                    for qb in kb0..nq {
                         let (r0, r1) = (qb * bs, ((qb + 1) * bs).min(s));
                         let br = r1 - r0;
                         let q = &qp[p * s * d + r0 * d..p * s * d + r1 * d];
                         let dout = &dop[p * s * d + r0 * d..p * s * d + r1 * d];
-                        // SAFETY: every operand is a block within its packed buffer; the
-                        // outputs are this task's own buffers.
-                        unsafe {
-                            mm(
-                                path,
-                                (br, bc, d),
-                                (q.as_ptr(), d, 1),
-                                (kt.as_ptr(), bs),
-                                (pbuf.as_mut_ptr(), bs),
-                                false,
-                            );
-                            mm(
-                                path,
-                                (br, bc, d),
-                                (dout.as_ptr(), d, 1),
-                                (vt.as_ptr(), bs),
-                                (dsbuf.as_mut_ptr(), bs),
-                                false,
-                            );
-                        }
-                        let rows = (r0, c0, br, bc);
-                        let row_stats = (&lse[p * s + r0..p * s + r1], &dd[p * s + r0..p * s + r1]);
-                        softmax_grad(path, pbuf, dsbuf, bs, rows, row_stats);
-                        // SAFETY: as above; Pᵀ and dSᵀ are read through swapped strides.
-                        unsafe {
-                            mm(
-                                path,
-                                (bc, d, br),
-                                (pbuf.as_ptr(), 1, bs),
-                                (dout.as_ptr(), d),
-                                (dv.as_mut_ptr(), d),
-                                true,
-                            );
-                            mm(
-                                path,
-                                (bc, d, br),
-                                (dsbuf.as_ptr(), 1, bs),
-                                (q.as_ptr(), d),
-                                (dk.as_mut_ptr(), d),
-                                true,
-                            );
-                            mm(
-                                path,
-                                (br, d, bc),
-                                (dsbuf.as_ptr(), bs, 1),
-                                (k.as_ptr().add(c0 * d), d),
-                                (dq.as_mut_ptr(), d),
-                                false,
-                            );
+                        // The span's key blocks on or left of the diagonal.
+                        for kb in kb0..kb1.min(qb + 1) {
+                            let (k0, bc) = (kb * bs, ((kb + 1) * bs).min(s) - kb * bs);
+                            let off = (k0 - c0) * d;
+                            // SAFETY: every operand is a block within its packed buffer; the
+                            // outputs are this task's own buffers.
+                            unsafe {
+                                mm(
+                                    path,
+                                    (br, bc, d),
+                                    (q.as_ptr(), d, 1),
+                                    (kt.as_ptr().add(kb * bs * d), bs),
+                                    (pbuf.as_mut_ptr(), bs),
+                                    false,
+                                );
+                                mm(
+                                    path,
+                                    (br, bc, d),
+                                    (dout.as_ptr(), d, 1),
+                                    (vt.as_ptr().add(kb * bs * d), bs),
+                                    (dsbuf.as_mut_ptr(), bs),
+                                    false,
+                                );
+                            }
+                            let rows = (r0, k0, br, bc);
+                            let row_stats =
+                                (&lse[p * s + r0..p * s + r1], &dd[p * s + r0..p * s + r1]);
+                            softmax_grad(path, pbuf, dsbuf, bs, rows, row_stats);
+                            // SAFETY: as above; Pᵀ and dSᵀ are read through swapped strides.
+                            unsafe {
+                                mm(
+                                    path,
+                                    (bc, d, br),
+                                    (pbuf.as_ptr(), 1, bs),
+                                    (dout.as_ptr(), d),
+                                    (dv.as_mut_ptr().add(off), d),
+                                    true,
+                                );
+                                mm(
+                                    path,
+                                    (bc, d, br),
+                                    (dsbuf.as_ptr(), 1, bs),
+                                    (q.as_ptr(), d),
+                                    (dk.as_mut_ptr().add(off), d),
+                                    true,
+                                );
+                                mm(
+                                    path,
+                                    (br, d, bc),
+                                    (dsbuf.as_ptr(), bs, 1),
+                                    (k.as_ptr().add(k0 * d), d),
+                                    (dq.as_mut_ptr(), d),
+                                    kb > kb0,
+                                );
+                            }
                         }
                         let _guard = locks[p * nq + qb].lock().unwrap_or_else(|e| e.into_inner());
                         for (r, dq) in dq.chunks_exact(d).take(br).enumerate() {
@@ -807,10 +852,10 @@ pub(crate) fn backward_blocked(
                         }
                     }
                 }
-                for r in 0..bc {
+                for r in 0..width {
                     let row = (b * s + c0 + r) * w;
                     // SAFETY: dK and dV rows c0..c1 of K/V head j in sequence b belong to this
-                    // task (b, j, kb) alone; the two column ranges do not overlap.
+                    // task (b, j, span g) alone; the two column ranges do not overlap.
                     let (ko, vo) = unsafe {
                         (dqkv_p.slice(row + a.k_col(j), d), dqkv_p.slice(row + a.v_col(j), d))
                     };
@@ -1331,6 +1376,13 @@ mod tests {
                 let work = t.class(OpClass::Attention);
                 assert_eq!(work.flops, a.forward_flops(bs) + a.backward_flops(bs));
                 assert_eq!(work.calls, 2);
+                // Tasks of several key blocks, the last one short when they do not divide.
+                for span in [1, 2, 3, 4] {
+                    let mut dqkv = vec![f32::NAN; qkv.len()];
+                    let sizes = (bs, Some(span));
+                    backward_spans(&mut t, a, sizes, &qkv, &ctx, &lse, &dctx, &mut dqkv);
+                    close(&format!("{name} span {span} dqkv"), &dqkv, &dqkv_ref, 1e-4);
+                }
             }
         }
     }
