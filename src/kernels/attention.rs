@@ -46,7 +46,6 @@ use super::fastmath;
 use super::flops::causal_entries;
 use super::{OpClass, Tally};
 use rayon::prelude::*;
-use std::f32::consts::LOG2_E as LOG2E;
 use std::sync::Mutex;
 
 /// Forward element work per unmasked score: row maximum (1), subtract it (1), exp (1), row sum
@@ -513,10 +512,11 @@ unsafe fn online_softmax_avx512(
             }
             new_max[r] = _mm512_reduce_max_ps(vm);
         }
-        let log2e = _mm512_set1_ps(LOG2E);
+        // e^(x − m) = 2^(x·log2 e − m·log2 e), as `fastmath::exp_shifted`.
+        let log2e = _mm512_set1_ps(std::f32::consts::LOG2_E);
         for r in 0..rows {
             let (row, n) = (scores.as_mut_ptr().add(r * ld), live[r]);
-            let shift = _mm512_set1_ps(-new_max[r] * LOG2E);
+            let shift = _mm512_set1_ps(fastmath::log2e_shift(new_max[r]));
             let mut sum = _mm512_setzero_ps();
             let mut c = 0;
             while c + LANES <= n {
@@ -603,18 +603,17 @@ fn online_softmax_body(
     }
     let mut sums = [[0.0f32; LANES]; MAX_BLOCK];
     for r in 0..rows {
-        // e^(x − m) = 2^(x·log2 e − m·log2 e): one FMA for the argument, and exp2's cheaper
-        // reduction (see `fastmath::exp2`).
-        let (shift, sum) = (-new_max[r] * LOG2E, &mut sums[r]);
+        // e^(x − m) through exp2 and one FMA for the argument (`fastmath::exp_shifted`).
+        let (shift, sum) = (fastmath::log2e_shift(new_max[r]), &mut sums[r]);
         let mut chunks = scores[r * ld..r * ld + live[r]].chunks_exact_mut(LANES);
         for c in &mut chunks {
             for x in 0..LANES {
-                c[x] = fastmath::exp2(fastmath::fma(c[x], LOG2E, shift));
+                c[x] = fastmath::exp_shifted(c[x], shift);
                 sum[x] += c[x];
             }
         }
         for (x, v) in chunks.into_remainder().iter_mut().enumerate() {
-            *v = fastmath::exp2(fastmath::fma(*v, LOG2E, shift));
+            *v = fastmath::exp_shifted(*v, shift);
             sum[x] += *v;
         }
     }
@@ -644,7 +643,7 @@ fn rescale_rows(
         if new_max[r] > m[r] {
             // The first block of a row has m = −∞: nothing accumulated yet to rescale.
             if m[r] > f32::NEG_INFINITY {
-                let corr = fastmath::exp2((m[r] - new_max[r]) * LOG2E);
+                let corr = fastmath::exp_shifted(m[r], fastmath::log2e_shift(new_max[r]));
                 l[r] *= corr;
                 acc[r * d..(r + 1) * d].iter_mut().for_each(|x| *x *= corr);
             }
@@ -785,6 +784,7 @@ fn backward_spans(
                         let br = r1 - r0;
                         let q = &qp[p * s * d + r0 * d..p * s * d + r1 * d];
                         let dout = &dop[p * s * d + r0 * d..p * s * d + r1 * d];
+                        let row_stats = (&lse[p * s + r0..p * s + r1], &dd[p * s + r0..p * s + r1]);
                         // The span's key blocks on or left of the diagonal.
                         for kb in kb0..kb1.min(qb + 1) {
                             let (k0, bc) = (kb * bs, ((kb + 1) * bs).min(s) - kb * bs);
@@ -810,8 +810,6 @@ fn backward_spans(
                                 );
                             }
                             let rows = (r0, k0, br, bc);
-                            let row_stats =
-                                (&lse[p * s + r0..p * s + r1], &dd[p * s + r0..p * s + r1]);
                             softmax_grad(path, pbuf, dsbuf, bs, rows, row_stats);
                             // SAFETY: as above; Pᵀ and dSᵀ are read through swapped strides.
                             unsafe {
@@ -927,10 +925,10 @@ fn softmax_grad_body(
         let live = (r0 + r + 1).saturating_sub(c0).min(bc);
         let prow = &mut p[r * ld..r * ld + bc];
         let drow = &mut ds[r * ld..r * ld + bc];
-        let (shift, dv) = (-lse[r] * LOG2E, dsum[r]);
+        let (shift, dv) = (fastmath::log2e_shift(lse[r]), dsum[r]);
         for (pv, dp) in prow[..live].iter_mut().zip(&mut drow[..live]) {
-            // e^(S − L) as 2^(S·log2 e − L·log2 e), as in the forward's softmax.
-            let e = fastmath::exp2(fastmath::fma(*pv, LOG2E, shift));
+            // e^(S − L), as in the forward's softmax.
+            let e = fastmath::exp_shifted(*pv, shift);
             *pv = e;
             *dp = e * (*dp - dv);
         }

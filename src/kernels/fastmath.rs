@@ -139,7 +139,7 @@ pub const EXP2_POLY: [f32; 5] = [
 
 /// 2^x, within 3e-7 relative: about a third fewer instructions than [`exp`], for the loops
 /// that take e^(x − shift) of many x as 2^(x·log2 e − shift·log2 e) with one [`fma`] for the
-/// argument (the attention's softmax). Inputs are clamped to [−126, 127], so the result is a
+/// argument (the attention's softmax and the cross-entropy, through [`exp_shifted`]). Inputs are clamped to [−126, 127], so the result is a
 /// normal f32 from 2^−126 to 2^127, never a denormal, 0 or infinity.
 ///
 /// The reduction 2^x = 2^n · 2^r, n the integer nearest x, needs no correction term (exp's ln 2
@@ -363,9 +363,9 @@ mod tests {
         }
         assert_eq!(exp2(-1000.0), f32::MIN_POSITIVE);
         assert_eq!(exp2(1000.0), 2f32.powi(127));
-        // e^(x − m) as the softmax computes it.
+        // e^(x − m) as the softmaxes compute it.
         let (x, m) = (-3.7f32, 2.25f32);
-        let e = exp2(fma(x, LOG2E, -m * LOG2E));
+        let e = exp_shifted(x, log2e_shift(m));
         assert!((f64::from(e) / f64::from(x - m).exp() - 1.0).abs() < 5e-7);
     }
 
